@@ -1,0 +1,77 @@
+"""The composition root: builds the product's parts from the settings, and nothing else does.
+
+Importing this module connects to nothing; `bootstrap()` does, when a command needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from cmsbot.db import StoreNotInitialisedError, create_views, make_engine, views_exist
+from cmsbot.questions.engine import QuestionEngine
+from cmsbot.services import Importer, Recorder
+from cmsbot.settings import Settings
+from cmsbot.store import Tracker
+from projections.projector import Projector
+
+
+@dataclass
+class Container:
+    settings: Settings
+    tracker: Tracker
+    engine: Engine
+    projector: Projector
+    questions: QuestionEngine
+    recorder: Recorder
+    importer: Importer
+
+    def catch_up(self) -> int:
+        """Bring the views up to the log's head (a cheap check when they are current)."""
+        if self.tracker.head() > self.projector.position():
+            return self.projector.catch_up()
+        return 0
+
+    def close(self) -> None:
+        self.tracker.close()
+        self.engine.dispose()
+
+
+def init_schema(settings: Settings) -> None:
+    """Create the event table and the views once (`cmsbot db init`); safe to repeat."""
+    engine = make_engine(settings.database)
+    try:
+        if settings.database.schema:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database.schema}"'))
+        create_views(engine)
+    finally:
+        engine.dispose()
+    Tracker(env=settings.database.eventsourcing_env(create_table=True)).close()
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
+    """Wire the application. The embedded SQLite store is created on first use; a
+    PostgreSQL store must have been initialised with `cmsbot db init`."""
+    settings = settings or Settings.from_env()
+    database = settings.database
+    if database.is_sqlite and not database.sqlite_path.exists():
+        init_schema(settings)
+    engine = make_engine(database)
+    if not views_exist(engine):
+        if not database.is_sqlite:
+            engine.dispose()
+            raise StoreNotInitialisedError(
+                f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
+        create_views(engine)
+    tracker = Tracker(env=database.eventsourcing_env(create_table=database.is_sqlite))
+    projector = Projector(engine, tracker)
+    container = Container(
+        settings=settings, tracker=tracker, engine=engine, projector=projector,
+        questions=QuestionEngine(engine, tracker, **overrides),
+        recorder=Recorder(tracker), importer=Importer(tracker),
+    )
+    container.questions.before_reading = container.catch_up
+    return container

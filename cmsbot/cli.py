@@ -1,0 +1,181 @@
+"""The `cmsbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from cmsbot.db import StoreNotInitialisedError
+from cmsbot.history import SEED, HistoryFileError, read_history_file
+from cmsbot.services import Principal
+from cmsbot.settings import ConfigurationError, Settings
+from domain.errors import DomainError
+from domain.provenance import Source
+
+log = logging.getLogger("cmsbot")
+
+
+class UsageError(Exception):
+    """The command line's words are off."""
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a timestamp (e.g. 2026-03-03T12:00:00Z): {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cmsbot", description=(
+        "Event-sourced status tracker for the CMS Secretariat's partnerships. "
+        "The store is CMSBOT_DATABASE_URL (default sqlite:///var/cmsbot.sqlite)."))
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database schema")
+    db.add_argument("action", choices=["init"], help="init: create the tables once")
+
+    imp = sub.add_parser("import", help="record a history file (YAML); re-importing is a no-op")
+    imp.add_argument("file", nargs="?", type=Path, help="the history file")
+    imp.add_argument("--seed", action="store_true", help="the bundled StC44 report")
+
+    ask = sub.add_parser("ask", help="ask a question in plain English")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--as-at", type=_date, metavar="DATE",
+                     help="what was true on DATE (business time)")
+    ask.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
+                     help="what the system knew at TIMESTAMP (recorded time, UTC)")
+
+    rec = sub.add_parser("record", help="record that something happened to an item")
+    rec.add_argument("item", help="the item's key, e.g. iwc-jwp")
+    rec.add_argument("what", help='what happened, e.g. "endorsed" (see docs/history-files.md)')
+    rec.add_argument("--occurred", required=True, help='when, e.g. "2016-10-24", "late 2016"')
+    rec.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
+                     help="a field of the event; repeat for lists")
+    rec.add_argument("--document", help="the source document symbol")
+    rec.add_argument("--paragraph", help="the paragraph in the source document")
+    rec.add_argument("--note")
+    rec.add_argument("--actor", default=None, help="who records (default: your user name)")
+
+    projections = sub.add_parser("projections", help="the read models")
+    projections.add_argument("action", choices=["rebuild"])
+
+    projector = sub.add_parser("projector", help="keep the views current from the log")
+    projector.add_argument("--once", action="store_true", help="catch up and exit")
+    projector.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
+            UsageError) as error:
+        print(f"cmsbot: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cmsbot.bootstrap import bootstrap, init_schema
+
+    settings = Settings.from_env()
+    if args.command == "db":
+        init_schema(settings)
+        print(f"Initialised {settings.database.redacted}")
+        return 0
+    container = bootstrap(settings)
+    try:
+        return _dispatch(args, container)
+    finally:
+        container.close()
+
+
+def _dispatch(args: argparse.Namespace, container: object) -> int:
+    from cmsbot.bootstrap import Container
+
+    assert isinstance(container, Container)
+    if args.command == "import":
+        if bool(args.file) == bool(args.seed):
+            raise UsageError("give a history file or --seed (one of them)")
+        history = read_history_file(SEED if args.seed else args.file)
+        principal = Principal(f"cli:{getpass.getuser()}", may_record=True)
+        result = container.importer.run(principal, history)
+        container.catch_up()
+        print(result)
+        return 0
+    if args.command == "ask":
+        answer = container.questions.answer(" ".join(args.question), as_at=args.as_at,
+                                            known_at=args.known_at)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        else:
+            print(answer.text)
+        return 0
+    if args.command == "record":
+        fields: dict[str, object] = {}
+        for pair in args.field:
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise UsageError(f"--field takes NAME=VALUE, not {pair!r}")
+            existing = fields.get(name)
+            if existing is None:
+                fields[name] = value
+            else:
+                fields[name] = [*existing, value] if isinstance(existing, list) else [
+                    existing, value]
+        actor = args.actor or f"cli:{getpass.getuser()}"
+        source = Source(args.document, args.paragraph) if args.document else Source(
+            chat=f"cli:{actor} {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        recorded = container.recorder.record(
+            Principal(actor, may_record=True), key=args.item, what=args.what,
+            fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note)
+        container.catch_up()
+        print(f"Recorded on {recorded.title} (event {recorded.version}): {recorded.summary}")
+        return 0
+    if args.command == "projections":
+        count = container.projector.rebuild()
+        print(f"Rebuilt every view from {count} events")
+        return 0
+    if args.command == "projector":
+        while True:
+            count = container.projector.catch_up()
+            if count:
+                log.info("applied %d events", count)
+            if args.once:
+                print(f"Caught up: {count} events applied")
+                return 0
+            time.sleep(args.interval)
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _numbers(fields: dict[str, object]) -> dict[str, object]:
+    """Whole-number fields (`corrects`, `retracts`) arrive as text on the command line."""
+    return {k: int(v) if k in ("corrects", "retracts") and isinstance(v, str) and v.isdigit()
+            else v for k, v in fields.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""History files: a report's facts in YAML, read with line numbers and checked whole.
+
+The format is documented in docs/history-files.md. Reading a file never touches the
+store; `services.Importer` records what a checked file says.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from domain.catalogue import EventSpec, lookup
+from domain.dates import PartialDate
+from domain.errors import DomainError
+from domain.state import Kind
+
+SEED = Path(__file__).parent / "data" / "stc44-synergies-and-partnerships.yaml"
+
+
+class HistoryFileError(Exception):
+    """A history file that cannot be imported; nothing of it was recorded."""
+
+    def __init__(self, name: str, problems: list[tuple[int, str]]) -> None:
+        self.name, self.problems = name, sorted(problems)
+        lines = [f"{name}:{line}: {reason}" for line, reason in self.problems[:50]]
+        if len(self.problems) > 50:
+            lines.append(f"… and {len(self.problems) - 50} more problems")
+        super().__init__(f"{name} was not imported; nothing was recorded:\n" + "\n".join(lines))
+
+
+class _Mapping(dict[str, Any]):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that remembers each mapping's line and refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        mapping = _Mapping(super().construct_mapping(node, deep=True))
+        mapping.line = node.start_mark.line + 1
+        return mapping
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+@dataclass
+class PartnerEntry:
+    line: int
+    key: str
+    name: str
+    acronym: str | None
+    aliases: list[str]
+    category: str | None
+
+
+@dataclass
+class EventEntry:
+    line: int
+    id: str
+    spec: EventSpec
+    raw: dict[str, Any]
+    occurred: PartialDate
+    paragraph: str | None
+    note: str | None
+
+
+@dataclass
+class ItemEntry:
+    line: int
+    key: str
+    kind: Kind
+    title: str
+    occurred: PartialDate
+    paragraph: str | None
+    details: dict[str, Any]
+    events: list[EventEntry] = field(default_factory=list)
+
+
+@dataclass
+class History:
+    """A checked history file."""
+
+    name: str
+    document: str
+    actor: str
+    as_at: PartialDate | None
+    partners: list[PartnerEntry]
+    items: list[ItemEntry]
+
+    def ref(self, *parts: str) -> str:
+        return f"{self.document}#{'/'.join(parts)}"
+
+
+_ITEM_FIELDS = {"key", "kind", "title", "aliases", "partners", "mandates", "documents",
+                "period", "subtype", "summary", "paragraph", "occurred", "events"}
+_LIST_FIELDS = ("aliases", "partners", "mandates", "documents")
+_EVENT_FIELDS = {"id", "type", "occurred", "paragraph", "note"}
+
+
+def read_history(text: str, name: str = "<history>") -> History:
+    """Parse and check a history file; raises HistoryFileError listing every problem."""
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        raise HistoryFileError(name, [(line, f"not valid YAML: {error.problem}")]) from None
+    except yaml.YAMLError as error:
+        raise HistoryFileError(name, [(0, f"not valid YAML: {error}")]) from None
+    return _Checker(name).history(data)
+
+
+def read_history_file(path: Path) -> History:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise HistoryFileError(str(path), [(0, f"cannot read the file: {error}")]) from None
+    return read_history(text, str(path))
+
+
+class _Checker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[tuple[int, str]] = []
+
+    def fail(self, line: int, reason: str) -> None:
+        self.problems.append((line, reason))
+
+    def history(self, data: Any) -> History:
+        if not isinstance(data, _Mapping):
+            raise HistoryFileError(self.name, [(1, "a history file is a mapping with "
+                                                   "'document' and 'items'")])
+        document = self._text(data, "document", data.line, required=True) or "?"
+        as_at = self._date(data.get("as_at"), data.line, "as_at") if "as_at" in data else None
+        actor = self._text(data, "actor", data.line) or f"import:{document}"
+        unknown = sorted(set(data) - {"document", "title", "as_at", "actor", "partners",
+                                      "items"})
+        if unknown:
+            self.fail(data.line, f"unknown top-level field(s): {', '.join(unknown)}")
+        partners = [p for p in (self._partner(e) for e in self._list(data, "partners"))
+                    if p is not None]
+        items = [i for i in (self._item(e, as_at) for e in self._list(data, "items"))
+                 if i is not None]
+        self._check_unique([(p.line, p.key) for p in partners], "partner")
+        self._check_unique([(i.line, i.key) for i in items], "item")
+        if not items and not partners:
+            self.fail(data.line, "the file has no partners and no items")
+        if self.problems:
+            raise HistoryFileError(self.name, self.problems)
+        return History(self.name, document, actor, as_at, partners, items)
+
+    def _check_unique(self, keyed: list[tuple[int, str]], what: str) -> None:
+        seen: set[str] = set()
+        for line, key in keyed:
+            if key in seen:
+                self.fail(line, f"the {what} key {key!r} appears twice")
+            seen.add(key)
+
+    def _list(self, data: _Mapping, name: str) -> list[_Mapping]:
+        value = data.get(name) or []
+        if not isinstance(value, list):
+            self.fail(data.line, f"'{name}' must be a list")
+            return []
+        entries = [v for v in value if isinstance(v, _Mapping)]
+        if len(entries) != len(value):
+            self.fail(data.line, f"every entry of '{name}' must be a mapping")
+        return entries
+
+    def _text(self, data: _Mapping, name: str, line: int, *, required: bool = False,
+              ) -> str | None:
+        value = data.get(name)
+        if value is None or value == "":
+            if required:
+                self.fail(line, f"'{name}' is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(line, f"'{name}' must be text")
+            return None
+        return str(value).strip()
+
+    def _texts(self, data: _Mapping, name: str) -> list[str]:
+        value = data.get(name) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+            self.fail(data.line, f"'{name}' must be a list of text")
+            return []
+        return [str(v).strip() for v in value]
+
+    def _date(self, value: Any, line: int, name: str) -> PartialDate | None:
+        try:
+            return PartialDate.parse(value)
+        except DomainError as error:
+            self.fail(line, f"{name}: {error}")
+            return None
+
+    def _partner(self, data: _Mapping) -> PartnerEntry | None:
+        key = self._text(data, "key", data.line, required=True)
+        name = self._text(data, "name", data.line, required=True)
+        unknown = sorted(set(data) - {"key", "name", "acronym", "aliases", "category"})
+        if unknown:
+            self.fail(data.line, f"a partner has no field {', '.join(unknown)}")
+        if key is None or name is None:
+            return None
+        return PartnerEntry(data.line, key, name, self._text(data, "acronym", data.line),
+                            self._texts(data, "aliases"),
+                            self._text(data, "category", data.line))
+
+    def _item(self, data: _Mapping, as_at: PartialDate | None) -> ItemEntry | None:
+        line = data.line
+        key = self._text(data, "key", line, required=True)
+        title = self._text(data, "title", line, required=True)
+        kind_name = self._text(data, "kind", line, required=True)
+        unknown = sorted(set(data) - _ITEM_FIELDS)
+        if unknown:
+            self.fail(line, f"an item has no field {', '.join(unknown)}")
+        kind = None
+        if kind_name is not None:
+            try:
+                kind = Kind(kind_name.lower())
+            except ValueError:
+                self.fail(line, f"unknown kind {kind_name!r}; it must be one of "
+                                f"{', '.join(k.value for k in Kind)}")
+        paragraph = self._text(data, "paragraph", line)
+        details: dict[str, Any] = {name: self._texts(data, name) for name in _LIST_FIELDS}
+        for name in ("period", "subtype", "summary"):
+            details[name] = self._text(data, name, line)
+        if key is None or title is None or kind is None:
+            return None
+        events: list[EventEntry] = []
+        per_type: Counter[str] = Counter()
+        for entry in self._list(data, "events"):
+            event = self._event(entry, kind, as_at, paragraph)
+            if event is not None:
+                per_type[event.spec.name] += 1
+                if not event.id:
+                    number = per_type[event.spec.name]
+                    event.id = event.spec.name.replace(" ", "-") + (
+                        f"-{number}" if number > 1 else "")
+                events.append(event)
+        self._check_unique([(e.line, e.id) for e in events], f"event id in {key!r}, the")
+        occurred = (self._date(data["occurred"], line, "occurred") if "occurred" in data
+                    else _earliest([e.occurred for e in events]) or as_at)
+        if occurred is None:
+            self.fail(line, "'occurred' is required when the file has no 'as_at' date")
+            return None
+        return ItemEntry(line, key, kind, title, occurred, paragraph, details, events)
+
+    def _event(self, data: _Mapping, kind: Kind, as_at: PartialDate | None,
+               paragraph: str | None) -> EventEntry | None:
+        line = data.line
+        type_name = self._text(data, "type", line, required=True)
+        if type_name is None:
+            return None
+        try:
+            spec = lookup(kind, type_name)
+        except DomainError as error:
+            self.fail(line, str(error))
+            return None
+        raw = {k: v for k, v in data.items() if k not in _EVENT_FIELDS}
+        try:
+            typed = spec.coerce({k: v for k, v in raw.items()
+                                 if k not in ("corrects", "retracts")})
+        except DomainError as error:
+            self.fail(line, str(error))
+            typed = {}
+        for name in ("corrects", "retracts"):
+            if name in raw:
+                typed[name] = raw[name]
+        occurred: PartialDate | None
+        if "occurred" in data:
+            occurred = self._date(data["occurred"], line, "occurred")
+        elif as_at is not None:
+            occurred = PartialDate.by(as_at.end)
+        else:
+            self.fail(line, "'occurred' is required when the file has no 'as_at' date")
+            occurred = None
+        if occurred is None:
+            return None
+        return EventEntry(line, self._text(data, "id", line) or "", spec, typed, occurred,
+                          self._text(data, "paragraph", line) or paragraph,
+                          self._text(data, "note", line))
+
+
+def _earliest(dates: list[PartialDate]) -> PartialDate | None:
+    return min(dates, key=lambda d: d.end) if dates else None
+

@@ -1,0 +1,1 @@
+"""The question engine: parsing, entity resolution and answers."""

@@ -1,0 +1,471 @@
+"""The question engine: a question in, an `Answer` with its sources out.
+
+Current answers read the views. An as-at answer (business time) or a known-at answer
+(recorded time) folds the events of just the items it is about, filtered to that time, so
+no question replays the whole log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine
+
+from cmsbot.questions import parse as p
+from cmsbot.questions.answer import Answer, Line, Match, cite, match_of, unique_sources
+from cmsbot.questions.resolve import Index, ItemRef, PartnerRef, resolve
+from cmsbot.store import Tracker
+from domain import events as ev
+from domain.dates import PartialDate
+from domain.describe import describe
+from domain.provenance import Source
+from domain.state import ItemState, fold
+from projections import queries as q
+
+LIST_LIMIT = 25
+HELP_TEXT = (
+    "Ask me about the Secretariat's partnerships, for example:\n"
+    "• status of IWC JWP — where an item stands, with its sources\n"
+    "• history of the CITES joint work plan — everything recorded about it\n"
+    "• what's coming up / upcoming workshops / meetings in 2016\n"
+    "• what changed since 1 June 2015\n"
+    "• what do we have with Ramsar?\n"
+    "• who submitted on civil society?\n"
+    "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then."
+)
+KIND_NAMES = {"agreement": "agreements", "meeting": "meetings", "post": "posts",
+              "consultation": "consultations", "engagement": "engagements"}
+
+
+class QuestionEngine:
+    """Answers questions from the views and, for past times, from the items' own events."""
+
+    def __init__(self, engine: Engine, tracker: Tracker, *,
+                 before_reading: Callable[[], Any] | None = None,
+                 today: Callable[[], date] | None = None) -> None:
+        self.engine, self.tracker = engine, tracker
+        self.before_reading = before_reading
+        self.today = today or (lambda: datetime.now(UTC).date())
+        self._index: tuple[int, Index] | None = None
+
+    # Entry point ----------------------------------------------------------------------
+
+    def answer(self, question: str, *, as_at: date | None = None,
+               known_at: datetime | None = None) -> Answer:
+        """Answer one question. It never raises for what a user can type."""
+        if self.before_reading is not None:
+            self.before_reading()
+        question = question[:4000]
+        reference = as_at or (known_at.date() if known_at else self.today())
+        parsed = p.parse(question, reference)
+        with self.engine.connect() as conn:
+            ask = _Asking(self, conn, parsed, as_at, known_at, reference)
+            answer = ask.run()
+        answer.as_at = as_at.isoformat() if as_at else None
+        answer.known_at = known_at.isoformat() if known_at else None
+        return answer
+
+    def index(self, conn: Connection) -> Index:
+        position = q.position(conn)
+        if self._index is None or self._index[0] != position:
+            self._index = (position, Index(q.index_rows(conn), q.partner_rows(conn)))
+        return self._index[1]
+
+
+class _Asking:
+    """One question being answered (holds the connection and the times)."""
+
+    def __init__(self, engine: QuestionEngine, conn: Connection, parsed: p.Parsed,
+                 as_at: date | None, known_at: datetime | None, reference: date) -> None:
+        self.engine, self.conn, self.parsed = engine, conn, parsed
+        self.as_at, self.known_at, self.reference = as_at, known_at, reference
+        self.index = engine.index(conn)
+        self.names = {k: (r.acronym or r.name) for k, r in self.index.partners.items()}
+
+    @property
+    def historical(self) -> bool:
+        return self.as_at is not None or self.known_at is not None
+
+    def when_words(self) -> str:
+        words = []
+        if self.as_at:
+            words.append(f"as at {_day(self.as_at)}")
+        if self.known_at:
+            words.append(f"as known on {self.known_at:%d %B %Y %H:%M} UTC")
+        return " ".join(words)
+
+    def suffix(self) -> str:
+        words = self.when_words()
+        return f" ({words})" if words else ""
+
+    # Reading states at the answer's time ------------------------------------------------
+
+    def events_of(self, item_id: str) -> list[Any]:
+        events = self.engine.tracker.item_events(UUID(item_id))
+        if self.known_at is not None:
+            events = [e for e in events if e.timestamp <= self.known_at]
+        return events
+
+    def _visible(self, events: list[Any]) -> list[Any]:
+        if self.as_at is None:
+            return events
+        return [e for e in events if isinstance(e, ev.ItemRegistered | ev.EventCorrected |
+                                                   ev.EventRetracted)
+                or e.occurred.certainly_by(self.as_at)]
+
+    def state(self, item_id: str) -> ItemState | None:
+        if not self.historical:
+            return q.states(self.conn, [item_id]).get(item_id)
+        return self.state_from(self.events_of(item_id))
+
+    def state_from(self, events: list[Any]) -> ItemState | None:
+        visible = self._visible(events)
+        if not visible:
+            return None
+        registration = visible[0]
+        if self.as_at is not None and len(visible) == sum(
+                isinstance(e, ev.EventCorrected | ev.EventRetracted) for e in visible) + 1 \
+                and not registration.occurred.certainly_by(self.as_at):
+            return None  # nothing had happened to it yet
+        return fold(visible)
+
+    def states(self, item_ids: list[str]) -> list[ItemState]:
+        if not self.historical:
+            found = q.states(self.conn, item_ids)
+            return [found[i] for i in item_ids if i in found]
+        return [s for s in (self.state(i) for i in item_ids) if s is not None]
+
+    def match(self, state: ItemState) -> Match:
+        return match_of(state, self.names, self.reference)
+
+    # Dispatch -------------------------------------------------------------------------
+
+    def run(self) -> Answer:
+        intent = self.parsed.intent
+        if intent == "help":
+            return Answer("help", HELP_TEXT)
+        if intent == "submissions":
+            return self.submissions()
+        if intent == "changes":
+            return self.changes()
+        partners = self.index.only_partners(self.parsed.subject)
+        if intent == "upcoming":
+            return self.upcoming(partners)
+        if partners and intent == "status":
+            return self.partner(partners[0])
+        if intent == "status" and self.parsed.listy and self.parsed.kinds and not \
+                self._strong(self.parsed.subject):
+            return self.listing()
+        return self.about_item(intent)
+
+    def _strong(self, subject: str) -> bool:
+        return resolve(self.index, subject).winner is not None
+
+    def _resolve_item(self, subject: str, kinds: set[str] | None = None,
+                      ) -> ItemRef | Answer:
+        found = resolve(self.index, subject, kinds=kinds)
+        if found.winner is not None:
+            return found.winner
+        if found.tied:
+            states = self.states([i.item_id for i in found.tied])
+            matches = [self.match(s) for s in states] or [
+                Match(i.item_id, i.key, i.kind, i.title, "", None, [], None) for i in found.tied]
+            text = "Did you mean:\n" + "\n".join(
+                f"• {m.title} ({m.kind}{', ' + m.status if m.status else ''})" for m in matches)
+            return Answer("clarify", text, matches=matches, candidates=matches)
+        shown = subject.strip() or "that"
+        if found.suggestions:
+            titles = "; ".join(s.title for s in found.suggestions)
+            text = f"I couldn't find “{_clip(shown)}”. Did you mean: {titles}?"
+        else:
+            text = (f"I couldn't find “{_clip(shown)}” among the items I track. "
+                    "Try a partner (\"what do we have with CITES?\") or \"help\".")
+        return Answer("not_found", text, candidates=[
+            Match(s.item_id, s.key, s.kind, s.title, "", None, [], None)
+            for s in found.suggestions])
+
+    # Status and history -----------------------------------------------------------------
+
+    def about_item(self, intent: str) -> Answer:
+        found = self._resolve_item(self.parsed.subject)
+        if isinstance(found, Answer):
+            return found
+        if intent == "history":
+            return self.history(found)
+        state = self.state(found.item_id)
+        if state is None:
+            return Answer("status", f"Nothing had been recorded about {found.title} "
+                          f"{self.when_words() or 'yet'}.")
+        match = self.match(state)
+        return Answer("status", _status_text(state, match) + self.suffix() + ".",
+                      matches=[match], sources=list(state.sources))
+
+    def history(self, item: ItemRef) -> Answer:
+        events = self.events_of(item.item_id)
+        visible = self._visible(events)
+        state = self.state_from(events)
+        if state is None:
+            return Answer("history", f"Nothing had been recorded about {item.title} "
+                          f"{self.when_words() or 'yet'}.")
+        retracted = {e.retracts: e for e in visible if isinstance(e, ev.EventRetracted)}
+        corrected: dict[int, list[ev.EventCorrected]] = {}
+        for e in visible:
+            if isinstance(e, ev.EventCorrected):
+                corrected.setdefault(e.corrects, []).append(e)
+        lines: list[Line] = []
+        ordered = sorted((e for e in visible if isinstance(e, ev.ItemEvent)
+                          and not isinstance(e, ev.EventCorrected | ev.EventRetracted)),
+                         key=lambda e: (e.occurred.sort_key, e.originator_version))
+        for e in ordered:
+            text = describe(e, self.names.get)
+            for fix in corrected.get(e.originator_version, []):
+                text += f" [corrected {fix.occurred}: {describe(fix, self.names.get)}]"
+            if e.originator_version in retracted:
+                text = f"~{text}~ [retracted: {retracted[e.originator_version].reason}]"
+            note = f" ({e.note})" if e.note else ""
+            lines.append(Line(str(e.occurred), text + note, item.title, (e.source,)))
+        body = "\n".join(f"• {line.when}: {line.text} — {cite(list(line.sources))}"
+                         for line in lines) or "• (no events beyond its registration)"
+        text = (f"History of {state.title}{self.suffix()}:\n{body}\n"
+                f"Now: {_status_text(state, self.match(state))}.")
+        return Answer("history", text, matches=[self.match(state)],
+                      sources=unique_sources([s for line in lines for s in line.sources])
+                      or list(state.sources), lines=lines)
+
+    # Lists ------------------------------------------------------------------------------
+
+    def upcoming(self, partners: list[PartnerRef]) -> Answer:
+        parsed = self.parsed
+        subject_items: list[str] | None = None
+        if partners:
+            subject_items = [i for partner in partners
+                             for i in q.items_with_partner(self.conn, partner.key)]
+        elif parsed.subject and self.index.normal(parsed.subject):
+            found = resolve(self.index, parsed.subject)
+            if found.winner is not None and not parsed.kinds:
+                return self.about_item("status")
+            named = self.index.partners_in(parsed.subject)
+            if named:
+                subject_items = [i for partner in named
+                                 for i in q.items_with_partner(self.conn, partner.key)]
+        entries = self._calendar(subject_items)
+        kinds, subtypes = parsed.kinds - {"deadline"}, parsed.subtypes
+        if "deadline" in parsed.kinds:
+            entries = [e for e in entries if e[2].kind.value != "meeting"]
+        if kinds:
+            entries = [e for e in entries if e[2].kind.value in kinds]
+        if "workshop" in subtypes:
+            entries = [e for e in entries if (e[2].subtype or "") == "workshop"
+                       or "workshop" in e[2].title.lower()]
+        if parsed.window is not None:
+            first, last = parsed.window
+            # A "by" date counts only when it cannot fall after the window.
+            entries = [e for e in entries if e[1].overlaps(first, last)
+                       and (not e[1].is_by or e[1].end <= last)]
+            span = _span(first, last)
+        else:
+            entries = [e for e in entries if not e[3] and e[1].end >= self.reference]
+            span = f"after {_day(self.reference)}"
+        entries.sort(key=lambda e: (e[1].sort_key, e[1].end, e[0]))
+        what = _what(kinds, subtypes)
+        lines = [Line(str(when), _agenda_text(label, state, held), state.title,
+                      tuple(state.sources)) for label, when, state, held in entries]
+        states = list({id(e[2]): e[2] for e in entries}.values())
+        if not lines:
+            text = f"No {what} are on the calendar {span}{self.suffix()}."
+        else:
+            text = (f"{what.capitalize()} {span}{self.suffix()}:\n"
+                    + _bullets(lines, LIST_LIMIT))
+        return Answer("upcoming", text, matches=[self.match(s) for s in states],
+                      sources=unique_sources([s for st in states for s in st.sources]),
+                      lines=lines)
+
+    def _calendar(self, item_ids: list[str] | None,
+                  ) -> list[tuple[str, PartialDate, ItemState, bool]]:
+        if item_ids is None:
+            if self.historical:
+                item_ids = q.agenda_item_ids(self.conn, occurred_by=self.as_at,
+                                             recorded_by=self.known_at)
+            else:
+                rows = q.calendar_between(self.conn, date.min, date.max)
+                item_ids = list(dict.fromkeys(r.item_id for r in rows))
+        entries = []
+        for state in self.states(item_ids):
+            for label, when in state.agenda:
+                entries.append((label, when, state, False))
+            if state.held_on is not None:
+                entries.append((state.title, state.held_on, state, True))
+        return entries
+
+    def partner(self, partner: PartnerRef) -> Answer:
+        ids = q.items_with_partner(self.conn, partner.key)
+        states = self.states(ids)
+        if self.parsed.kinds:
+            states = [s for s in states if s.kind.value in self.parsed.kinds]
+        states.sort(key=lambda s: (s.kind.value, s.title))
+        if not states:
+            return Answer("partner", f"Nothing is recorded with {partner.label}"
+                          f"{self.suffix()}.")
+        lines = [Line(str(s.status_since or ""), _status_text(s, self.match(s)), s.title,
+                      tuple(s.sources)) for s in states]
+        count = len(states)
+        text = (f"With {partner.label} we have {count} item{'s' if count != 1 else ''}"
+                f"{self.suffix()}:\n" + _bullets(lines, LIST_LIMIT, when=False))
+        return Answer("partner", text, matches=[self.match(s) for s in states],
+                      sources=unique_sources([src for s in states for src in s.sources]),
+                      lines=lines)
+
+    def listing(self) -> Answer:
+        kinds = self.parsed.kinds - {"deadline"}
+        ids = [r.item_id for kind in sorted(kinds) for r in q.board(self.conn, kind=kind)]
+        states = self.states(ids)
+        if "JWP" in self.parsed.subtypes or "MoC" in self.parsed.subtypes:
+            states = [s for s in states if s.subtype in self.parsed.subtypes]
+        lines = [Line("", _status_text(s, self.match(s)), s.title, tuple(s.sources))
+                 for s in states]
+        what = _what(kinds, self.parsed.subtypes)
+        text = (f"{what.capitalize()}{self.suffix()}: {len(lines)}\n"
+                + _bullets(lines, LIST_LIMIT, when=False)) if lines else \
+            f"No {what} are recorded{self.suffix()}."
+        return Answer("list", text, matches=[self.match(s) for s in states],
+                      sources=unique_sources([src for s in states for src in s.sources]),
+                      lines=lines)
+
+    def changes(self) -> Answer:
+        since = self.parsed.since or self.reference - timedelta(days=7)
+        subject_ids: set[str] | None = None
+        if self.parsed.subject and self.index.normal(self.parsed.subject):
+            partners = self.index.only_partners(self.parsed.subject)
+            if partners:
+                subject_ids = {i for partner in partners
+                               for i in q.items_with_partner(self.conn, partner.key)}
+            else:
+                found = resolve(self.index, self.parsed.subject)
+                if found.winner is not None:
+                    subject_ids = {found.winner.item_id}
+        rows = q.activity_since(self.conn, occurred_from=since, occurred_to=self.as_at,
+                                recorded_by=self.known_at, limit=2000)
+        rows = [r for r in rows if r.event_type != "ItemRegistered"
+                and (subject_ids is None or r.item_id in subject_ids)]
+        titles = {i.item_id: i for i in self.index.items}
+        lines = [Line(str(PartialDate.from_dict(r.occurred)),
+                      f"{titles[r.item_id].title if r.item_id in titles else r.item_id}: "
+                      f"{r.summary}",
+                      titles[r.item_id].title if r.item_id in titles else None,
+                      (Source.from_dict(r.source),)) for r in rows]
+        ids = list(dict.fromkeys(r.item_id for r in rows))
+        states = self.states(ids)
+        header = f"Changes since {_day(since)}{self.suffix()}"
+        text = (f"{header}: {len(lines)}\n" + _bullets(lines, LIST_LIMIT)) if lines else \
+            f"Nothing changed since {_day(since)}{self.suffix()}."
+        return Answer("changes", text, matches=[self.match(s) for s in states],
+                      sources=unique_sources([s for line in lines for s in line.sources]),
+                      lines=lines)
+
+    def submissions(self) -> Answer:
+        subject = self.parsed.subject
+        if self.index.normal(subject):
+            resolution = resolve(self.index, subject, kinds={"consultation"})
+            if resolution.winner is not None:
+                targets = [resolution.winner.item_id]
+            elif resolution.tied:
+                targets = [i.item_id for i in resolution.tied]
+            else:
+                found = self._resolve_item(subject, {"consultation"})
+                assert isinstance(found, Answer)
+                return found
+        else:
+            targets = [r.item_id for r in q.consultations(self.conn)]
+        lines: list[Line] = []
+        matches: list[Match] = []
+        blocks: list[str] = []
+        for item_id in targets:
+            events = self.events_of(item_id)
+            state = self.state_from(events)
+            if state is None:
+                continue
+            received = _submissions(self._visible(events))
+            item_lines = [Line(str(e.occurred), f"{self.names.get(e.submitter, e.submitter)}: "
+                               f"“{e.title}”" + (f" ({e.note})" if e.note else ""),
+                               state.title, (e.source,)) for e in received]
+            lines += item_lines
+            matches.append(self.match(state))
+            count = len(item_lines)
+            head = (f"{state.title} ({state.status}): {count} submission"
+                    f"{'s' if count != 1 else ''}")
+            blocks.append(head + ("\n" + _bullets(item_lines, LIST_LIMIT) if item_lines else ""))
+        if not blocks:
+            return Answer("submissions", f"No consultations are recorded{self.suffix()}.")
+        text = "\n".join(blocks) + (f"\n({self.when_words()})" if self.when_words() else "")
+        return Answer("submissions", text, matches=matches,
+                      sources=unique_sources([s for line in lines for s in line.sources]),
+                      lines=lines)
+
+
+def _submissions(events: list[Any]) -> list[ev.SubmissionReceived]:
+    retracted = {e.retracts for e in events if isinstance(e, ev.EventRetracted)}
+    return [e for e in events if isinstance(e, ev.SubmissionReceived)
+            and e.originator_version not in retracted]
+
+
+def _status_text(state: ItemState, match: Match) -> str:
+    parts = [f"{state.title}: {state.status}"]
+    if state.detail:
+        parts[0] += f" ({state.detail})"
+    if state.status_since is not None:
+        since = state.status_since
+        parts.append(f"so {since}" if since.is_by else f"since {since}")
+    if match.partners:
+        parts.append(f"with {', '.join(match.partners)}")
+    if match.next_date:
+        parts.append(f"next: {match.next_label} on {match.next_date}"
+                     if match.next_label and match.next_label != state.title
+                     else f"next date: {match.next_date}")
+    sources = cite(state.sources)
+    if sources:
+        parts.append(f"source: {sources}")
+    return "; ".join(parts)
+
+
+def _agenda_text(label: str, state: ItemState, held: bool) -> str:
+    if label == state.title:
+        venue = f", {state.venue}" if state.venue else ""
+        return f"{label}{venue} ({'held' if held else state.status})"
+    return f"{state.title}: {label}"
+
+
+def _bullets(lines: list[Line], limit: int, *, when: bool = True) -> str:
+    shown = [f"• {line.when + ': ' if when and line.when else ''}{line.text}"
+             + (f" — {cite(list(line.sources))}" if when and line.sources else "")
+             for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"… and {len(lines) - limit} more")
+    return "\n".join(shown)
+
+
+def _what(kinds: set[str], subtypes: set[str]) -> str:
+    if "workshop" in subtypes:
+        return "workshops"
+    if "JWP" in subtypes:
+        return "joint work plans"
+    if len(kinds) == 1:
+        return KIND_NAMES.get(next(iter(kinds)), "items")
+    return "meetings, deadlines or milestones" if not kinds else "items"
+
+
+def _span(first: date, last: date) -> str:
+    if first.month == 1 and first.day == 1 and last.month == 12 and last.day == 31:
+        return f"in {first.year}" if first.year == last.year else \
+            f"in {first.year}–{last.year}"
+    return f"between {_day(first)} and {_day(last)}"
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,212 @@
+"""Reading a question: what kind of answer it wants, about what, and over which dates."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from domain.dates import PartialDate
+from domain.errors import DomainError
+
+_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_DATE = re.compile(
+    r"\b(?:(?:early|mid|late|end of|beginning of|start of)\s+)?"
+    r"(?:(?:\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+)?" + _MONTH + r"\s+)?\d{4}"
+    r"(?:-\d{1,2}(?:-\d{1,2})?)?\b"
+    r"|\b\d{4}-[qt][1-4]\b|\b[qt][1-4]\s+\d{4}\b"
+    r"|\b(?:first|second|third|fourth|last)\s+(?:quarter|trimester)\s+of\s+\d{4}\b",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"\b(?:(?:in|over|during|for|within)\s+)?(?:the\s+)?(next|coming|last|past)\s+"
+    r"(\d+|few|couple of)?\s*(days?|weeks?|months?|years?)\b"
+    r"|\b(this|next|last)\s+(week|month|year|quarter)\b"
+    r"|\b(today|yesterday|recently|lately)\b",
+    re.IGNORECASE,
+)
+
+HELP = re.compile(r"^\s*(?:help|\?+|h|usage|commands|what can you do|how does this work"
+                  r"|what do you know|hi|hello)\s*[?!.]*\s*$", re.IGNORECASE)
+SUBMISSIONS = re.compile(
+    r"\b(?:submi(?:t|ts|tted|tting|ssion|ssions)|contribut\w*|who (?:sent|responded|replied|"
+    r"commented|answered)|responses?\b|inputs? (?:to|on|for)|proposals? (?:to|on|for))",
+    re.IGNORECASE)
+HISTORY = re.compile(
+    r"\b(?:history|timeline|chronology|what (?:has )?happened|log|track record|"
+    r"(?:all )?(?:the )?events? (?:of|for|on)|so far|background|how did .* get)\b",
+    re.IGNORECASE)
+CHANGES = re.compile(
+    r"\b(?:changed?|changes|what'?s new|anything new|new since|updates?|since|recently|lately|"
+    r"this week|last week|past \w+ (?:days|weeks))\b", re.IGNORECASE)
+UPCOMING = re.compile(
+    r"\b(?:coming up|upcoming|forthcoming|what'?s next|next|calendar|agenda|schedule[ds]?|"
+    r"planned|future|deadlines?|due|ahead|soon|when)\b", re.IGNORECASE)
+PLURAL_KINDS = re.compile(
+    r"\b(?:meetings|workshops|events|sessions|conferences|deadlines|milestones)\b",
+    re.IGNORECASE)
+PARTNER_CUE = re.compile(
+    r"\b(?:with|partners?|partnerships?|involving|together|cooperation|relations?|"
+    r"relationship|work(?:ing)? with|do we have|have we got)\b", re.IGNORECASE)
+LIST_CUE = re.compile(r"\b(?:list|all|which|every|how many|show me)\b", re.IGNORECASE)
+
+KIND_WORDS: dict[str, tuple[str, str | None]] = {
+    "agreement": ("agreement", None), "agreements": ("agreement", None),
+    "jwp": ("agreement", "JWP"), "jwps": ("agreement", "JWP"),
+    "joint work plan": ("agreement", "JWP"), "joint work plans": ("agreement", "JWP"),
+    "work plans": ("agreement", "JWP"), "plans": ("agreement", None),
+    "moc": ("agreement", "MoC"), "mocs": ("agreement", "MoC"),
+    "mou": ("agreement", "MoU"), "mous": ("agreement", "MoU"),
+    "memoranda": ("agreement", None), "memorandums": ("agreement", None),
+    "meeting": ("meeting", None), "meetings": ("meeting", None),
+    "workshop": ("meeting", "workshop"), "workshops": ("meeting", "workshop"),
+    "sessions": ("meeting", None), "conferences": ("meeting", None),
+    "events": ("meeting", None),
+    "post": ("post", None), "posts": ("post", None), "positions": ("post", None),
+    "staff": ("post", None), "officers": ("post", None), "vacancies": ("post", None),
+    "consultation": ("consultation", None), "consultations": ("consultation", None),
+    "notifications": ("consultation", None), "calls for submissions": ("consultation", None),
+    "engagements": ("engagement", None), "processes": ("engagement", None),
+    "deadlines": ("deadline", None), "milestones": ("deadline", None),
+}
+_KIND_PATTERN = re.compile(r"\b(" + "|".join(
+    re.escape(k) for k in sorted(KIND_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+# Words that ask, rather than name: removed before the subject is looked up.
+CUE_WORDS = re.compile(
+    r"\b(?:history|timeline|chronology|happened|log|track record|so far|background|"
+    r"coming up|upcoming|forthcoming|next|calendar|agenda|scheduled|schedule|planned|future|"
+    r"deadlines?|due|ahead|soon|when|date|dates|held|happen|take place|taking place|"
+    r"changed?|changes|new|since|recently|lately|who|submitted|submissions?|submit|"
+    r"contributions?|contributed|responses?|responded|inputs?|list|all|which|every|"
+    r"how many|show me|tell me|about|partners?|partnerships?|involving|together|"
+    r"do we have|have we got|we have|is there|are there|anything|going on|there|any|"
+    r"stand|stands|standing with|where are we|where do we|look like|looks|"
+    r"events? (?:of|for|on))\b",
+    re.IGNORECASE)
+
+
+@dataclass
+class Parsed:
+    intent: str
+    subject: str
+    window: tuple[date, date] | None = None
+    since: date | None = None
+    kinds: set[str] = field(default_factory=set)
+    subtypes: set[str] = field(default_factory=set)
+    listy: bool = False
+    partner_cue: bool = False
+    upcoming_cue: bool = False
+
+
+def parse(question: str, today: date) -> Parsed:
+    """Classify a question; `today` anchors "next 60 days" and "since last week"."""
+    text = " ".join(re.sub(r"<[@#!][^>]*>", " ", question).split())
+    if not text or HELP.match(text):
+        return Parsed("help", "")
+    window, since, rest = _times(text, today)
+    kinds, subtypes = set(), set()
+    for word in _KIND_PATTERN.findall(rest):
+        kind, subtype = KIND_WORDS[word.lower()]
+        kinds.add(kind)
+        if subtype:
+            subtypes.add(subtype)
+    subject = " ".join(CUE_WORDS.sub(" ", rest).split())
+    parsed = Parsed("status", subject, window, since, kinds, subtypes,
+                    listy=bool(LIST_CUE.search(text)),
+                    partner_cue=bool(PARTNER_CUE.search(text)),
+                    upcoming_cue=bool(UPCOMING.search(text) or PLURAL_KINDS.search(text)))
+    if SUBMISSIONS.search(text):
+        parsed.intent = "submissions"
+    elif HISTORY.search(text):
+        parsed.intent = "history"
+    elif since is not None or (CHANGES.search(text) and not parsed.upcoming_cue):
+        parsed.intent = "changes"
+        parsed.since = since or today - timedelta(days=7)
+    elif parsed.upcoming_cue or (window is not None and kinds):
+        parsed.intent = "upcoming"
+    return parsed
+
+
+def _times(text: str, today: date) -> tuple[tuple[date, date] | None, date | None, str]:
+    """Pull date phrases out of the question: a window ("in 2016", "next 60 days") and a
+    "since" date; returns what is left of the text."""
+    window: tuple[date, date] | None = None
+    since: date | None = None
+    rest = text
+    m = re.search(r"\bsince\s+(.+?)(?:[?.!,;]|$)", text, re.IGNORECASE)
+    if m:
+        phrase = m.group(1).strip()
+        relative = _relative(phrase, today)
+        if relative is not None:
+            since = relative[0]
+        else:
+            date_match = _DATE.search(phrase)
+            if date_match:
+                try:
+                    since = PartialDate.parse(date_match.group(0)).earliest
+                except DomainError:
+                    since = None
+        if since is not None:
+            rest = rest.replace(m.group(0), " ")
+    for date_match in _DATE.finditer(rest):
+        try:
+            when = PartialDate.parse(date_match.group(0))
+        except DomainError:
+            continue
+        window = (when.earliest, when.end) if window is None else (
+            min(window[0], when.earliest), max(window[1], when.end))
+        rest = rest.replace(date_match.group(0), " ")
+    m = _RELATIVE.search(rest)
+    if m:
+        span = _relative(m.group(0), today)
+        if span is not None:
+            if re.search(r"\b(?:last|past|yesterday|recently|lately)\b", m.group(0), re.I):
+                since = since or span[0]
+            else:
+                window = window or span
+            rest = rest.replace(m.group(0), " ")
+    rest = re.sub(r"\b(?:in|during|for|of|before|by|until|between|from|to|and)\s*$", "", rest)
+    return window, since, rest
+
+
+def _relative(phrase: str, today: date) -> tuple[date, date] | None:
+    p = phrase.lower()
+    m = re.search(r"\b(next|coming|last|past)\s+(\d+|few|couple of)?\s*(day|week|month|year)s?",
+                  p)
+    if m:
+        count = {"few": 3, "couple of": 2, None: 1}.get(m.group(2)) or int(m.group(2))
+        days = count * {"day": 1, "week": 7, "month": 30, "year": 365}[m.group(3)]
+        if m.group(1) in ("next", "coming"):
+            return today, today + timedelta(days=days)
+        return today - timedelta(days=days), today
+    m = re.search(r"\b(this|next|last)\s+(week|month|year|quarter)\b", p)
+    if m:
+        return _calendar_span(m.group(1), m.group(2), today)
+    if "yesterday" in p:
+        return today - timedelta(days=1), today
+    if "today" in p:
+        return today, today
+    if "recently" in p or "lately" in p:
+        return today - timedelta(days=30), today
+    return None
+
+
+def _calendar_span(which: str, unit: str, today: date) -> tuple[date, date]:
+    shift = {"this": 0, "next": 1, "last": -1}[which]
+    if unit == "week":
+        start = today - timedelta(days=today.weekday()) + timedelta(weeks=shift)
+        return start, start + timedelta(days=6)
+    if unit == "year":
+        year = today.year + shift
+        return date(year, 1, 1), date(year, 12, 31)
+    months = 3 if unit == "quarter" else 1
+    first_month = ((today.month - 1) // months) * months + 1
+    index = today.year * 12 + first_month - 1 + shift * months
+    year, month = divmod(index, 12)
+    last_index = index + months - 1
+    last_year, last_month = divmod(last_index, 12)
+    return (date(year, month + 1, 1),
+            date(last_year, last_month + 1,
+                 calendar.monthrange(last_year, last_month + 1)[1]))

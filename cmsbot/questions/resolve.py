@@ -1,0 +1,153 @@
+"""Finding the item or partner a question names, with rapidfuzz.
+
+Each item is known by its title, key, aliases and "<partner> <type>" names ("IWC JWP").
+A question's tokens pick candidate names through an inverted index (with fuzzy token
+matching for typos), and the candidates are scored with token-set and token-sort ratios:
+a name that holds every word of the question scores high, a tighter name higher still.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from cmsbot.questions.text import Vocabulary, partner_phrases, partner_token
+
+MATCH = 72.0  # a single item at or above this is answered
+TIE = 4.0  # items within this many points of the best are a near tie
+SUGGEST = 45.0  # suggestions offered when nothing matches
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    item_id: str
+    key: str
+    kind: str
+    title: str
+    subtype: str | None
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    key: str
+    acronym: str | None
+    name: str
+
+    @property
+    def label(self) -> str:
+        if self.acronym and self.acronym != self.name:
+            return f"{self.name} ({self.acronym})"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    item: ItemRef
+
+
+class Index:
+    """What resolution needs, built once per change of the views."""
+
+    def __init__(self, items: Sequence[Any], partners: Sequence[Any]) -> None:
+        self.partners = {p.key: PartnerRef(p.key, p.acronym, p.name) for p in partners}
+        self.vocab = Vocabulary(partner_phrases(
+            (p.key, p.acronym, p.name, list(p.aliases)) for p in partners))
+        self.partner_by_token = {partner_token(k): p for k, p in self.partners.items()}
+        self.items: list[ItemRef] = []
+        self.names: list[str] = []
+        self.owner: list[int] = []
+        postings: dict[str, set[int]] = {}
+        for row in items:
+            state = row.state
+            ref = ItemRef(row.item_id, row.key, row.kind, row.title, state.get("subtype"),
+                          tuple(state.get("partners", [])))
+            number = len(self.items)
+            self.items.append(ref)
+            for name in self._names_of(ref, state.get("aliases", [])):
+                name_id = len(self.names)
+                self.names.append(name)
+                self.owner.append(number)
+                for token in name.split():
+                    postings.setdefault(token, set()).add(name_id)
+        self.postings = postings
+        self.tokens = list(postings)
+
+    def _names_of(self, ref: ItemRef, aliases: Iterable[str]) -> list[str]:
+        raw = [ref.title, ref.key.replace("-", " "), *aliases]
+        kind_words = self.vocab.normal(ref.subtype or "") or ref.kind
+        for partner in ref.partners[:3]:
+            raw.append(f"{partner_token(partner)} {kind_words}")
+        names: list[str] = []
+        for name in raw:
+            normal = self.vocab.normal(name)
+            if normal and normal not in names:
+                names.append(normal)
+        return names
+
+    def normal(self, text: str) -> str:
+        return self.vocab.normal(text)
+
+    def only_partners(self, text: str) -> list[PartnerRef]:
+        """The partners a subject names, when it names nothing else."""
+        tokens = self.vocab.tokens(text)
+        if tokens and all(t in self.partner_by_token for t in tokens):
+            return [self.partner_by_token[t] for t in dict.fromkeys(tokens)]
+        return []
+
+    def partners_in(self, text: str) -> list[PartnerRef]:
+        return [self.partner_by_token[t] for t in dict.fromkeys(self.vocab.tokens(text))
+                if t in self.partner_by_token]
+
+    def _candidates(self, tokens: list[str]) -> set[int]:
+        found: set[int] = set()
+        for token in tokens:
+            if token in self.postings:
+                found |= self.postings[token]
+            if len(token) >= 4:
+                for near, _score, _ in process.extract(token, self.tokens, scorer=fuzz.ratio,
+                                                       score_cutoff=80, limit=5):
+                    found |= self.postings[near]
+        return found
+
+    def search(self, subject: str, *, kinds: set[str] | None = None) -> list[Scored]:
+        """Items scored against the subject, best first, one entry per item."""
+        query = self.vocab.normal(subject)
+        if not query:
+            return []
+        best: dict[int, float] = {}
+        for name_id in self._candidates(query.split()):
+            number = self.owner[name_id]
+            if kinds and self.items[number].kind not in kinds:
+                continue
+            name = self.names[name_id]
+            score = (0.65 * fuzz.token_set_ratio(query, name)
+                     + 0.35 * fuzz.token_sort_ratio(query, name))
+            if score > best.get(number, 0.0):
+                best[number] = score
+        ranked = sorted(best.items(), key=lambda pair: (-pair[1], self.items[pair[0]].title))
+        return [Scored(round(score, 1), self.items[number]) for number, score in ranked]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A clear winner, a near tie, or nothing (with suggestions)."""
+
+    winner: ItemRef | None
+    tied: list[ItemRef]
+    suggestions: list[ItemRef]
+
+
+def resolve(index: Index, subject: str, *, kinds: set[str] | None = None) -> Resolution:
+    ranked = index.search(subject, kinds=kinds or None)
+    if not ranked or ranked[0].score < MATCH:
+        return Resolution(None, [], [s.item for s in ranked[:3] if s.score >= SUGGEST])
+    top = ranked[0].score
+    tied = [s.item for s in ranked if s.score >= top - TIE]
+    if len(tied) > 1:
+        return Resolution(None, tied[:10], [])
+    return Resolution(ranked[0].item, [], [])

@@ -1,0 +1,232 @@
+"""Application services: every write goes through here, authorized, and is saved whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError
+
+from cmsbot.history import History, HistoryFileError
+from cmsbot.store import Tracker
+from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
+from domain.describe import describe
+from domain.dates import PartialDate
+from domain.errors import CorrectionTargetError, DomainError, UnknownItemError
+from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
+from domain.provenance import Fact, Source
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Fields whose values name partners by key; unknown keys are refused.
+_PARTNER_FIELDS = ("partner", "donor", "organisers")
+
+
+class NotAuthorizedError(Exception):
+    """The person asking may read but not record."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, and whether they may record."""
+
+    id: str
+    may_record: bool
+
+    def require_editor(self) -> None:
+        if not self.may_record:
+            raise NotAuthorizedError(
+                "Only editors may record updates; ask a Secretariat editor to add you.")
+
+
+LOCAL_OPERATOR = Principal("local", may_record=True)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    item_key: str
+    title: str
+    version: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    partners: int
+    items: int
+    events: int
+    skipped: int
+
+    def __str__(self) -> str:
+        if not (self.partners or self.items or self.events):
+            return f"Nothing new: all {self.skipped} entries were recorded before."
+        return (f"Recorded {self.events} events, {self.items} new items and "
+                f"{self.partners} new partners ({self.skipped} entries already recorded).")
+
+
+class Recorder:
+    """Records facts about items: one command, one save, retried on a concurrent write."""
+
+    def __init__(self, tracker: Tracker, *, attempts: int = 5) -> None:
+        self.tracker, self.attempts = tracker, attempts
+
+    def record(self, principal: Principal, *, key: str, what: str, fields: dict[str, Any],
+               occurred: PartialDate | str, source: Source, note: str | None = None,
+               ref: str | None = None) -> Recorded:
+        """Record that `what` happened to the item `key`; raises a DomainError if it makes
+        no sense, and NotAuthorizedError unless the principal is an editor."""
+        principal.require_editor()
+        when = PartialDate.parse(occurred)
+
+        def attempt() -> Recorded:
+            item = self.tracker.item(key)
+            if ref and item.has_recorded(ref):
+                return Recorded(key, item.state.title, item.version, "already recorded")
+            spec = lookup(item.KIND, what)
+            values = spec.coerce(fields)
+            self._check_partners(values)
+            if spec.command == "correct":
+                values["changes"] = _typed_changes(item, values["corrects"], values["changes"])
+            fact = Fact(when, principal.id, source, note, ref)
+            getattr(item, spec.command)(fact, **values)
+            self.tracker.save(item)
+            return Recorded(key, item.state.title, item.version,
+                            describe(item.history[-1], self._partner_name))
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        for number in range(1, self.attempts + 1):
+            try:
+                return attempt()
+            except IntegrityError:
+                # Another writer saved the same item first; load it again and re-check.
+                log.info("concurrent write, retrying (attempt %d)", number)
+        raise ConcurrentWriteError("the item kept changing while recording; try again")
+
+    def _check_partners(self, values: dict[str, Any]) -> None:
+        for name in _PARTNER_FIELDS:
+            value = values.get(name)
+            for key in [value] if isinstance(value, str) else value or []:
+                if not self.tracker.exists(partner_id(key)):
+                    raise UnknownItemError(f"no partner has the key {key!r}")
+
+    def _partner_name(self, key: str) -> str:
+        try:
+            partner = self.tracker.partner(key)
+        except UnknownItemError:
+            return key
+        return partner.acronym or partner.name
+
+
+class ConcurrentWriteError(Exception):
+    """A write lost the race too many times; nothing was recorded."""
+
+
+def _typed_changes(item: Item, corrects: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Turn a correction's raw values into the corrected event's own field types."""
+    if not 1 <= corrects <= len(item.history):
+        raise CorrectionTargetError(f"{item.state.title} has no event {corrects}")
+    target = item.history[corrects - 1]
+    if target.type_name == "ItemRegistered":
+        return changes
+    spec = next(s for s in SPECS if s.event_class is type(target))
+    typed: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "occurred":
+            typed[name] = PartialDate.parse(value)
+            continue
+        field = next((f for f in spec.fields if f.name == name), FieldSpec(name, "str", False))
+        typed[name] = coerce_value(field, value)
+    return typed
+
+
+class Importer:
+    """Records a checked history file: all of it in one transaction, or nothing."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    def run(self, principal: Principal, history: History) -> ImportResult:
+        principal.require_editor()
+        problems: list[tuple[int, str]] = []
+        partners: list[Partner] = []
+        known = set()
+        skipped = 0
+        for p in history.partners:
+            known.add(p.key)
+            if self.tracker.exists(partner_id(p.key)):
+                skipped += 1
+                continue
+            partners.append(Partner.register(
+                key=p.key, name=p.name, actor=history.actor, acronym=p.acronym,
+                aliases=p.aliases, category=p.category, ref=history.ref("partner", p.key)))
+
+        def is_partner(key: str) -> bool:
+            return key in known or self.tracker.exists(partner_id(key))
+
+        items: list[Item] = []
+        new_items = events = 0
+        for entry in history.items:
+            for key in entry.details["partners"]:
+                if not is_partner(key):
+                    problems.append((entry.line, f"no partner has the key {key!r}"))
+            source = Source(history.document, entry.paragraph)
+            if self.tracker.exists(item_id(entry.key)):
+                item = self.tracker.item(entry.key)
+                if item.KIND is not entry.kind:
+                    problems.append((entry.line, f"{entry.key!r} is already tracked as a "
+                                                 f"{item.KIND.value}, not a {entry.kind.value}"))
+                    continue
+                skipped += 1
+            else:
+                fact = Fact(entry.occurred, history.actor, source, None,
+                            history.ref(entry.key))
+                item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key,
+                                                         title=entry.title, **entry.details)
+                new_items += 1
+            for event in entry.events:
+                ref = history.ref(entry.key, event.id)
+                if item.has_recorded(ref):
+                    skipped += 1
+                    continue
+                try:
+                    values = dict(event.raw)
+                    for name in _PARTNER_FIELDS:
+                        value = values.get(name)
+                        for key in [value] if isinstance(value, str) else value or []:
+                            if not is_partner(key):
+                                raise UnknownItemError(f"no partner has the key {key!r}")
+                    for name in ("corrects", "retracts"):
+                        if name in values:
+                            values[name] = _version_of(item, history, entry.key, values[name])
+                    if "changes" in values:
+                        values["changes"] = _typed_changes(item, values["corrects"],
+                                                           values["changes"])
+                    fact = Fact(event.occurred, history.actor,
+                                Source(history.document, event.paragraph), event.note, ref)
+                    getattr(item, event.spec.command)(fact, **values)
+                    events += 1
+                except DomainError as error:
+                    problems.append((event.line, str(error)))
+                except TypeError as error:
+                    problems.append((event.line, f"wrong fields for '{event.spec.name}': {error}"))
+            items.append(item)
+        if problems:
+            raise HistoryFileError(history.name, problems)
+        self.tracker.save(*partners, *items)
+        return ImportResult(len(partners), new_items, events, skipped)
+
+
+def _version_of(item: Item, history: History, item_key: str, target: Any) -> int:
+    """A correction names its target by entry id (or version number)."""
+    if isinstance(target, int) and not isinstance(target, bool):
+        return target
+    ref = history.ref(item_key, str(target))
+    for event in item.history:
+        if event.ref == ref or event.ref == str(target):
+            return event.originator_version
+    raise CorrectionTargetError(f"{item_key!r} has no earlier event with id {target!r}")

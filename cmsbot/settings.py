@@ -1,0 +1,121 @@
+"""Configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///var/cmsbot.sqlite"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or cannot be understood."""
+
+
+@dataclass(frozen=True, repr=False)
+class Database:
+    """Where the events and the views live: one SQLite file or one PostgreSQL database."""
+
+    url: str
+
+    def __repr__(self) -> str:
+        return f"Database({self.redacted!r})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        path = self.url.removeprefix("sqlite:///")
+        if not path or path == self.url:
+            raise ConfigurationError(f"write a SQLite URL as sqlite:///path/to/file.sqlite, "
+                                     f"not {self.redacted}")
+        return Path(path)
+
+    @property
+    def _parts(self) -> tuple[str, str, int, str, str | None, str | None]:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+            raise ConfigurationError(
+                f"CMSBOT_DATABASE_URL must start sqlite:/// or postgresql://, not {self.redacted}")
+        query = parse_qs(parts.query)
+        schema = query.get("schema", [None])[0]
+        return (parts.hostname or "127.0.0.1", unquote(parts.username or "postgres"),
+                parts.port or 5432, parts.path.lstrip("/") or "postgres",
+                unquote(parts.password) if parts.password else None, schema)
+
+    @property
+    def redacted(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        parts = urlsplit(self.url)
+        if parts.password:
+            return self.url.replace(f":{parts.password}@", ":***@")
+        return self.url
+
+    def eventsourcing_env(self, *, create_table: bool) -> dict[str, str]:
+        env = {"CREATE_TABLE": "y" if create_table else "n"}
+        if self.is_sqlite:
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
+                       SQLITE_DBNAME=str(self.sqlite_path), SQLITE_LOCK_TIMEOUT="30")
+            return env
+        host, user, port, dbname, password, schema = self._parts
+        env.update(PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_HOST=host,
+                   POSTGRES_PORT=str(port), POSTGRES_USER=user, POSTGRES_DBNAME=dbname,
+                   POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_PRE_PING="y",
+                   POSTGRES_LOCK_TIMEOUT="30")
+        if password:
+            env["POSTGRES_PASSWORD"] = password
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
+        return env
+
+    @property
+    def schema(self) -> str | None:
+        return None if self.is_sqlite else self._parts[5]
+
+    def sqlalchemy_url(self) -> str:
+        if self.is_sqlite:
+            return f"sqlite:///{self.sqlite_path}"
+        host, user, port, dbname, password, _ = self._parts
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql+psycopg://{auth}@{host}:{port}/{dbname}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the product reads from its environment."""
+
+    database: Database = field(default_factory=lambda: Database(DEFAULT_DATABASE_URL))
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    editors: frozenset[str] = frozenset()
+    editor_group: str | None = None
+    port: int = 3000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        editors = frozenset(u.strip() for u in env.get("CMSBOT_EDITORS", "").split(",")
+                            if u.strip())
+        try:
+            port = int(env.get("PORT", "3000"))
+        except ValueError:
+            raise ConfigurationError("PORT must be a number") from None
+        api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        return cls(
+            database=Database(env.get("CMSBOT_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            editors=editors,
+            editor_group=env.get("CMSBOT_EDITOR_GROUP") or None,
+            port=port,
+        )

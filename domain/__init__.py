@@ -1,0 +1,1 @@
+"""The domain: what the Secretariat tracks, as aggregates and past-tense events. No I/O."""

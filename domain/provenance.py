@@ -1,0 +1,66 @@
+"""Where a recorded fact came from, and who recorded it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.dates import PartialDate
+from domain.errors import InvalidFieldError
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document and paragraph (for imports) or a chat reference (for Slack)."""
+
+    document: str | None = None
+    paragraph: str | None = None
+    chat: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.document or self.chat):
+            raise InvalidFieldError("a source needs a document or a chat reference")
+
+    def cite(self) -> str:
+        if self.document:
+            return f"{self.document} ¶{self.paragraph}" if self.paragraph else self.document
+        return f"chat {self.chat}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"document": self.document, "paragraph": self.paragraph, "chat": self.chat}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        return cls(data.get("document"), data.get("paragraph"), data.get("chat"))
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What every recorded event carries besides its own data.
+
+    `occurred` is business time; `recorded` is left to the store's clock unless an
+    import carries the original recording time; `ref` is a stable key that makes
+    re-importing an entry a no-op.
+    """
+
+    occurred: PartialDate
+    actor: str
+    source: Source
+    note: str | None = None
+    ref: str | None = None
+    recorded: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.actor.strip():
+            raise InvalidFieldError("every event needs the actor who recorded it")
+
+    def event_fields(self) -> dict[str, Any]:
+        return {
+            "occurred": self.occurred,
+            "actor": self.actor,
+            "source": self.source,
+            "note": self.note,
+            "ref": self.ref,
+            "timestamp": self.recorded,
+        }

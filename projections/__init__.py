@@ -1,0 +1,1 @@
+"""Read models as SQL tables, kept current from the event log."""

@@ -1,0 +1,219 @@
+"""Keeps the views current from the event log, applying each event exactly once.
+
+Each batch runs in one transaction that first locks the views' position rows (`FOR UPDATE`
+on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), reads the log after the lowest position,
+applies what each view has not seen, writes the rows and moves the positions on. A second
+projector waits on the lock and then finds nothing left to do, so two projectors at once
+give the same views as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from domain import events as ev
+from domain.describe import describe
+from domain.state import ItemState, fold
+from projections import tables as t
+from projections.tables import VIEW_TABLES
+
+VIEWS = ("board", "calendar", "consultations", "activity", "partners")
+
+
+class Positioned(Protocol):
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def event(self) -> Any: ...
+
+
+class EventSource(Protocol):
+    """What the projector needs of the event store."""
+
+    def read(self, after: int, limit: int) -> Sequence[Positioned]: ...
+
+    def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
+                    ) -> list[Any]: ...
+
+
+class _Batch:
+    """The rows one batch changes, written together at the end."""
+
+    def __init__(self, conn: Connection, source: EventSource, seen: dict[str, int]) -> None:
+        self.conn, self.source, self.seen = conn, source, seen
+        self.states: dict[str, ItemState | None] = {}
+        self.dirty: set[str] = set()
+        self.activity: list[dict[str, Any]] = []
+        self.names: dict[str, str] | None = None
+
+    def state(self, item_id: str) -> ItemState | None:
+        if item_id not in self.states:
+            row = self.conn.execute(
+                select(t.board.c.state).where(t.board.c.item_id == item_id)).first()
+            self.states[item_id] = ItemState.from_dict(row.state) if row else None
+        return self.states[item_id]
+
+    def name(self, key: str) -> str:
+        if self.names is None:
+            rows = self.conn.execute(select(t.partners.c.key, t.partners.c.acronym,
+                                            t.partners.c.name))
+            self.names = {r.key: r.acronym or r.name for r in rows}
+        return self.names.get(key, key)
+
+    def apply(self, position: int, event: Any) -> None:
+        if isinstance(event, ev.PartnerRegistered | ev.PartnerAliasAdded):
+            if position > self.seen["partners"]:
+                self._partner(event)
+            return
+        item_id = str(event.originator_id)
+        if position > self.seen["board"]:
+            if isinstance(event, ev.ItemRegistered):
+                self.states[item_id] = ItemState.registered(event)
+            elif isinstance(event, ev.EventCorrected | ev.EventRetracted):
+                self.states[item_id] = fold(self.source.item_events(
+                    event.originator_id, up_to_version=event.originator_version))
+            else:
+                state = self.state(item_id)
+                if state is not None:
+                    state.apply(event)
+            self.dirty.add(item_id)
+        if position > self.seen["activity"]:
+            self.activity.append({
+                "position": position, "item_id": item_id,
+                "version": event.originator_version, "event_type": type(event).__name__,
+                "summary": describe(event, self.name), "occurred": event.occurred.to_dict(),
+                "occurred_end": event.occurred.end, "recorded": event.timestamp,
+                "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
+            })
+
+    def _partner(self, event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
+        self.names = None
+        partner_id = str(event.originator_id)
+        if isinstance(event, ev.PartnerRegistered):
+            self.conn.execute(delete(t.partners).where(t.partners.c.partner_id == partner_id))
+            self.conn.execute(insert(t.partners).values(
+                partner_id=partner_id, key=event.key, acronym=event.acronym, name=event.name,
+                aliases=list(event.aliases), category=event.category))
+            return
+        row = self.conn.execute(select(t.partners.c.aliases).where(
+            t.partners.c.partner_id == partner_id)).first()
+        if row is not None and event.alias not in row.aliases:
+            self.conn.execute(update(t.partners).where(t.partners.c.partner_id == partner_id)
+                              .values(aliases=[*row.aliases, event.alias]))
+
+    def flush(self) -> None:
+        ids = sorted(self.dirty)
+        states = [s for s in (self.states[i] for i in ids) if s is not None]
+        if ids:
+            for table in (t.board, t.item_partners, t.calendar, t.consultations, t.submissions):
+                self.conn.execute(delete(table).where(table.c.item_id.in_(ids)))
+        if states:
+            self._insert(t.board, [_board_row(s) for s in states])
+            self._insert(t.item_partners, [{"item_id": s.id, "partner_key": p}
+                                           for s in states for p in s.partners])
+            self._insert(t.calendar, [row for s in states for row in _calendar_rows(s)])
+            consultations = [s for s in states if s.kind.value == "consultation"]
+            self._insert(t.consultations, [{
+                "item_id": s.id, "key": s.key, "title": s.title, "status": s.status,
+                "submission_count": len(s.submissions)} for s in consultations])
+            self._insert(t.submissions, [
+                {"item_id": s.id, "number": n, "submitter": who, "title": title}
+                for s in consultations for n, (who, title) in enumerate(s.submissions, 1)])
+        self._insert(t.activity, self.activity)
+
+    def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(table), rows)
+
+
+def _board_row(s: ItemState) -> dict[str, Any]:
+    return {
+        "item_id": s.id, "key": s.key, "kind": s.kind.value, "title": s.title,
+        "status": s.status, "status_since_end": s.status_since.end if s.status_since else None,
+        "next_start": s.next_date.sort_key if s.next_date else None,
+        "last_occurred_end": s.last_occurred.end if s.last_occurred else None,
+        "last_recorded": s.last_recorded, "version": s.version, "state": s.to_dict(),
+    }
+
+
+def _calendar_rows(s: ItemState) -> list[dict[str, Any]]:
+    entries = [(label, when, False) for label, when in s.agenda]
+    if s.held_on is not None:
+        entries.append((s.title, s.held_on, True))
+    return [{"item_id": s.id, "label": label, "kind": s.kind.value, "held": held,
+             "start": when.earliest if when.start else when.end, "end": when.end,
+             "when": when.to_dict(), "venue": s.venue if s.kind.value == "meeting" else None}
+            for label, when, held in entries]
+
+
+class Projector:
+    """Applies the log to every view, once, in batches."""
+
+    def __init__(self, engine: Engine, source: EventSource, *, batch_size: int = 1000) -> None:
+        self.engine, self.source, self.batch_size = engine, source, batch_size
+
+    def _begin(self) -> Any:
+        return self.engine.connect().execution_options(write_lock=True)
+
+    def _lock(self, conn: Connection) -> dict[str, int]:
+        query = select(t.positions.c.name, t.positions.c.position).where(
+            t.positions.c.name.in_(VIEWS))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        seen = {row.name: row.position for row in conn.execute(query)}
+        missing = [name for name in VIEWS if name not in seen]
+        if missing:
+            conn.execute(insert(t.positions), [{"name": n, "position": 0} for n in missing])
+            seen.update(dict.fromkeys(missing, 0))
+        return seen
+
+    def _batch(self, conn: Connection) -> int:
+        seen = self._lock(conn)
+        page = self.source.read(min(seen.values()), self.batch_size)
+        if not page:
+            return 0
+        batch = _Batch(conn, self.source, seen)
+        for item in page:
+            batch.apply(item.position, item.event)
+        batch.flush()
+        last = page[-1].position
+        conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
+                     .where(t.positions.c.position < last).values(position=last))
+        return len(page)
+
+    def run_once(self) -> int:
+        """Apply one batch in one transaction; returns how many events it read."""
+        with self._begin() as conn, conn.begin():
+            return self._batch(conn)
+
+    def catch_up(self) -> int:
+        """Apply everything recorded so far; returns how many events were read."""
+        total = 0
+        while count := self.run_once():
+            total += count
+        return total
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.positions.c.position).where(
+                t.positions.c.name.in_(VIEWS))).scalars().all()
+        return min(rows) if len(rows) == len(VIEWS) else 0
+
+    def rebuild(self) -> int:
+        """Empty every view and apply the whole log again, in one transaction, so readers
+        see the old views until the new ones are complete."""
+        total = 0
+        with self._begin() as conn, conn.begin():
+            self._lock(conn)
+            for table in VIEW_TABLES:
+                conn.execute(delete(table))
+            conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
+                         .values(position=0))
+            while count := self._batch(conn):
+                total += count
+        return total

@@ -1,0 +1,102 @@
+"""The read side: plain queries over the view tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select
+
+from domain.state import ItemState
+from projections import tables as t
+
+# Event types that put a date on an item's agenda; an as-at "what's coming up" folds only
+# the items that had one of these.
+AGENDA_EVENTS = (
+    "MeetingPlanned", "MeetingScheduled", "MeetingRescheduled",
+    "AgreementSubmittedForEndorsement", "ConsultationAnnounced", "ConsultationIssued",
+    "ConsolidationPlanned", "MilestonePlanned",
+)
+
+
+def position(conn: Connection) -> int:
+    rows = conn.execute(select(t.positions.c.position)).scalars().all()
+    return min(rows) if rows else 0
+
+
+def index_rows(conn: Connection) -> Sequence[Row[Any]]:
+    """What entity resolution needs of every item."""
+    return conn.execute(select(t.board.c.item_id, t.board.c.key, t.board.c.kind,
+                               t.board.c.title, t.board.c.state)).all()
+
+
+def partner_rows(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(t.partners).order_by(t.partners.c.key)).all()
+
+
+def states(conn: Connection, item_ids: Iterable[str]) -> dict[str, ItemState]:
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(t.board.c.item_id, t.board.c.state)
+                        .where(t.board.c.item_id.in_(ids)))
+    return {row.item_id: ItemState.from_dict(row.state) for row in rows}
+
+
+def items_with_partner(conn: Connection, partner_key: str) -> list[str]:
+    return list(conn.execute(select(t.item_partners.c.item_id)
+                             .where(t.item_partners.c.partner_key == partner_key)).scalars())
+
+
+def calendar_between(conn: Connection, first: date, last: date) -> Sequence[Row[Any]]:
+    """Calendar entries whose dates overlap [first, last], earliest first."""
+    return conn.execute(
+        select(t.calendar).where(and_(t.calendar.c.end >= first, t.calendar.c.start <= last))
+        .order_by(t.calendar.c.start, t.calendar.c.end, t.calendar.c.label)).all()
+
+
+def agenda_item_ids(conn: Connection, *, occurred_by: date | None,
+                    recorded_by: datetime | None) -> list[str]:
+    """Items that had something on their agenda by a business or recorded time."""
+    query = select(t.activity.c.item_id).where(
+        t.activity.c.event_type.in_(AGENDA_EVENTS)).distinct()
+    if occurred_by is not None:
+        query = query.where(t.activity.c.occurred_end <= occurred_by)
+    if recorded_by is not None:
+        query = query.where(t.activity.c.recorded <= recorded_by)
+    return list(conn.execute(query).scalars())
+
+
+def activity_since(conn: Connection, *, occurred_from: date, occurred_to: date | None,
+                   recorded_by: datetime | None, limit: int) -> Sequence[Row[Any]]:
+    """Events whose business date reaches into [occurred_from, occurred_to], in log order."""
+    query = select(t.activity).where(t.activity.c.occurred_end >= occurred_from)
+    if occurred_to is not None:
+        query = query.where(t.activity.c.occurred_end <= occurred_to)
+    if recorded_by is not None:
+        query = query.where(t.activity.c.recorded <= recorded_by)
+    return conn.execute(query.order_by(t.activity.c.position).limit(limit)).all()
+
+
+def activity_recorded_since(conn: Connection, since: datetime, limit: int,
+                            ) -> Sequence[Row[Any]]:
+    return conn.execute(select(t.activity).where(t.activity.c.recorded >= since)
+                        .order_by(t.activity.c.position).limit(limit)).all()
+
+
+def consultations(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(t.consultations).order_by(t.consultations.c.title)).all()
+
+
+def board(conn: Connection, *, kind: str | None = None, status: str | None = None,
+          ) -> Sequence[Row[Any]]:
+    query = select(t.board.c.item_id, t.board.c.state)
+    conditions = []
+    if kind:
+        conditions.append(t.board.c.kind == kind)
+    if status:
+        conditions.append(or_(t.board.c.status == status))
+    if conditions:
+        query = query.where(and_(*conditions))
+    return conn.execute(query.order_by(t.board.c.kind, t.board.c.title)).all()

@@ -1,0 +1,112 @@
+"""The read models' tables. Every one is a function of the event log and can be rebuilt."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# How far each view has applied the log; written in the same transaction as the rows.
+positions = Table(
+    "projection_positions", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+# One row per item: the status board, with the item's whole current state as JSON.
+board = Table(
+    "board", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(60), nullable=False),
+    Column("status_since_end", Date),
+    Column("next_start", Date),
+    Column("last_occurred_end", Date),
+    Column("last_recorded", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    Column("state", JSON, nullable=False),
+)
+
+item_partners = Table(
+    "item_partners", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("partner_key", String(200), primary_key=True),
+    Index("ix_item_partners_partner", "partner_key"),
+)
+
+partners = Table(
+    "partners", metadata,
+    Column("partner_id", String(36), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("acronym", String(200)),
+    Column("name", Text, nullable=False),
+    Column("aliases", JSON, nullable=False),
+    Column("category", String(60)),
+)
+
+# Meetings, deadlines and milestones, with the dates as the source gave them.
+calendar = Table(
+    "calendar", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("label", String(400), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("held", Boolean, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("when", JSON, nullable=False),
+    Column("venue", Text),
+    Index("ix_calendar_end", "end"),
+)
+
+consultations = Table(
+    "consultations", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("key", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(60), nullable=False),
+    Column("submission_count", Integer, nullable=False),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("submitter", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+)
+
+# Every event, for "what changed since" and for history.
+activity = Table(
+    "activity", metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("item_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("occurred", JSON, nullable=False),
+    Column("occurred_end", Date, nullable=False),
+    Column("recorded", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("source", JSON, nullable=False),
+    Column("note", Text),
+    Index("ix_activity_item", "item_id", "version"),
+    Index("ix_activity_recorded", "recorded"),
+    Index("ix_activity_occurred", "occurred_end"),
+)
+
+VIEW_TABLES = (board, item_partners, partners, calendar, consultations, submissions, activity)
