@@ -68,8 +68,7 @@ class Database:
                    POSTGRES_PORT=str(port), POSTGRES_USER=user, POSTGRES_DBNAME=dbname,
                    POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_PRE_PING="y",
                    POSTGRES_LOCK_TIMEOUT="30")
-        if password:
-            env["POSTGRES_PASSWORD"] = password
+        env["POSTGRES_PASSWORD"] = password or ""  # eventsourcing requires the key
         if schema:
             env["POSTGRES_SCHEMA"] = schema
         return env

@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each sets up what it uses.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB := sqlite:///var/demo.sqlite
+export CMSBOT_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install demo test lint typecheck pytest bench bench-full clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "cmsbot needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@rm -f var/demo.sqlite var/demo.sqlite-wal var/demo.sqlite-shm
+	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into the embedded store"
+	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot import --seed
+	@echo "== Importing it again records nothing new"
+	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot import --seed
+	@for q in "status of IWC JWP" \
+	          "where are we with the CITES joint work plan?" \
+	          "programme officer" \
+	          "history of the CITES JWP" \
+	          "upcoming workshops" \
+	          "what do we have with Ramsar?" \
+	          "who submitted on civil society?"; do \
+	  echo; echo "== cmsbot ask --as-at 2015-09-01 \"$$q\""; \
+	  CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --as-at 2015-09-01 "$$q"; \
+	done
+	@echo; echo "== The same store answers in JSON too:"
+	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --json --as-at 2015-09-01 "status of the IOTC MoC"
+	@echo
+	@echo "Go on with: CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --as-at 2015-09-01 \"what's coming up\""
+	@echo "(or leave CMSBOT_DATABASE_URL unset to use var/cmsbot.sqlite; $(BIN)/cmsbot --help lists every command)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n 2
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
