@@ -11,7 +11,10 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from cmsbot import commands
+from cmsbot.bootstrap import Container
 from cmsbot.db import StoreNotInitialisedError
 from cmsbot.history import SEED, HistoryFileError, read_history_file
 from cmsbot.services import Principal
@@ -42,7 +45,7 @@ def _timestamp(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="cmsbot", description=(
         "Event-sourced status tracker for the CMS Secretariat's partnerships. "
         "The store is CMSBOT_DATABASE_URL (default sqlite:///var/cmsbot.sqlite)."))
@@ -81,14 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     projector = sub.add_parser("projector", help="keep the views current from the log")
     projector.add_argument("--once", action="store_true", help="catch up and exit")
     projector.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
-    return parser
+    projector.add_argument("--batch-size", type=int, default=1000, help="events a transaction")
+    return parser, commands.register_all(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, extensions = _parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in extensions:
+            return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
     except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
             UsageError) as error:
@@ -113,10 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         container.close()
 
 
-def _dispatch(args: argparse.Namespace, container: object) -> int:
-    from cmsbot.bootstrap import Container
-
-    assert isinstance(container, Container)
+def _dispatch(args: argparse.Namespace, container: Container) -> int:
     if args.command == "import":
         if bool(args.file) == bool(args.seed):
             raise UsageError("give a history file or --seed (one of them)")
@@ -160,6 +164,7 @@ def _dispatch(args: argparse.Namespace, container: object) -> int:
         print(f"Rebuilt every view from {count} events")
         return 0
     if args.command == "projector":
+        container.projector.batch_size = max(1, args.batch_size)
         while True:
             count = container.projector.catch_up()
             if count:

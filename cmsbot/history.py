@@ -42,13 +42,14 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
                     key_node.start_mark)
             seen[key] = key_node.start_mark.line
-        mapping = _Mapping(super().construct_mapping(node, deep=True))
+        constructed = super().construct_mapping(node, deep=True)
+        mapping = _Mapping({str(k): v for k, v in constructed.items()})
         mapping.line = node.start_mark.line + 1
         return mapping
 
@@ -57,7 +58,13 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
     return loader.construct_mapping(node)
 
 
+def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # Dates stay text so that PartialDate reads them, and "2015-13-45" becomes a clear error.
+    return str(loader.construct_scalar(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
 
 @dataclass
@@ -276,8 +283,9 @@ class _Checker:
             return None
         raw = {k: v for k, v in data.items() if k not in _EVENT_FIELDS}
         try:
-            typed = spec.coerce({k: v for k, v in raw.items()
-                                 if k not in ("corrects", "retracts")})
+            # A correction names its target by entry id; the importer turns it into a version.
+            typed = spec.coerce({k: 0 if k in ("corrects", "retracts") else v
+                                 for k, v in raw.items()})
         except DomainError as error:
             self.fail(line, str(error))
             typed = {}

@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError
 from cmsbot.history import History, HistoryFileError
 from cmsbot.store import Tracker
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
-from domain.describe import describe
 from domain.dates import PartialDate
+from domain.describe import describe
 from domain.errors import CorrectionTargetError, DomainError, UnknownItemError
 from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
 from domain.provenance import Fact, Source
@@ -178,8 +178,9 @@ class Importer:
             if self.tracker.exists(item_id(entry.key)):
                 item = self.tracker.item(entry.key)
                 if item.KIND is not entry.kind:
-                    problems.append((entry.line, f"{entry.key!r} is already tracked as a "
-                                                 f"{item.KIND.value}, not a {entry.kind.value}"))
+                    problems.append((entry.line, f"{entry.key!r} is already tracked as "
+                                                 f"{_a(item.KIND.value)}, not "
+                                                 f"{_a(entry.kind.value)}"))
                     continue
                 skipped += 1
             else:
@@ -221,12 +222,24 @@ class Importer:
         return ImportResult(len(partners), new_items, events, skipped)
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
 def _version_of(item: Item, history: History, item_key: str, target: Any) -> int:
-    """A correction names its target by entry id (or version number)."""
+    """A correction names its target by version number, by entry id (in this file, or in
+    an earlier one when only one entry of the item has that id) or by full ref."""
     if isinstance(target, int) and not isinstance(target, bool):
         return target
-    ref = history.ref(item_key, str(target))
-    for event in item.history:
-        if event.ref == ref or event.ref == str(target):
-            return event.originator_version
-    raise CorrectionTargetError(f"{item_key!r} has no earlier event with id {target!r}")
+    wanted = str(target)
+    same_file = history.ref(item_key, wanted)
+    refs = {event.ref: event.originator_version for event in item.history if event.ref}
+    if same_file in refs:
+        return refs[same_file]
+    if wanted in refs:
+        return refs[wanted]
+    elsewhere = [v for ref, v in refs.items() if ref.endswith(f"#{item_key}/{wanted}")]
+    if len(elsewhere) == 1:
+        return elsewhere[0]
+    raise CorrectionTargetError(f"{item_key!r} has no earlier event with id {wanted!r}"
+                                + (" in one file only; give its full ref" if elsewhere else ""))

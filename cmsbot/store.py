@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 from eventsourcing.utils import EnvType
 
 from domain.dates import PartialDate
@@ -58,12 +58,13 @@ class Tracker(Application[UUID]):
     name = "cmsbot"
     # Long-lived items stay fast to load: the cache keeps them, and fast-forwards
     # from the store when another process recorded since.
-    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000",
+                                     "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(PartialDateAsDict())
         transcoder.register(SourceAsDict())

@@ -227,7 +227,16 @@ def _keep(original: str) -> str | None:
     return " ".join(original.split())
 
 
-def _parse_plain(text: str, original: str) -> PartialDate:  # noqa: C901 - one table of forms
+def _parse_plain(text: str, original: str) -> PartialDate:
+    try:
+        return _parse_form(text, original)
+    except InvalidDateError:
+        raise
+    except ValueError:  # a year or day out of range, e.g. "0000"
+        raise InvalidDateError(f"no such date: {original!r}") from None
+
+
+def _parse_form(text: str, original: str) -> PartialDate:
     lowered = text.lower().removeprefix("the ")
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:\.\.|/)(\d{4})-(\d{1,2})-(\d{1,2})", lowered)
     if m:
@@ -236,7 +245,8 @@ def _parse_plain(text: str, original: str) -> PartialDate:  # noqa: C901 - one t
                       Precision.DAY, original)
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", lowered)
     if m:
-        day = _make_date(*(int(g) for g in m.groups()), original)
+        year, month, day_of_month = (int(g) for g in m.groups())
+        day = _make_date(year, month, day_of_month, original)
         return PartialDate(day, day, Precision.DAY)
     m = re.fullmatch(r"(?:(early|mid|late)\s+)?(\d{4})-(\d{1,2})", lowered)
     if m:
@@ -289,6 +299,14 @@ def _parse_plain(text: str, original: str) -> PartialDate:  # noqa: C901 - one t
         year = int(m.group(5))
         first = _make_date(year, _month(m.group(2), original), int(m.group(1)), original)
         last = _make_date(year, _month(m.group(4), original), int(m.group(3)), original)
+        return _range(first, last, Precision.DAY, original)
+    m = re.fullmatch(r"(\d{1,2})\s+([a-z]+\.?)\s+" + _YEAR + _DASH + r"(\d{1,2})\s+([a-z]+\.?)\s+"
+                     + _YEAR, lowered)
+    if m:
+        first = _make_date(int(m.group(3)), _month(m.group(2), original), int(m.group(1)),
+                           original)
+        last = _make_date(int(m.group(6)), _month(m.group(5), original), int(m.group(4)),
+                          original)
         return _range(first, last, Precision.DAY, original)
     m = re.fullmatch(_YEAR + _DASH + _YEAR, lowered)
     if m:

@@ -21,7 +21,7 @@ def _list(values: list[str], name: Names) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def describe(event: Any, name: Names = _plain) -> str:  # noqa: C901 - one case per event type
+def describe(event: Any, name: Names = _plain) -> str:
     """What the event says happened, in words (partner keys turned into names by `name`)."""
     e = event
     match e:

@@ -306,7 +306,7 @@ class EngagementStarted(ItemEvent):
 
 
 class EngagementProgressNoted(ItemEvent):
-    """Something was done in an ongoing engagement (an input, a contact, a meeting taken part in)."""
+    """Something was done in an ongoing engagement (an input, a contact, a meeting)."""
 
     TOPIC = "cmsbot.EngagementProgressNoted"
     summary: str
@@ -354,5 +354,7 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = tuple(
     if isinstance(cls, type) and issubclass(cls, ItemEvent) and cls is not ItemEvent
 )
 
-for _cls in (ItemEvent, ItemRegistered, PartnerRegistered, PartnerAliasAdded, *ITEM_EVENTS):
-    register_topic(_cls.TOPIC, _cls)
+_TOPICAL: tuple[type[_Applied], ...] = (ItemEvent, ItemRegistered, PartnerRegistered,
+                                        PartnerAliasAdded, *ITEM_EVENTS)
+for _cls in _TOPICAL:
+    register_topic(_cls.TOPIC, _cls)  # type: ignore[attr-defined]

@@ -65,8 +65,8 @@ class Item(BaseAggregate[UUID]):
             self.refs.add(event.ref)
         if isinstance(event, ev.EventCorrected | ev.EventRetracted):
             refolded = fold(self.history)
-            assert refolded is not None  # the registration is always in the history
-            self.state = refolded
+            if refolded is not None:  # always: the registration is in the history
+                self.state = refolded
         elif isinstance(event, ev.ItemEvent):
             self.state.apply(event)
 

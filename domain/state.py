@@ -191,7 +191,7 @@ def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent]) -> ItemState | None
                 state.version = version
             continue
         if version in changes:
-            event = dataclasses.replace(event, **changes[version])  # type: ignore[type-var]
+            event = dataclasses.replace(event, **changes[version])
         if isinstance(event, ev.ItemRegistered):
             state = ItemState.registered(event)
         elif state is not None:

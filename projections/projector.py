@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain import events as ev
 from domain.describe import describe
@@ -151,6 +153,15 @@ def _calendar_rows(s: ItemState) -> list[dict[str, Any]]:
             for label, when, held in entries]
 
 
+def ensure_positions(conn: Connection) -> None:
+    """Create the views' position rows if missing; safe when two processes race."""
+    rows = [{"name": name, "position": 0} for name in VIEWS]
+    if conn.dialect.name == "postgresql":
+        conn.execute(pg_insert(t.positions).on_conflict_do_nothing(), rows)
+    else:
+        conn.execute(sqlite_insert(t.positions).on_conflict_do_nothing(), rows)
+
+
 class Projector:
     """Applies the log to every view, once, in batches."""
 
@@ -161,15 +172,15 @@ class Projector:
         return self.engine.connect().execution_options(write_lock=True)
 
     def _lock(self, conn: Connection) -> dict[str, int]:
+        """Lock the views' position rows for this transaction and read them."""
         query = select(t.positions.c.name, t.positions.c.position).where(
             t.positions.c.name.in_(VIEWS))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         seen = {row.name: row.position for row in conn.execute(query)}
-        missing = [name for name in VIEWS if name not in seen]
-        if missing:
-            conn.execute(insert(t.positions), [{"name": n, "position": 0} for n in missing])
-            seen.update(dict.fromkeys(missing, 0))
+        if len(seen) < len(VIEWS):
+            ensure_positions(conn)
+            seen = {row.name: row.position for row in conn.execute(query)}
         return seen
 
     def _batch(self, conn: Connection) -> int:

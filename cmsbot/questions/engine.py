@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from cmsbot.questions import parse as p
 from cmsbot.questions.answer import Answer, Line, Match, cite, match_of, unique_sources
-from cmsbot.questions.resolve import Index, ItemRef, PartnerRef, resolve
+from cmsbot.questions.resolve import Index, ItemRef, PartnerRef, Resolution, resolve
 from cmsbot.store import Tracker
 from domain import events as ev
 from domain.dates import PartialDate
@@ -138,6 +138,9 @@ class _Asking:
             return [found[i] for i in item_ids if i in found]
         return [s for s in (self.state(i) for i in item_ids) if s is not None]
 
+    def name(self, key: str) -> str:
+        return self.names.get(key, key)
+
     def match(self, state: ItemState) -> Match:
         return match_of(state, self.names, self.reference)
 
@@ -169,6 +172,9 @@ class _Asking:
         found = resolve(self.index, subject, kinds=kinds)
         if found.winner is not None:
             return found.winner
+        return self._not_found(subject, found)
+
+    def _not_found(self, subject: str, found: Resolution) -> Answer:
         if found.tied:
             states = self.states([i.item_id for i in found.tied])
             matches = [self.match(s) for s in states] or [
@@ -220,9 +226,9 @@ class _Asking:
                           and not isinstance(e, ev.EventCorrected | ev.EventRetracted)),
                          key=lambda e: (e.occurred.sort_key, e.originator_version))
         for e in ordered:
-            text = describe(e, self.names.get)
+            text = describe(e, self.name)
             for fix in corrected.get(e.originator_version, []):
-                text += f" [corrected {fix.occurred}: {describe(fix, self.names.get)}]"
+                text += f" [corrected {fix.occurred}: {describe(fix, self.name)}]"
             if e.originator_version in retracted:
                 text = f"~{text}~ [retracted: {retracted[e.originator_version].reason}]"
             note = f" ({e.note})" if e.note else ""
@@ -374,9 +380,7 @@ class _Asking:
             elif resolution.tied:
                 targets = [i.item_id for i in resolution.tied]
             else:
-                found = self._resolve_item(subject, {"consultation"})
-                assert isinstance(found, Answer)
-                return found
+                return self._not_found(subject, resolution)
         else:
             targets = [r.item_id for r in q.consultations(self.conn)]
         lines: list[Line] = []

@@ -44,13 +44,13 @@ ABBREVIATIONS = {
 }
 
 # Words that carry no identity here ("CMS" is in almost every name).
-STOPWORDS = frozenset("""
-a an and are as at be been being by can could did do does for from had has have how i in is
-it its me my of on or our please s so tell than that the their them there these this those
-to us was we were what whats where which who whom why will with would you your about any
-anything cms secretariat current currently latest status state update updates progress
-where's what's how's going happening news doing show give know let see like
-""".split())
+STOPWORDS = frozenset((
+    "a an and are as at be been being by can could did do does for from had has have how i in "
+    "is it its me my of on or our please s so tell than that the their them there these this "
+    "those to us was we were what whats where which who whom why will with would you your about "
+    "any anything cms secretariat current currently latest status state update updates progress "
+    "where's what's how's going happening news doing show give know let see like "
+).split())
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": " ", "—": " ",
                          "/": " ", "\\": " ", "_": " "})

@@ -1,0 +1,26 @@
+"""Command-line commands beyond the core ones in `cmsbot.cli`, one module per area.
+
+Each module defines `register(sub)`, which adds its sub-parsers to the `cmsbot` parser and
+returns the command names it owns, and `run(args, settings) -> int`, which runs one of them
+(bootstrapping what it needs itself, so that e.g. `serve` can start while the store is down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+def modules() -> list[ModuleType]:
+    return [importlib.import_module(f"{__name__}.{info.name}")
+            for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+
+
+def register_all(sub: argparse._SubParsersAction) -> dict[str, ModuleType]:  # type: ignore[type-arg]
+    owners: dict[str, ModuleType] = {}
+    for module in modules():
+        for name in module.register(sub):
+            owners[name] = module
+    return owners

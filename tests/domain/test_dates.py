@@ -1,0 +1,72 @@
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.dates import PartialDate, Precision
+from domain.errors import InvalidDateError
+
+
+class TestReadingWhatSourcesSay:
+    @pytest.mark.parametrize(("words", "start", "end", "precision"), [
+        ("2015-09-01", date(2015, 9, 1), date(2015, 9, 1), Precision.DAY),
+        ("27-29 October 2015", date(2015, 10, 27), date(2015, 10, 29), Precision.DAY),
+        ("22–24 September 2015", date(2015, 9, 22), date(2015, 9, 24), Precision.DAY),
+        ("2015-10-27..2015-10-29", date(2015, 10, 27), date(2015, 10, 29), Precision.DAY),
+        ("12 January – 3 February 2016", date(2016, 1, 12), date(2016, 2, 3), Precision.DAY),
+        ("June 2016", date(2016, 6, 1), date(2016, 6, 30), Precision.MONTH),
+        ("2016-02", date(2016, 2, 1), date(2016, 2, 29), Precision.MONTH),
+        ("late November 2015", date(2015, 11, 21), date(2015, 11, 30), Precision.PART_OF_MONTH),
+        ("early 2016", date(2016, 1, 1), date(2016, 4, 30), Precision.PART_OF_YEAR),
+        ("last trimester of 2016", date(2016, 9, 1), date(2016, 12, 31), Precision.TRIMESTER),
+        ("2016-Q3", date(2016, 7, 1), date(2016, 9, 30), Precision.QUARTER),
+        ("Q1 2017", date(2017, 1, 1), date(2017, 3, 31), Precision.QUARTER),
+        ("2016", date(2016, 1, 1), date(2016, 12, 31), Precision.YEAR),
+        ("2016-2018", date(2016, 1, 1), date(2018, 12, 31), Precision.YEAR),
+    ])
+    def test_keeps_the_range_and_precision_the_words_cover(
+            self, words: str, start: date, end: date, precision: Precision) -> None:
+        parsed = PartialDate.parse(words)
+        assert (parsed.start, parsed.end, parsed.precision) == (start, end, precision)
+
+    def test_never_invents_a_day(self) -> None:
+        parsed = PartialDate.parse("2016")
+        assert parsed.start != parsed.end
+        assert str(parsed) == "2016"
+
+    def test_keeps_the_sources_own_words(self) -> None:
+        assert str(PartialDate.parse("late November 2015")) == "late November 2015"
+        assert str(PartialDate.parse("2015-10-27..2015-10-29")) == "27–29 October 2015"
+
+    def test_by_a_date_means_no_later_than(self) -> None:
+        parsed = PartialDate.parse("by 2015-09-01")
+        assert parsed.is_by and parsed.start is None and parsed.end == date(2015, 9, 1)
+        assert parsed.certainly_by(date(2015, 9, 1))
+        assert not parsed.certainly_by(date(2015, 8, 31))
+        assert str(PartialDate.parse("by 2017")) == "by 2017"
+
+    @pytest.mark.parametrize("words", ["2016 most probably", "2016?", "~2016",
+                                       "2016 (tentative)"])
+    def test_marks_tentative_dates(self, words: str) -> None:
+        assert PartialDate.parse(words).tentative
+
+    @pytest.mark.parametrize("words", ["2015-13-45", "31 February 2016", "2016-Q5",
+                                       "sometime soon", "", "29-27 October 2015", "2015-00"])
+    def test_refuses_what_is_no_date(self, words: str) -> None:
+        with pytest.raises(InvalidDateError):
+            PartialDate.parse(words)
+
+    def test_refuses_other_types(self) -> None:
+        with pytest.raises(InvalidDateError):
+            PartialDate.parse(["2016"])
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+       st.integers(min_value=0, max_value=400), st.booleans())
+def test_a_partial_date_survives_serialisation(day: date, length: int, by: bool) -> None:
+    from datetime import timedelta
+    end = day + timedelta(days=length)
+    value = PartialDate(None if by else day, end, Precision.DAY)
+    assert PartialDate.from_dict(value.to_dict()) == value
+    assert PartialDate.parse(str(value)).end == value.end

@@ -1,0 +1,80 @@
+"""The command line as a new user runs it: real processes on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cmsbot(*args: str, database: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CMSBOT_DATABASE_URL": database}
+    return subprocess.run([sys.executable, "-m", "cmsbot.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=check)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    assert "Recorded" in cmsbot("import", "--seed", database=url).stdout
+    return url
+
+
+def test_import_needs_no_environment_or_database() -> None:
+    result = subprocess.run([sys.executable, "-c", "import cmsbot, cmsbot.bootstrap, "
+                             "cmsbot.cli, domain.items, projections.projector"],
+                            env={"PATH": os.environ["PATH"]}, cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_ask_answers_in_json(database: str) -> None:
+    result = cmsbot("ask", "--json", "--as-at", "2015-09-01", "where", "are", "we", "with",
+                    "the", "IWC", "plan?", database=database)
+    data = json.loads(result.stdout)
+    assert data["intent"] == "status"
+    assert data["matches"][0]["title"] == "IWC–CMS Joint Work Plan"
+    assert data["sources"] == [{"document": "UNEP/CMS/StC44/18", "paragraph": "10"}]
+
+
+def test_reimport_records_nothing(database: str) -> None:
+    assert "Nothing new" in cmsbot("import", "--seed", database=database).stdout
+
+
+def test_a_broken_file_is_refused_with_its_line(database: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("document: X\nitems:\n  - key: a\n    kind: meeting\n    title: A\n"
+                      "    events:\n      - type: held\n        dates: 2015-13-45\n")
+    result = cmsbot("import", str(broken), database=database, check=False)
+    assert result.returncode == 1
+    assert f"{broken}:7: dates: no such day: '2015-13-45'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_record_then_ask(database: str) -> None:
+    recorded = cmsbot("record", "iwc-jwp", "endorsed", "--occurred", "2015-10-15",
+                      "--field", "body=CMS Standing Committee", "--field", "meeting=StC44",
+                      "--document", "UNEP/CMS/StC44/Report", "--paragraph", "12",
+                      database=database)
+    assert "Endorsed by CMS Standing Committee at StC44" in recorded.stdout
+    answer = cmsbot("ask", "status of IWC JWP", database=database).stdout
+    assert "endorsed" in answer and "UNEP/CMS/StC44/Report ¶12" in answer
+
+
+def test_a_command_that_makes_no_sense_is_refused_plainly(database: str) -> None:
+    result = cmsbot("record", "ipbes-3", "held", "--occurred", "2015-01-17",
+                    "--field", "dates=12-17 January 2015", database=database, check=False)
+    assert result.returncode == 1
+    assert "was held already" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rebuild_and_projector(database: str) -> None:
+    assert "Rebuilt every view from 129 events" in cmsbot("projections", "rebuild",
+                                                          database=database).stdout
+    assert "Caught up: 0 events" in cmsbot("projector", "--once", database=database).stdout

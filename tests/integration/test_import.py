@@ -1,0 +1,124 @@
+"""Importing history files into a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cmsbot.bootstrap import Container
+from cmsbot.history import SEED, HistoryFileError, read_history, read_history_file
+from cmsbot.services import LOCAL_OPERATOR, NotAuthorizedError, Principal
+from projections import tables as t
+
+SEED_PARAGRAPHS = {str(n) for n in range(1, 24)} | {"Action requested"}
+
+
+class TestTheSeed:
+    def test_every_paragraph_and_the_action_requested_is_recorded(
+            self, seeded: Container) -> None:
+        with seeded.engine.connect() as conn:
+            paragraphs = {row.source["paragraph"] for row in conn.execute(select(t.activity))}
+        assert paragraphs >= SEED_PARAGRAPHS
+
+    def test_importing_it_again_records_nothing(self, seeded: Container) -> None:
+        head = seeded.tracker.head()
+        result = seeded.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        assert (result.events, result.items, result.partners) == (0, 0, 0)
+        assert seeded.tracker.head() == head
+
+    def test_only_editors_import(self, container: Container) -> None:
+        with pytest.raises(NotAuthorizedError):
+            container.importer.run(Principal("U1", may_record=False), read_history_file(SEED))
+        assert container.tracker.head() == 0
+
+
+GOOD = """\
+document: TEST/1
+as_at: 2016-03-01
+partners:
+  - {key: iwc, name: International Whaling Commission, acronym: IWC}
+items:
+  - key: iwc-jwp
+    kind: agreement
+    title: IWC JWP
+    partners: [iwc]
+    paragraph: 3
+    events:
+      - type: endorsed
+        occurred: 2016-02-01
+        body: IWC Commission
+        meeting: IWC66
+"""
+
+BROKEN = {
+    "malformed YAML": (GOOD + "      - type: [unclosed\n", 17, "not valid YAML"),
+    "an unknown event type": (GOOD.replace("type: endorsed", "type: blessed"), 12,
+                              "has no event 'blessed'"),
+    "an impossible date": (GOOD.replace("2016-02-01", "2015-13-45"), 12, "no such day"),
+    "a duplicate key": (GOOD.replace("        meeting: IWC66\n",
+                                     "        meeting: IWC66\n        meeting: IWC67\n"), 16,
+                        "duplicate key 'meeting' (first on line 15)"),
+    "a wrong type": (GOOD.replace("meeting: IWC66", "meeting: [IWC66]"), 12, "must be text"),
+    "a missing field": (GOOD.replace("        body: IWC Commission\n", ""), 12,
+                        "needs the field 'body'"),
+    "an unknown partner": (GOOD.replace("partners: [iwc]", "partners: [iwcc]"), 6,
+                           "no partner has the key 'iwcc'"),
+    "a truncated file": (GOOD[: GOOD.index("        body")] + "        body: 'IWC", 14,
+                         "not valid YAML"),
+    "an event that makes no sense": (
+        GOOD + "      - type: endorsed\n        occurred: 2016-02-02\n"
+               "        body: IWC Commission\n        meeting: IWC67\n", 16,
+        "has endorsed IWC JWP already"),
+}
+
+
+class TestABrokenFile:
+    @pytest.mark.parametrize("case", sorted(BROKEN))
+    def test_is_rejected_whole_naming_the_line_and_reason(self, container: Container,
+                                                          case: str) -> None:
+        text, line, reason = BROKEN[case]
+        with pytest.raises(HistoryFileError) as caught:
+            container.importer.run(LOCAL_OPERATOR, read_history(text, "broken.yaml"))
+        assert f"broken.yaml:{line}:" in str(caught.value)
+        assert reason in str(caught.value)
+        assert container.tracker.head() == 0
+
+    def test_leaves_an_existing_store_as_it_was(self, seeded: Container) -> None:
+        head = seeded.tracker.head()
+        text = GOOD.replace("key: iwc-jwp", "key: other-jwp") + (
+            "  - key: bad\n    kind: meeting\n    title: Bad\n    events:\n"
+            "      - type: held\n        dates: 2016-02-31\n")
+        with pytest.raises(HistoryFileError, match=r"broken.yaml:20: dates: no such day"):
+            seeded.importer.run(LOCAL_OPERATOR, read_history(text, "broken.yaml"))
+        assert seeded.tracker.head() == head
+
+    def test_an_item_cannot_change_its_kind(self, seeded: Container) -> None:
+        text = GOOD.replace("kind: agreement", "kind: meeting").replace(
+            "key: iwc-jwp", "key: cites-jwp").replace(
+            "        body: IWC Commission\n        meeting: IWC66\n", "").replace(
+            "type: endorsed", "type: cancelled")
+        with pytest.raises(HistoryFileError, match="already tracked as an agreement"):
+            seeded.importer.run(LOCAL_OPERATOR, read_history(text, "kind.yaml"))
+
+
+def test_a_file_on_disk_that_cannot_be_read(tmp_path: Path) -> None:
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(HistoryFileError, match="cannot read the file"):
+        read_history_file(path)
+
+
+def test_corrections_in_a_file_point_at_earlier_entries(container: Container) -> None:
+    container.importer.run(LOCAL_OPERATOR, read_history(GOOD, "first.yaml"))
+    correction = GOOD[: GOOD.index("      - type: endorsed")].replace(
+        "document: TEST/1", "document: TEST/2") + (
+        "      - type: corrected\n        occurred: 2016-03-02\n        corrects: endorsed\n"
+        "        changes: {meeting: IWC66 (Portorož)}\n        reason: meeting named in full\n")
+    container.importer.run(LOCAL_OPERATOR, read_history(correction, "second.yaml"))
+    container.catch_up()
+    item = container.tracker.item("iwc-jwp")
+    assert "IWC66 (Portorož)" in (item.state.detail or "")
+    answer = container.questions.answer("history of the IWC JWP")
+    assert "Corrected event 2" in answer.text or "corrected" in answer.text
