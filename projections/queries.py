@@ -11,10 +11,10 @@ from sqlalchemy import Connection, Row, and_, or_, select
 from domain.state import ItemState
 from projections import tables as t
 
-# Event types that put a date on an item's agenda; an as-at "what's coming up" folds only
+# Event types that put a date on the calendar; an as-at calendar question folds only
 # the items that had one of these.
 AGENDA_EVENTS = (
-    "MeetingPlanned", "MeetingScheduled", "MeetingRescheduled",
+    "MeetingPlanned", "MeetingScheduled", "MeetingRescheduled", "MeetingHeld",
     "AgreementSubmittedForEndorsement", "ConsultationAnnounced", "ConsultationIssued",
     "ConsolidationPlanned", "MilestonePlanned",
 )

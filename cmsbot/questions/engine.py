@@ -250,8 +250,9 @@ class _Asking:
             subject_items = [i for partner in partners
                              for i in q.items_with_partner(self.conn, partner.key)]
         elif parsed.subject and self.index.normal(parsed.subject):
+            # "when is the Philippines workshop?" is about one item; "workshops in 2016" is not.
             found = resolve(self.index, parsed.subject)
-            if found.winner is not None and not parsed.kinds:
+            if found.winner is not None and not parsed.plural and parsed.window is None:
                 return self.about_item("status")
             named = self.index.partners_in(parsed.subject)
             if named:
@@ -272,6 +273,9 @@ class _Asking:
             entries = [e for e in entries if e[1].overlaps(first, last)
                        and (not e[1].is_by or e[1].end <= last)]
             span = _span(first, last)
+        elif parsed.past:  # "which meetings were held"
+            entries = [e for e in entries if e[3] or e[1].end < self.reference]
+            span = f"before {_day(self.reference)}"
         else:
             entries = [e for e in entries if not e[3] and e[1].end >= self.reference]
             span = f"after {_day(self.reference)}"
@@ -330,6 +334,11 @@ class _Asking:
         states = self.states(ids)
         if "JWP" in self.parsed.subtypes or "MoC" in self.parsed.subtypes:
             states = [s for s in states if s.subtype in self.parsed.subtypes]
+        asked = self.parsed.text.lower()
+        named = [status for status in {s.status for s in states} if status in asked]
+        if named:  # "which agreements are awaiting endorsement"
+            longest = max(named, key=len)
+            states = [s for s in states if s.status == longest]
         lines = [Line("", _status_text(s, self.match(s)), s.title, tuple(s.sources))
                  for s in states]
         what = _what(kinds, self.parsed.subtypes)

@@ -46,6 +46,7 @@ UPCOMING = re.compile(
 PLURAL_KINDS = re.compile(
     r"\b(?:meetings|workshops|events|sessions|conferences|deadlines|milestones)\b",
     re.IGNORECASE)
+PAST = re.compile(r"\b(?:held|took place|past|previous|were|attended|last)\b", re.IGNORECASE)
 PARTNER_CUE = re.compile(
     r"\b(?:with|partners?|partnerships?|involving|together|cooperation|relations?|"
     r"relationship|work(?:ing)? with|do we have|have we got)\b", re.IGNORECASE)
@@ -98,6 +99,9 @@ class Parsed:
     listy: bool = False
     partner_cue: bool = False
     upcoming_cue: bool = False
+    plural: bool = False
+    past: bool = False
+    text: str = ""
 
 
 def parse(question: str, today: date) -> Parsed:
@@ -116,7 +120,9 @@ def parse(question: str, today: date) -> Parsed:
     parsed = Parsed("status", subject, window, since, kinds, subtypes,
                     listy=bool(LIST_CUE.search(text)),
                     partner_cue=bool(PARTNER_CUE.search(text)),
-                    upcoming_cue=bool(UPCOMING.search(text) or PLURAL_KINDS.search(text)))
+                    upcoming_cue=bool(UPCOMING.search(text) or PLURAL_KINDS.search(text)),
+                    plural=bool(PLURAL_KINDS.search(text)), past=bool(PAST.search(text)),
+                    text=text)
     if SUBMISSIONS.search(text):
         parsed.intent = "submissions"
     elif HISTORY.search(text):

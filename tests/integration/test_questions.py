@@ -178,3 +178,22 @@ def test_the_json_shape(seeded: Container) -> None:
                           "next_date"}
     assert match["kind"] == "agreement" and match["partners"] == ["IWC"]
     assert data["sources"] == [{"document": "UNEP/CMS/StC44/18", "paragraph": "10"}]
+
+
+class TestListsAndCalendars:
+    def test_a_list_filtered_by_status(self, seeded: Container) -> None:
+        answer = seeded.questions.answer("which agreements are awaiting endorsement?",
+                                         as_at=REPORT_DATE)
+        assert answer.intent == "list"
+        assert {m.key for m in answer.matches} == {"cbd-jwp", "ramsar-jwp", "iotc-moc"}
+
+    def test_meetings_already_held(self, seeded: Container) -> None:
+        answer = seeded.questions.answer("which meetings took place?", as_at=REPORT_DATE)
+        assert {m.key for m in answer.matches} == {
+            "ipbes-3", "ipbes-mep-5", "blg-video-conference-2015", "bern-climate-experts-2015"}
+
+    def test_one_named_meeting_is_answered_about_itself(self, seeded: Container) -> None:
+        answer = seeded.questions.answer("when is the Philippines workshop?",
+                                         as_at=REPORT_DATE)
+        assert answer.intent == "status"
+        assert answer.matches[0].next_date == "27-29 October 2015"
