@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_DB := sqlite:///var/demo.sqlite
 export CMSBOT_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: install demo test lint typecheck pytest bench bench-full clean
@@ -18,11 +17,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@rm -f var/demo.sqlite var/demo.sqlite-wal var/demo.sqlite-shm
-	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into the embedded store"
-	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot import --seed
+	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into the embedded store var/cmsbot.sqlite"
+	$(BIN)/cmsbot import --seed
 	@echo "== Importing it again records nothing new"
-	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot import --seed
+	$(BIN)/cmsbot import --seed
 	@for q in "status of IWC JWP" \
 	          "where are we with the CITES joint work plan?" \
 	          "programme officer" \
@@ -31,13 +29,13 @@ demo: $(STAMP)
 	          "what do we have with Ramsar?" \
 	          "who submitted on civil society?"; do \
 	  echo; echo "== cmsbot ask --as-at 2015-09-01 \"$$q\""; \
-	  CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --as-at 2015-09-01 "$$q"; \
+	  $(BIN)/cmsbot ask --as-at 2015-09-01 "$$q"; \
 	done
 	@echo; echo "== The same store answers in JSON too:"
-	CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --json --as-at 2015-09-01 "status of the IOTC MoC"
+	$(BIN)/cmsbot ask --json --as-at 2015-09-01 "status of the IOTC MoC"
 	@echo
-	@echo "Go on with: CMSBOT_DATABASE_URL=$(DEMO_DB) $(BIN)/cmsbot ask --as-at 2015-09-01 \"what's coming up\""
-	@echo "(or leave CMSBOT_DATABASE_URL unset to use var/cmsbot.sqlite; $(BIN)/cmsbot --help lists every command)"
+	@echo "Go on with: $(BIN)/cmsbot ask --as-at 2015-09-01 \"what's coming up\""
+	@echo "($(BIN)/cmsbot --help lists every command; docs/usage.md explains them)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
