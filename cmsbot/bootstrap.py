@@ -60,12 +60,12 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
     if database.is_sqlite and not database.sqlite_path.exists():
         init_schema(settings)
     engine = make_engine(database)
-    if not views_exist(engine):
-        if not database.is_sqlite:
-            engine.dispose()
-            raise StoreNotInitialisedError(
-                f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
-        create_views(engine)
+    if database.is_sqlite:
+        create_views(engine)  # idempotent: also adds the tables a newer version brings
+    elif not views_exist(engine):
+        engine.dispose()
+        raise StoreNotInitialisedError(
+            f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
     tracker = Tracker(env=database.eventsourcing_env(create_table=database.is_sqlite))
     projector = Projector(engine, tracker)
     container = Container(

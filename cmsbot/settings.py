@@ -97,6 +97,7 @@ class Settings:
     editors: frozenset[str] = frozenset()
     editor_group: str | None = None
     port: int = 3000
+    quiet_days: int = 180
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +108,10 @@ class Settings:
             port = int(env.get("PORT", "3000"))
         except ValueError:
             raise ConfigurationError("PORT must be a number") from None
+        try:
+            quiet_days = int(env.get("CMSBOT_QUIET_DAYS", "180"))
+        except ValueError:
+            raise ConfigurationError("CMSBOT_QUIET_DAYS must be a number of days") from None
         api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         return cls(
             database=Database(env.get("CMSBOT_DATABASE_URL") or DEFAULT_DATABASE_URL),
@@ -117,4 +122,5 @@ class Settings:
             editors=editors,
             editor_group=env.get("CMSBOT_EDITOR_GROUP") or None,
             port=port,
+            quiet_days=quiet_days,
         )

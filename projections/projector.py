@@ -17,13 +17,14 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain import channels as ch
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState, fold
 from projections import tables as t
 from projections.tables import VIEW_TABLES
 
-VIEWS = ("board", "calendar", "consultations", "activity", "partners")
+VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
 
 
 class Positioned(Protocol):
@@ -41,6 +42,11 @@ class EventSource(Protocol):
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[Any]: ...
+
+
+_CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubscribed,
+                   ch.ChannelFollowed, ch.ChannelUnfollowed, ch.DigestClaimed,
+                   ch.DigestReclaimed, ch.DigestPosted)
 
 
 class _Batch:
@@ -72,6 +78,12 @@ class _Batch:
             if position > self.seen["partners"]:
                 self._partner(event)
             return
+        if isinstance(event, _CHANNEL_EVENTS):
+            if position > self.seen["channels"]:
+                self._channel(event)
+            return
+        if not isinstance(event, ev.ItemRegistered | ev.ItemEvent):
+            return  # nothing a view here knows
         item_id = str(event.originator_id)
         if position > self.seen["board"]:
             if isinstance(event, ev.ItemRegistered):
@@ -107,6 +119,40 @@ class _Batch:
         if row is not None and event.alias not in row.aliases:
             self.conn.execute(update(t.partners).where(t.partners.c.partner_id == partner_id)
                               .values(aliases=[*row.aliases, event.alias]))
+
+    def _channel(self, event: Any) -> None:
+        uuid = str(event.originator_id)
+        if isinstance(event, ch.ChannelRegistered):
+            self.conn.execute(insert(t.channels).values(channel_uuid=uuid, channel=event.channel))
+            return
+        if isinstance(event, ch.DigestClaimed):
+            self.conn.execute(insert(t.digests).values(
+                digest_uuid=uuid, channel=event.channel, period=event.period,
+                claimed_by=event.claimed_by))
+            return
+        if isinstance(event, ch.DigestReclaimed | ch.DigestPosted):
+            values = ({"claimed_by": event.claimed_by} if isinstance(event, ch.DigestReclaimed)
+                      else {"message_ts": event.message_ts})
+            self.conn.execute(update(t.digests).where(t.digests.c.digest_uuid == uuid)
+                              .values(**values))
+            return
+        channel = self.conn.execute(select(t.channels.c.channel).where(
+            t.channels.c.channel_uuid == uuid)).scalar_one()
+        if isinstance(event, ch.ChannelSubscribed):
+            self.conn.execute(delete(t.subscriptions).where(t.subscriptions.c.channel == channel))
+            self.conn.execute(insert(t.subscriptions).values(
+                channel=channel, changed_by=event.actor, changed_at=event.timestamp,
+                **event.schedule))
+        elif isinstance(event, ch.ChannelUnsubscribed):
+            self.conn.execute(delete(t.subscriptions).where(t.subscriptions.c.channel == channel))
+        elif isinstance(event, ch.ChannelFollowed):
+            self.conn.execute(insert(t.follows).values(
+                channel=channel, target_kind=event.target_kind, target_key=event.target_key))
+        elif isinstance(event, ch.ChannelUnfollowed):
+            f = t.follows.c
+            self.conn.execute(delete(t.follows).where(
+                (f.channel == channel) & (f.target_kind == event.target_kind)
+                & (f.target_key == event.target_key)))
 
     def flush(self) -> None:
         ids = sorted(self.dirty)

@@ -79,10 +79,28 @@ def activity_since(conn: Connection, *, occurred_from: date, occurred_to: date |
     return conn.execute(query.order_by(t.activity.c.position).limit(limit)).all()
 
 
-def activity_recorded_since(conn: Connection, since: datetime, limit: int,
-                            ) -> Sequence[Row[Any]]:
-    return conn.execute(select(t.activity).where(t.activity.c.recorded >= since)
-                        .order_by(t.activity.c.position).limit(limit)).all()
+def activity_recorded_between(conn: Connection, start: datetime, end: datetime,
+                              ) -> Sequence[Row[Any]]:
+    """Events recorded in [start, end), in log order."""
+    return conn.execute(select(t.activity).where(
+        and_(t.activity.c.recorded >= start, t.activity.c.recorded < end))
+        .order_by(t.activity.c.position)).all()
+
+
+def subscriptions(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(t.subscriptions).order_by(t.subscriptions.c.channel)).all()
+
+
+def subscription(conn: Connection, channel: str) -> Row[Any] | None:
+    return conn.execute(select(t.subscriptions)
+                        .where(t.subscriptions.c.channel == channel)).first()
+
+
+def follows(conn: Connection, channel: str | None = None) -> Sequence[Row[Any]]:
+    query = select(t.follows)
+    if channel is not None:
+        query = query.where(t.follows.c.channel == channel)
+    return conn.execute(query.order_by(t.follows.c.channel, t.follows.c.target_key)).all()
 
 
 def consultations(conn: Connection) -> Sequence[Row[Any]]:

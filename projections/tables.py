@@ -109,4 +109,41 @@ activity = Table(
     Index("ix_activity_occurred", "occurred_end"),
 )
 
-VIEW_TABLES = (board, item_partners, partners, calendar, consultations, submissions, activity)
+# Channels: what each asked for, and which digests were posted.
+channels = Table(
+    "channels", metadata,
+    Column("channel_uuid", String(36), primary_key=True),
+    Column("channel", String(64), nullable=False, unique=True),
+)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("frequency", String(10), nullable=False),
+    Column("weekday", String(3), nullable=False),
+    Column("at", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("filter_kind", String(20)),
+    Column("filter_value", String(200)),
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+follows = Table(
+    "follows", metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("target_kind", String(20), primary_key=True),
+    Column("target_key", String(200), primary_key=True),
+)
+
+digests = Table(
+    "digests", metadata,
+    Column("digest_uuid", String(36), nullable=False, unique=True),
+    Column("channel", String(64), primary_key=True),
+    Column("period", String(40), primary_key=True),
+    Column("claimed_by", String(200), nullable=False),
+    Column("message_ts", String(40)),
+)
+
+VIEW_TABLES = (board, item_partners, partners, calendar, consultations, submissions, activity,
+               channels, subscriptions, follows, digests)

@@ -68,6 +68,11 @@ class QuestionEngine:
         answer.known_at = known_at.isoformat() if known_at else None
         return answer
 
+    def snapshot(self, conn: Connection, *, as_at: date | None = None,
+                 known_at: datetime | None = None) -> Snapshot:
+        reference = as_at or (known_at.date() if known_at else self.today())
+        return Snapshot(self, conn, as_at, known_at, reference)
+
     def index(self, conn: Connection) -> Index:
         position = q.position(conn)
         if self._index is None or self._index[0] != position:
@@ -75,12 +80,13 @@ class QuestionEngine:
         return self._index[1]
 
 
-class _Asking:
-    """One question being answered (holds the connection and the times)."""
+class Snapshot:
+    """The items as they stood at a business date and/or a recorded time (or now), read
+    through one connection. Digests and reports read through it too."""
 
-    def __init__(self, engine: QuestionEngine, conn: Connection, parsed: p.Parsed,
-                 as_at: date | None, known_at: datetime | None, reference: date) -> None:
-        self.engine, self.conn, self.parsed = engine, conn, parsed
+    def __init__(self, engine: QuestionEngine, conn: Connection, as_at: date | None,
+                 known_at: datetime | None, reference: date) -> None:
+        self.engine, self.conn = engine, conn
         self.as_at, self.known_at, self.reference = as_at, known_at, reference
         self.index = engine.index(conn)
         self.names = {k: (r.acronym or r.name) for k, r in self.index.partners.items()}
@@ -143,6 +149,34 @@ class _Asking:
 
     def match(self, state: ItemState) -> Match:
         return match_of(state, self.names, self.reference)
+
+    def calendar(self, item_ids: list[str] | None = None,
+                 ) -> list[tuple[str, PartialDate, ItemState, bool]]:
+        """(label, date, item, held) for every dated entry of the items (default: all)."""
+        if item_ids is None:
+            if self.historical:
+                item_ids = q.agenda_item_ids(self.conn, occurred_by=self.as_at,
+                                             recorded_by=self.known_at)
+            else:
+                rows = q.calendar_between(self.conn, date.min, date.max)
+                item_ids = list(dict.fromkeys(r.item_id for r in rows))
+        entries = []
+        for state in self.states(item_ids):
+            for label, when in state.agenda:
+                entries.append((label, when, state, False))
+            if state.held_on is not None:
+                entries.append((state.title, state.held_on, state, True))
+        return entries
+
+
+
+class _Asking(Snapshot):
+    """One question being answered."""
+
+    def __init__(self, engine: QuestionEngine, conn: Connection, parsed: p.Parsed,
+                 as_at: date | None, known_at: datetime | None, reference: date) -> None:
+        super().__init__(engine, conn, as_at, known_at, reference)
+        self.parsed = parsed
 
     # Dispatch -------------------------------------------------------------------------
 
@@ -258,7 +292,7 @@ class _Asking:
             if named:
                 subject_items = [i for partner in named
                                  for i in q.items_with_partner(self.conn, partner.key)]
-        entries = self._calendar(subject_items)
+        entries = self.calendar(subject_items)
         kinds, subtypes = parsed.kinds - {"deadline"}, parsed.subtypes
         if "deadline" in parsed.kinds:
             entries = [e for e in entries if e[2].kind.value != "meeting"]
@@ -292,23 +326,6 @@ class _Asking:
         return Answer("upcoming", text, matches=[self.match(s) for s in states],
                       sources=unique_sources([s for st in states for s in st.sources]),
                       lines=lines)
-
-    def _calendar(self, item_ids: list[str] | None,
-                  ) -> list[tuple[str, PartialDate, ItemState, bool]]:
-        if item_ids is None:
-            if self.historical:
-                item_ids = q.agenda_item_ids(self.conn, occurred_by=self.as_at,
-                                             recorded_by=self.known_at)
-            else:
-                rows = q.calendar_between(self.conn, date.min, date.max)
-                item_ids = list(dict.fromkeys(r.item_id for r in rows))
-        entries = []
-        for state in self.states(item_ids):
-            for label, when in state.agenda:
-                entries.append((label, when, state, False))
-            if state.held_on is not None:
-                entries.append((state.title, state.held_on, state, True))
-        return entries
 
     def partner(self, partner: PartnerRef) -> Answer:
         ids = q.items_with_partner(self.conn, partner.key)
