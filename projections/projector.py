@@ -25,6 +25,9 @@ from projections import tables as t
 from projections.tables import VIEW_TABLES
 
 VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
+# Kept from the log like the views, but never rebuilt: it would notice the past again.
+NOTICES = "notices"
+TRACKED = (*VIEWS, NOTICES)
 
 
 class Positioned(Protocol):
@@ -96,6 +99,8 @@ class _Batch:
                 if state is not None:
                     state.apply(event)
             self.dirty.add(item_id)
+        if position > self.seen[NOTICES]:
+            self._notice(position, item_id, event)
         if position > self.seen["activity"]:
             self.activity.append({
                 "position": position, "item_id": item_id,
@@ -104,6 +109,22 @@ class _Batch:
                 "occurred_end": event.occurred.end, "recorded": event.timestamp,
                 "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
             })
+
+    def _notice(self, position: int, item_id: str, event: Any) -> None:
+        """Queue a notice for every channel that follows the item or one of its partners."""
+        state = self.state(item_id)
+        if state is None or isinstance(event, ev.ItemRegistered):
+            return
+        f = t.follows.c
+        targets = (f.target_kind == "item") & (f.target_key == state.key)
+        if state.partners:
+            targets = targets | ((f.target_kind == "partner") & f.target_key.in_(state.partners))
+        channels = self.conn.execute(select(f.channel).where(targets).distinct()).scalars()
+        text = f"{describe(event, self.name)} ({event.occurred}) — {event.source.cite()}"
+        rows = [{"position": position, "channel": channel, "item_id": item_id,
+                 "title": state.title, "text": text} for channel in channels]
+        if rows:
+            self.conn.execute(insert(t.notice_outbox), rows)
 
     def _partner(self, event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
         self.names = None
@@ -200,8 +221,12 @@ def _calendar_rows(s: ItemState) -> list[dict[str, Any]]:
 
 
 def ensure_positions(conn: Connection) -> None:
-    """Create the views' position rows if missing; safe when two processes race."""
-    rows = [{"name": name, "position": 0} for name in VIEWS]
+    """Create the position rows if missing; safe when two processes race. Notices start
+    where the views are, so a store that gains them does not notice its past."""
+    views = conn.execute(select(t.positions.c.position).where(
+        t.positions.c.name.in_(VIEWS))).scalars().all()
+    start = min(views) if len(views) == len(VIEWS) else 0
+    rows = [{"name": name, "position": start if name == NOTICES else 0} for name in TRACKED]
     if conn.dialect.name == "postgresql":
         conn.execute(pg_insert(t.positions).on_conflict_do_nothing(), rows)
     else:
@@ -220,11 +245,11 @@ class Projector:
     def _lock(self, conn: Connection) -> dict[str, int]:
         """Lock the views' position rows for this transaction and read them."""
         query = select(t.positions.c.name, t.positions.c.position).where(
-            t.positions.c.name.in_(VIEWS))
+            t.positions.c.name.in_(TRACKED))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         seen = {row.name: row.position for row in conn.execute(query)}
-        if len(seen) < len(VIEWS):
+        if len(seen) < len(TRACKED):
             ensure_positions(conn)
             seen = {row.name: row.position for row in conn.execute(query)}
         return seen
@@ -239,7 +264,7 @@ class Projector:
             batch.apply(item.position, item.event)
         batch.flush()
         last = page[-1].position
-        conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
+        conn.execute(update(t.positions).where(t.positions.c.name.in_(TRACKED))
                      .where(t.positions.c.position < last).values(position=last))
         return len(page)
 

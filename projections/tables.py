@@ -145,5 +145,26 @@ digests = Table(
     Column("message_ts", String(40)),
 )
 
+# Change notices waiting to be posted: written once per (event, following channel) by the
+# projector, in the same transaction as its position; marked sent by the sender. Not a
+# rebuildable view: rebuilding must not notice the past again.
+notice_outbox = Table(
+    "notice_outbox", metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("item_id", String(36), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sent_ts", String(40)),
+    Index("ix_notice_outbox_unsent", "sent_ts", "position"),
+)
+
+notice_threads = Table(
+    "notice_threads", metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("thread_ts", String(40), nullable=False),
+)
+
 VIEW_TABLES = (board, item_partners, partners, calendar, consultations, submissions, activity,
                channels, subscriptions, follows, digests)

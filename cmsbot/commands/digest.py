@@ -33,6 +33,7 @@ def register(sub: Any) -> list[str]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from cmsbot.digests.clock import Clock
     from cmsbot.digests.content import build_digest
+    from cmsbot.digests.notices import NoticeSender
     from cmsbot.digests.schedule import last_fire, period_ending, period_open_at, zone
     from cmsbot.digests.service import Subscriptions
     from cmsbot.digests.wiring import SlackPoster, digest_poster
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     container = bootstrap(settings)
     try:
         if args.command == "clock":
-            Clock(container, digest_poster(container, SlackPoster(settings))).run()
+            slack = SlackPoster(settings)
+            Clock(container, digest_poster(container, slack),
+                  notices=NoticeSender(container.engine, slack)).run()
             return 0
         container.catch_up()
         schedule, _ = Subscriptions(container.tracker, container.questions).listing(

@@ -3,8 +3,9 @@
 APScheduler 3 (a blocking scheduler) runs one cron job per subscription, with named
 weekdays, the subscription's time zone, coalescing, one instance at a time and a grace of
 hours. Jobs are rebuilt from the subscriptions view at start and whenever it changes. At
-start, and at every refresh, a digest missed while the clock was down is posted if its
-firing is within the grace; the claim in the log stops a second post.
+start, and at every refresh (every few seconds), a digest missed while the clock was down
+is posted if its firing is within the grace (the claim in the log stops a second post),
+and queued change notices are sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from cmsbot.digests.notices import NoticeSender
 from cmsbot.digests.schedule import last_fire, period_ending, trigger_for
 from cmsbot.digests.service import DigestPoster, schedule_of
 from domain.channels import Schedule
@@ -24,16 +26,18 @@ from projections import queries as q
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(hours=6)
-REFRESH_SECONDS = 30
+REFRESH_SECONDS = 10
 
 
 class Clock:
     """The schedule of every subscribed channel, kept in an APScheduler scheduler."""
 
     def __init__(self, container: Any, poster: DigestPoster, *,
+                 notices: NoticeSender | None = None,
                  scheduler: BaseScheduler | None = None, grace: timedelta = GRACE,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.container, self.poster, self.grace, self.now = container, poster, grace, now
+        self.notices = notices
         self.scheduler = scheduler or BlockingScheduler(timezone=UTC)
         self._jobs: dict[str, Schedule] = {}
 
@@ -70,6 +74,8 @@ class Clock:
         self._jobs = current
         for channel in current:
             self.post_due(channel)
+        if self.notices is not None:
+            self.notices.send_pending()
 
     def run(self) -> None:
         self.sync()

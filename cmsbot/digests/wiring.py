@@ -22,8 +22,10 @@ class SlackPoster:
             raise ConfigurationError("SLACK_BOT_TOKEN is needed to post digests")
         self.client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
-    def __call__(self, *, channel: str, text: str, blocks: list[dict[str, Any]]) -> str:
-        reply = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    def __call__(self, *, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
+                 thread_ts: str | None = None) -> str:
+        reply = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                             thread_ts=thread_ts)
         return str(reply["ts"])
 
 
