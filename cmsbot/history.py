@@ -36,7 +36,10 @@ class _Mapping(dict[str, Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
+
+
+class _Loader(_Base):  # type: ignore[misc]
     """A safe loader that remembers each mapping's line and refuses duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -124,7 +127,7 @@ _EVENT_FIELDS = {"id", "type", "occurred", "paragraph", "note"}
 def read_history(text: str, name: str = "<history>") -> History:
     """Parse and check a history file; raises HistoryFileError listing every problem."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0

@@ -147,7 +147,10 @@ class ItemState:
     # Serialisation (the board keeps the state of each row) -----------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # Field by field: dataclasses.asdict deep-copies, which costs most of a rebuild.
+        data = {f.name: getattr(self, f.name) for f in _FIELDS}
+        for name in _LIST_FIELDS:
+            data[name] = [list(v) if isinstance(v, list) else v for v in data[name]]
         data["agenda"] = [[label, when.to_dict()] for label, when in self.agenda]
         for name in ("status_since", "held_on", "last_occurred"):
             value = getattr(self, name)
@@ -168,6 +171,11 @@ class ItemState:
         values["last_recorded"] = datetime.fromisoformat(recorded) if recorded else None
         values["kind"] = Kind(data["kind"])
         return cls(**values)
+
+
+_FIELDS = dataclasses.fields(ItemState)
+_LIST_FIELDS = tuple(f.name for f in _FIELDS if f.name not in ("agenda", "sources")
+                     and str(f.type).startswith("list"))
 
 
 def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent]) -> ItemState | None:

@@ -55,9 +55,11 @@ _CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubsc
 class _Batch:
     """The rows one batch changes, written together at the end."""
 
-    def __init__(self, conn: Connection, source: EventSource, seen: dict[str, int]) -> None:
+    def __init__(self, conn: Connection, source: EventSource, seen: dict[str, int],
+                 states: dict[str, ItemState | None] | None = None) -> None:
         self.conn, self.source, self.seen = conn, source, seen
-        self.states: dict[str, ItemState | None] = {}
+        # States read or made in this transaction (shared by the batches of a rebuild).
+        self.states: dict[str, ItemState | None] = {} if states is None else states
         self.dirty: set[str] = set()
         self.activity: list[dict[str, Any]] = []
         self.names: dict[str, str] | None = None
@@ -254,12 +256,13 @@ class Projector:
             seen = {row.name: row.position for row in conn.execute(query)}
         return seen
 
-    def _batch(self, conn: Connection) -> int:
+    def _batch(self, conn: Connection, states: dict[str, ItemState | None] | None = None,
+               ) -> int:
         seen = self._lock(conn)
         page = self.source.read(min(seen.values()), self.batch_size)
         if not page:
             return 0
-        batch = _Batch(conn, self.source, seen)
+        batch = _Batch(conn, self.source, seen, states)
         for item in page:
             batch.apply(item.position, item.event)
         batch.flush()
@@ -296,6 +299,7 @@ class Projector:
                 conn.execute(delete(table))
             conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
                          .values(position=0))
-            while count := self._batch(conn):
+            states: dict[str, ItemState | None] = {}
+            while count := self._batch(conn, states):
                 total += count
         return total
