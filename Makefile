@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo always shows the embedded store, whatever the shell says.
+demo: export CMSBOT_DATABASE_URL =
+
 demo: $(STAMP)
 	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into the embedded store var/cmsbot.sqlite"
 	$(BIN)/cmsbot import --seed
@@ -47,6 +50,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --mode quick
+
+bench-full: $(STAMP)
+	$(BIN)/python -m bench.run --mode full
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

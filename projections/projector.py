@@ -27,6 +27,9 @@ from projections.tables import VIEW_TABLES
 VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
 # Kept from the log like the views, but never rebuilt: it would notice the past again.
 NOTICES = "notices"
+# Not a view: the position of the last event that changed how items are named (titles,
+# aliases, partners); the question engine rebuilds its name index only when it moves.
+NAMES = "names"
 TRACKED = (*VIEWS, NOTICES)
 
 
@@ -61,6 +64,7 @@ class _Batch:
         # States read or made in this transaction (shared by the batches of a rebuild).
         self.states: dict[str, ItemState | None] = {} if states is None else states
         self.dirty: set[str] = set()
+        self.names_at = 0  # the last position in this batch that changed a name
         self.activity: list[dict[str, Any]] = []
         self.names: dict[str, str] | None = None
 
@@ -81,7 +85,7 @@ class _Batch:
     def apply(self, position: int, event: Any) -> None:
         if isinstance(event, ev.PartnerRegistered | ev.PartnerAliasAdded):
             if position > self.seen["partners"]:
-                self._partner(event)
+                self._partner(position, event)
             return
         if isinstance(event, _CHANNEL_EVENTS):
             if position > self.seen["channels"]:
@@ -91,6 +95,8 @@ class _Batch:
             return  # nothing a view here knows
         item_id = str(event.originator_id)
         if position > self.seen["board"]:
+            before = self.state(item_id)
+            names_before = _names_of(before) if before is not None else None
             if isinstance(event, ev.ItemRegistered):
                 self.states[item_id] = ItemState.registered(event)
             elif isinstance(event, ev.EventCorrected | ev.EventRetracted):
@@ -101,6 +107,9 @@ class _Batch:
                 if state is not None:
                     state.apply(event)
             self.dirty.add(item_id)
+            after = self.states.get(item_id)
+            if after is not None and _names_of(after) != names_before:
+                self.names_at = position
         if position > self.seen[NOTICES]:
             self._notice(position, item_id, event)
         if position > self.seen["activity"]:
@@ -110,6 +119,8 @@ class _Batch:
                 "summary": describe(event, self.name), "occurred": event.occurred.to_dict(),
                 "occurred_end": event.occurred.end, "recorded": event.timestamp,
                 "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
+                "target_version": getattr(event, "corrects", None) or getattr(
+                    event, "retracts", None),
             })
 
     def _notice(self, position: int, item_id: str, event: Any) -> None:
@@ -128,8 +139,10 @@ class _Batch:
         if rows:
             self.conn.execute(insert(t.notice_outbox), rows)
 
-    def _partner(self, event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
+    def _partner(self, position: int,
+                 event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
         self.names = None
+        self.names_at = position
         partner_id = str(event.originator_id)
         if isinstance(event, ev.PartnerRegistered):
             self.conn.execute(delete(t.partners).where(t.partners.c.partner_id == partner_id))
@@ -202,9 +215,14 @@ class _Batch:
             self.conn.execute(insert(table), rows)
 
 
+def _names_of(s: ItemState) -> tuple[Any, ...]:
+    return (s.key, s.title, s.kind, s.subtype, tuple(s.aliases), tuple(s.partners))
+
+
 def _board_row(s: ItemState) -> dict[str, Any]:
     return {
         "item_id": s.id, "key": s.key, "kind": s.kind.value, "title": s.title,
+        "subtype": s.subtype, "aliases": list(s.aliases), "partner_keys": list(s.partners),
         "status": s.status, "status_since_end": s.status_since.end if s.status_since else None,
         "next_start": s.next_date.sort_key if s.next_date else None,
         "last_occurred_end": s.last_occurred.end if s.last_occurred else None,
@@ -228,7 +246,8 @@ def ensure_positions(conn: Connection) -> None:
     views = conn.execute(select(t.positions.c.position).where(
         t.positions.c.name.in_(VIEWS))).scalars().all()
     start = min(views) if len(views) == len(VIEWS) else 0
-    rows = [{"name": name, "position": start if name == NOTICES else 0} for name in TRACKED]
+    rows = [{"name": name, "position": start if name == NOTICES else 0}
+            for name in (*TRACKED, NAMES)]
     if conn.dialect.name == "postgresql":
         conn.execute(pg_insert(t.positions).on_conflict_do_nothing(), rows)
     else:
@@ -269,6 +288,9 @@ class Projector:
         last = page[-1].position
         conn.execute(update(t.positions).where(t.positions.c.name.in_(TRACKED))
                      .where(t.positions.c.position < last).values(position=last))
+        if batch.names_at:
+            conn.execute(update(t.positions).where(t.positions.c.name == NAMES)
+                         .values(position=batch.names_at))
         return len(page)
 
     def run_once(self) -> int:

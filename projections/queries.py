@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select
+from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from domain.state import ItemState
 from projections import tables as t
@@ -26,9 +26,17 @@ def position(conn: Connection) -> int:
 
 
 def index_rows(conn: Connection) -> Sequence[Row[Any]]:
-    """What entity resolution needs of every item."""
-    return conn.execute(select(t.board.c.item_id, t.board.c.key, t.board.c.kind,
-                               t.board.c.title, t.board.c.state)).all()
+    """What entity resolution needs of every item (not its whole state)."""
+    b = t.board.c
+    return conn.execute(select(b.item_id, b.key, b.kind, b.title, b.subtype, b.aliases,
+                               b.partner_keys)).all()
+
+
+def names_position(conn: Connection) -> int:
+    """Moves only when an item or partner is named differently."""
+    value = conn.execute(select(t.positions.c.position)
+                         .where(t.positions.c.name == "names")).scalar()
+    return int(value or 0)
 
 
 def partner_rows(conn: Connection) -> Sequence[Row[Any]]:
@@ -42,6 +50,10 @@ def states(conn: Connection, item_ids: Iterable[str]) -> dict[str, ItemState]:
     rows = conn.execute(select(t.board.c.item_id, t.board.c.state)
                         .where(t.board.c.item_id.in_(ids)))
     return {row.item_id: ItemState.from_dict(row.state) for row in rows}
+
+
+def item_ids(conn: Connection, *, kind: str) -> list[str]:
+    return list(conn.execute(select(t.board.c.item_id).where(t.board.c.kind == kind)).scalars())
 
 
 def items_with_partner(conn: Connection, partner_key: str) -> list[str]:
@@ -79,12 +91,50 @@ def activity_since(conn: Connection, *, occurred_from: date, occurred_to: date |
     return conn.execute(query.order_by(t.activity.c.position).limit(limit)).all()
 
 
+def item_activity(conn: Connection, item_id: str, *, recorded_by: datetime | None,
+                  ) -> Sequence[Row[Any]]:
+    """One item's events as the activity view holds them, in version order."""
+    query = select(t.activity).where(t.activity.c.item_id == item_id)
+    if recorded_by is not None:
+        query = query.where(t.activity.c.recorded <= recorded_by)
+    return conn.execute(query.order_by(t.activity.c.version)).all()
+
+
+def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
+                  kinds: set[str] | None, workshops: bool,
+                  item_ids: list[str] | None) -> Sequence[Row[Any]]:
+    """Calendar entries (with their item's title and type) overlapping [first, last]."""
+    c, b = t.calendar.c, t.board.c
+    query = select(c.item_id, c.label, c.when, c.held, c.start, c.end).join(
+        t.board, b.item_id == c.item_id)
+    if first is not None:
+        query = query.where(c.end >= first)
+    if last is not None:
+        query = query.where(c.start <= last)
+    if kinds:
+        query = query.where(c.kind.in_(sorted(kinds)))
+    if workshops:
+        query = query.where(or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+    if item_ids is not None:
+        query = query.where(c.item_id.in_(item_ids))
+    return conn.execute(query.order_by(c.start, c.end, c.label)).all()
+
+
 def activity_recorded_between(conn: Connection, start: datetime, end: datetime,
                               ) -> Sequence[Row[Any]]:
     """Events recorded in [start, end), in log order."""
     return conn.execute(select(t.activity).where(
         and_(t.activity.c.recorded >= start, t.activity.c.recorded < end))
         .order_by(t.activity.c.position)).all()
+
+
+def latest_recorded(conn: Connection) -> datetime | None:
+    value = conn.execute(select(func.max(t.activity.c.recorded))).scalar()
+    if isinstance(value, str):  # SQLite keeps timestamps as text
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def subscriptions(conn: Connection) -> Sequence[Row[Any]]:

@@ -19,6 +19,15 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
+VIEWS_VERSION = 3
+
+schema_info = Table(
+    "cmsbot_schema_info", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
 # How far each view has applied the log; written in the same transaction as the rows.
 positions = Table(
     "projection_positions", metadata,
@@ -33,6 +42,9 @@ board = Table(
     Column("key", String(200), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
     Column("title", Text, nullable=False),
+    Column("subtype", String(60)),
+    Column("aliases", JSON, nullable=False),
+    Column("partner_keys", JSON, nullable=False),
     Column("status", String(60), nullable=False),
     Column("status_since_end", Date),
     Column("next_start", Date),
@@ -104,6 +116,7 @@ activity = Table(
     Column("actor", String(200), nullable=False),
     Column("source", JSON, nullable=False),
     Column("note", Text),
+    Column("target_version", Integer),  # what a correction or retraction points at
     Index("ix_activity_item", "item_id", "version"),
     Index("ix_activity_recorded", "recorded"),
     Index("ix_activity_occurred", "occurred_end"),

@@ -130,8 +130,9 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
         content.changes = [(titles.get(i, i), lines) for i, lines in grouped.items()]
         today = end.date()
         horizon = today + timedelta(days=UPCOMING_DAYS)
-        entries = [e for e in snap.calendar(sorted(ids) if ids is not None else None)
-                   if not e[3] and e[1].end >= today and e[1].overlaps(today, horizon)
+        every_state, every_entry = questions.survey(snap)
+        entries = [e for e in every_entry if (ids is None or e[2].id in ids)
+                   and not e[3] and e[1].end >= today and e[1].overlaps(today, horizon)
                    and not (e[1].is_by and e[1].end > horizon)]
         entries.sort(key=lambda e: (e[1].sort_key, e[0]))
         content.upcoming = [f"{when}: {state.title}" + ("" if label == state.title
@@ -139,17 +140,16 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
                             + (f", {state.venue}" if label == state.title and state.venue
                                else "") + f" — {cite(state.sources)}"
                             for label, when, state, _ in entries]
-        wanted = sorted(ids) if ids is not None else [i.item_id for i in snap.index.items]
-        states = snap.states(wanted)
+        states = [s for s in every_state if ids is None or s.id in ids]
         cutoff = today - timedelta(days=quiet_days)
         content.quiet = [f"{s.title} — last event {s.last_occurred} ({s.status})"
-                         for s in sorted(states, key=lambda s: s.title)
+                         for s in states
                          if s.status not in _CLOSED and s.last_occurred is not None
                          and s.last_occurred.end < cutoff]
         content.consultations = [
             f"{s.title}: {s.status}, {len(s.submissions)} submission"
             f"{'s' if len(s.submissions) != 1 else ''}"
-            for s in sorted(states, key=lambda s: s.title)
+            for s in states
             if s.kind.value == "consultation" and s.status in ("announced",
                                                                 "open for submissions")]
         return content
@@ -162,7 +162,7 @@ def _scope(snap: Snapshot, schedule: Schedule | None) -> tuple[str, set[str] | N
     value = schedule.filter_value
     if schedule.filter_kind == "kind":
         kind = value.lower().rstrip("s")
-        return f"{kind}s", {r.item_id for r in q.board(snap.conn, kind=kind)}
+        return f"{kind}s", set(q.item_ids(snap.conn, kind=kind))
     if schedule.filter_kind == "partner":
         partners = ([snap.index.partners[value]] if value in snap.index.partners
                     else snap.index.only_partners(value))

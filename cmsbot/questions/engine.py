@@ -20,12 +20,13 @@ from cmsbot.questions.resolve import Index, ItemRef, PartnerRef, Resolution, res
 from cmsbot.store import Tracker
 from domain import events as ev
 from domain.dates import PartialDate
-from domain.describe import describe
 from domain.provenance import Source
 from domain.state import ItemState, fold
 from projections import queries as q
 
 LIST_LIMIT = 25
+HISTORY_LIMIT = 100
+_FIXES = ("EventCorrected", "EventRetracted")
 HELP_TEXT = (
     "Ask me about the Secretariat's partnerships, for example:\n"
     "• status of IWC JWP — where an item stands, with its sources\n"
@@ -50,6 +51,7 @@ class QuestionEngine:
         self.before_reading = before_reading
         self.today = today or (lambda: datetime.now(UTC).date())
         self._index: tuple[int, Index] | None = None
+        self._survey: tuple[Any, tuple[list[ItemState], list[CalendarEntry]]] | None = None
 
     # Entry point ----------------------------------------------------------------------
 
@@ -71,13 +73,33 @@ class QuestionEngine:
     def snapshot(self, conn: Connection, *, as_at: date | None = None,
                  known_at: datetime | None = None) -> Snapshot:
         reference = as_at or (known_at.date() if known_at else self.today())
+        if known_at is not None and as_at is None and _knows_everything(conn, known_at):
+            known_at = None  # nothing recorded since: the current views are exact, and cheap
         return Snapshot(self, conn, as_at, known_at, reference)
 
+    def survey(self, snap: Snapshot) -> tuple[list[ItemState], list[CalendarEntry]]:
+        """Every item's state (by title) and calendar entry as the snapshot sees them; kept
+        while the views do not move, so a hundred channels' digests read them once."""
+        key = (q.position(snap.conn), snap.as_at, snap.known_at)
+        if self._survey is None or self._survey[0] != key:
+            states = sorted(snap.states([i.item_id for i in snap.index.items]),
+                            key=lambda s: s.title)
+            self._survey = (key, (states, snap.calendar()))
+        return self._survey[1]
+
     def index(self, conn: Connection) -> Index:
-        position = q.position(conn)
+        position = q.names_position(conn)
         if self._index is None or self._index[0] != position:
             self._index = (position, Index(q.index_rows(conn), q.partner_rows(conn)))
         return self._index[1]
+
+
+CalendarEntry = tuple[str, PartialDate, ItemState, bool]  # label, date, item, held
+
+
+def _knows_everything(conn: Connection, moment: datetime) -> bool:
+    latest = q.latest_recorded(conn)
+    return latest is None or latest <= moment
 
 
 class Snapshot:
@@ -150,8 +172,7 @@ class Snapshot:
     def match(self, state: ItemState) -> Match:
         return match_of(state, self.names, self.reference)
 
-    def calendar(self, item_ids: list[str] | None = None,
-                 ) -> list[tuple[str, PartialDate, ItemState, bool]]:
+    def calendar(self, item_ids: list[str] | None = None) -> list[CalendarEntry]:
         """(label, date, item, held) for every dated entry of the items (default: all)."""
         if item_ids is None:
             if self.historical:
@@ -244,32 +265,40 @@ class _Asking(Snapshot):
                       matches=[match], sources=list(state.sources))
 
     def history(self, item: ItemRef) -> Answer:
-        events = self.events_of(item.item_id)
-        visible = self._visible(events)
-        state = self.state_from(events)
+        """Every event of the item from the activity view (cheap even for thousands),
+        corrections and retractions shown beside what they correct."""
+        state = self.state(item.item_id)
         if state is None:
             return Answer("history", f"Nothing had been recorded about {item.title} "
                           f"{self.when_words() or 'yet'}.")
-        retracted = {e.retracts: e for e in visible if isinstance(e, ev.EventRetracted)}
-        corrected: dict[int, list[ev.EventCorrected]] = {}
-        for e in visible:
-            if isinstance(e, ev.EventCorrected):
-                corrected.setdefault(e.corrects, []).append(e)
+        rows = q.item_activity(self.conn, item.item_id, recorded_by=self.known_at)
+        fixes: dict[int, list[Any]] = {}
+        for row in rows:
+            if row.event_type in _FIXES:
+                fixes.setdefault(row.target_version, []).append(row)
+        shown = []
+        for row in rows:
+            if row.event_type in _FIXES or row.event_type == "ItemRegistered":
+                continue
+            if self.as_at is not None and row.occurred_end > self.as_at:
+                continue
+            shown.append((PartialDate.from_dict(row.occurred), row))
+        shown.sort(key=lambda pair: (pair[0].sort_key, pair[1].version))
         lines: list[Line] = []
-        ordered = sorted((e for e in visible if isinstance(e, ev.ItemEvent)
-                          and not isinstance(e, ev.EventCorrected | ev.EventRetracted)),
-                         key=lambda e: (e.occurred.sort_key, e.originator_version))
-        for e in ordered:
-            text = describe(e, self.name)
-            for fix in corrected.get(e.originator_version, []):
-                text += f" [corrected {fix.occurred}: {describe(fix, self.name)}]"
-            if e.originator_version in retracted:
-                text = f"~{text}~ [retracted: {retracted[e.originator_version].reason}]"
-            note = f" ({e.note})" if e.note else ""
-            lines.append(Line(str(e.occurred), text + note, item.title, (e.source,)))
+        for when, row in shown:
+            text = row.summary
+            for fix in fixes.get(row.version, []):
+                text = (f"~{text}~ [{fix.summary}]" if fix.event_type == "EventRetracted"
+                        else f"{text} [{fix.summary}]")
+            note = f" ({row.note})" if row.note else ""
+            lines.append(Line(str(when), text + note, item.title,
+                              (Source.from_dict(row.source),)))
         body = "\n".join(f"• {line.when}: {line.text} — {cite(list(line.sources))}"
-                         for line in lines) or "• (no events beyond its registration)"
-        text = (f"History of {state.title}{self.suffix()}:\n{body}\n"
+                         for line in lines[-HISTORY_LIMIT:])
+        if len(lines) > HISTORY_LIMIT:
+            body = f"… {len(lines) - HISTORY_LIMIT} earlier events\n" + body
+        text = (f"History of {state.title}{self.suffix()}:\n"
+                f"{body or '• (no events beyond its registration)'}\n"
                 f"Now: {_status_text(state, self.match(state))}.")
         return Answer("history", text, matches=[self.match(state)],
                       sources=unique_sources([s for line in lines for s in line.sources])
@@ -292,40 +321,71 @@ class _Asking(Snapshot):
             if named:
                 subject_items = [i for partner in named
                                  for i in q.items_with_partner(self.conn, partner.key)]
-        entries = self.calendar(subject_items)
         kinds, subtypes = parsed.kinds - {"deadline"}, parsed.subtypes
-        if "deadline" in parsed.kinds:
-            entries = [e for e in entries if e[2].kind.value != "meeting"]
-        if kinds:
-            entries = [e for e in entries if e[2].kind.value in kinds]
-        if "workshop" in subtypes:
-            entries = [e for e in entries if (e[2].subtype or "") == "workshop"
-                       or "workshop" in e[2].title.lower()]
         if parsed.window is not None:
             first, last = parsed.window
-            # A "by" date counts only when it cannot fall after the window.
-            entries = [e for e in entries if e[1].overlaps(first, last)
-                       and (not e[1].is_by or e[1].end <= last)]
             span = _span(first, last)
         elif parsed.past:  # "which meetings were held"
-            entries = [e for e in entries if e[3] or e[1].end < self.reference]
+            first, last = None, self.reference
             span = f"before {_day(self.reference)}"
         else:
-            entries = [e for e in entries if not e[3] and e[1].end >= self.reference]
+            first, last = self.reference, None
             span = f"after {_day(self.reference)}"
-        entries.sort(key=lambda e: (e[1].sort_key, e[1].end, e[0]))
-        what = _what(kinds, subtypes)
+        if "deadline" in parsed.kinds:
+            kinds = kinds or {"agreement", "post", "consultation", "engagement"}
+        entries, total = (self._dated_then(subject_items, kinds, subtypes, first, last)
+                          if self.historical else
+                          self._dated_now(subject_items, kinds, subtypes, first, last))
+        what = _what(kinds if "deadline" not in parsed.kinds else set(), subtypes)
         lines = [Line(str(when), _agenda_text(label, state, held), state.title,
                       tuple(state.sources)) for label, when, state, held in entries]
         states = list({id(e[2]): e[2] for e in entries}.values())
         if not lines:
             text = f"No {what} are on the calendar {span}{self.suffix()}."
         else:
+            more = f"\n… and {total - len(lines)} more" if total > len(lines) else ""
             text = (f"{what.capitalize()} {span}{self.suffix()}:\n"
-                    + _bullets(lines, LIST_LIMIT))
+                    + _bullets(lines, LIST_LIMIT) + more)
         return Answer("upcoming", text, matches=[self.match(s) for s in states],
                       sources=unique_sources([s for st in states for s in st.sources]),
                       lines=lines)
+
+    def _in_range(self, when: PartialDate, held: bool, first: date | None,
+                  last: date | None) -> bool:
+        if self.parsed.window is None:
+            if self.parsed.past:
+                return held or when.end < self.reference
+            if held or when.end < self.reference:
+                return False
+        low, high = first or date.min, last or date.max
+        # A "by" date counts only when it cannot fall after the range.
+        return when.overlaps(low, high) and (not when.is_by or when.end <= high)
+
+    def _dated_then(self, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
+                    first: date | None, last: date | None,
+                    ) -> tuple[list[CalendarEntry], int]:
+        """As at a date or as known at a time: fold the items that had dates."""
+        entries = [e for e in self.calendar(item_ids)
+                   if (not kinds or e[2].kind.value in kinds)
+                   and ("workshop" not in subtypes or (e[2].subtype or "") == "workshop"
+                        or "workshop" in e[2].title.lower())
+                   and self._in_range(e[1], e[3], first, last)]
+        entries.sort(key=lambda e: (e[1].sort_key, e[1].end, e[0]))
+        return entries, len(entries)
+
+    def _dated_now(self, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
+                   first: date | None, last: date | None,
+                   ) -> tuple[list[CalendarEntry], int]:
+        """Now: the calendar view filters and sorts in SQL (by dates are stored at their
+        end, so the same rules hold); only the items shown are read whole."""
+        rows = [r for r in q.calendar_rows(self.conn, first=first, last=last,
+                                           kinds=kinds or None,
+                                           workshops="workshop" in subtypes, item_ids=item_ids)
+                if self._in_range(PartialDate.from_dict(r.when), r.held, first, last)]
+        shown = rows[:LIST_LIMIT]
+        found = q.states(self.conn, list(dict.fromkeys(r.item_id for r in shown)))
+        return [(r.label, PartialDate.from_dict(r.when), found[r.item_id], r.held)
+                for r in shown if r.item_id in found], len(rows)
 
     def partner(self, partner: PartnerRef) -> Answer:
         ids = q.items_with_partner(self.conn, partner.key)

@@ -27,6 +27,8 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 
+_WINDOW_WORDS = re.compile(r"(?:^|\s)(?:in|during|for|of|before|until|between|from|on|around|"
+                           r"throughout|and|to|by|after|within|over)$")
 HELP = re.compile(r"^\s*(?:help|\?+|h|usage|commands|what can you do|how does this work"
                   r"|what do you know|hi|hello)\s*[?!.]*\s*$", re.IGNORECASE)
 SUBMISSIONS = re.compile(
@@ -37,9 +39,10 @@ HISTORY = re.compile(
     r"\b(?:history|timeline|chronology|what (?:has )?happened|log|track record|"
     r"(?:all )?(?:the )?events? (?:of|for|on)|so far|background|how did .* get)\b",
     re.IGNORECASE)
-CHANGES = re.compile(
-    r"\b(?:changed?|changes|what'?s new|anything new|new since|updates?|since|recently|lately|"
-    r"this week|last week|past \w+ (?:days|weeks))\b", re.IGNORECASE)
+CHANGES = re.compile(  # not a bare "change": "climate change" names things
+    r"\b(?:changed|changes (?:since|in|to|this|last)|what'?s new|anything new|new since|"
+    r"updates?|since|recently|lately|this week|last week|past \w+ (?:days|weeks))\b",
+    re.IGNORECASE)
 UPCOMING = re.compile(
     r"\b(?:coming up|upcoming|forthcoming|what'?s next|next|calendar|agenda|schedule[ds]?|"
     r"planned|future|deadlines?|due|ahead|soon|when)\b", re.IGNORECASE)
@@ -156,14 +159,22 @@ def _times(text: str, today: date) -> tuple[tuple[date, date] | None, date | Non
                     since = None
         if since is not None:
             rest = rest.replace(m.group(0), " ")
+    taken: list[str] = []
     for date_match in _DATE.finditer(rest):
+        # Only "in 2016", "for October 2015"…: a bare year may be part of a name
+        # ("Joint Work Plan 2016–2018").
+        before = rest[: date_match.start()].rstrip().lower()
+        if not _WINDOW_WORDS.search(before):
+            continue
         try:
             when = PartialDate.parse(date_match.group(0))
         except DomainError:
             continue
         window = (when.earliest, when.end) if window is None else (
             min(window[0], when.earliest), max(window[1], when.end))
-        rest = rest.replace(date_match.group(0), " ")
+        taken.append(date_match.group(0))
+    for phrase in taken:
+        rest = rest.replace(phrase, " ")
     m = _RELATIVE.search(rest)
     if m:
         span = _relative(m.group(0), today)

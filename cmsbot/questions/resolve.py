@@ -19,6 +19,7 @@ from cmsbot.questions.text import Vocabulary, partner_phrases, partner_token
 MATCH = 72.0  # a single item at or above this is answered
 TIE = 4.0  # items within this many points of the best are a near tie
 SUGGEST = 45.0  # suggestions offered when nothing matches
+SHORTLIST = 200  # names scored in full after the first pass
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,11 @@ class Index:
         self.owner: list[int] = []
         postings: dict[str, set[int]] = {}
         for row in items:
-            state = row.state
-            ref = ItemRef(row.item_id, row.key, row.kind, row.title, state.get("subtype"),
-                          tuple(state.get("partners", [])))
+            ref = ItemRef(row.item_id, row.key, row.kind, row.title, row.subtype,
+                          tuple(row.partner_keys))
             number = len(self.items)
             self.items.append(ref)
-            for name in self._names_of(ref, state.get("aliases", [])):
+            for name in self._names_of(ref, row.aliases):
                 name_id = len(self.names)
                 self.names.append(name)
                 self.owner.append(number)
@@ -119,14 +119,15 @@ class Index:
         query = self.vocab.normal(subject)
         if not query:
             return []
+        ids = [i for i in self._candidates(query.split())
+               if not kinds or self.items[self.owner[i]].kind in kinds]
+        # Token-set ratio over every candidate in C; the tie-break only for the best.
+        top = process.extract(query, [self.names[i] for i in ids], scorer=fuzz.token_set_ratio,
+                              limit=SHORTLIST)
         best: dict[int, float] = {}
-        for name_id in self._candidates(query.split()):
-            number = self.owner[name_id]
-            if kinds and self.items[number].kind not in kinds:
-                continue
-            name = self.names[name_id]
-            score = (0.65 * fuzz.token_set_ratio(query, name)
-                     + 0.35 * fuzz.token_sort_ratio(query, name))
+        for name, set_score, position in top:
+            number = self.owner[ids[position]]
+            score = 0.65 * set_score + 0.35 * fuzz.token_sort_ratio(query, name)
             if score > best.get(number, 0.0):
                 best[number] = score
         ranked = sorted(best.items(), key=lambda pair: (-pair[1], self.items[pair[0]].title))

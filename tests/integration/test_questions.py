@@ -197,3 +197,23 @@ class TestListsAndCalendars:
                                          as_at=REPORT_DATE)
         assert answer.intent == "status"
         assert answer.matches[0].next_date == "27-29 October 2015"
+
+
+class TestWordsThatLookLikeOtherQuestions:
+    def test_a_year_in_a_title_is_part_of_the_name(self, seeded: Container) -> None:
+        answer = seeded.questions.answer("status of CBD–CMS Joint Work Plan 2016–2018",
+                                         as_at=REPORT_DATE)
+        assert (answer.intent, answer.matches[0].key) == ("status", "cbd-jwp")
+
+    def test_climate_change_is_a_topic_not_a_question_about_changes(
+            self, seeded: Container) -> None:
+        answer = seeded.questions.answer("Bern climate change experts", as_at=REPORT_DATE)
+        assert answer.intent == "status"
+        assert answer.matches[0].key == "bern-climate-experts-2015"
+
+    def test_a_window_between_two_dates(self, seeded: Container) -> None:
+        answer = seeded.questions.answer("workshops between June 2016 and December 2016",
+                                         as_at=REPORT_DATE)
+        assert answer.intent == "upcoming"
+        assert {m.key for m in answer.matches} == {"caribbean-accession-workshop",
+                                                   "pacific-accession-workshop"}

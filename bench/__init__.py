@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic history and the figures measured on it (`make bench`)."""

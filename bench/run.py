@@ -1,0 +1,350 @@
+"""`make bench` / `make bench-full`: the figures of docs/performance.md, side by side with
+the floor beneath us (raw SQL inserts, and the eventsourcing library alone), in one run.
+
+Prints a table and writes the same figures to var/bench/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from bench.synth import FULL, QUICK, TINY, Shape, write_history
+from cmsbot.bootstrap import Container, bootstrap, init_schema
+from cmsbot.history import SEED, read_history_file
+from cmsbot.services import LOCAL_OPERATOR
+from cmsbot.settings import Database, Settings
+from domain.provenance import Source
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = os.environ.get("CMSBOT_TEST_POSTGRES_URL",
+                          "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    shape: Shape
+    appends: int
+    questions: int
+
+
+MODES = {"tiny": Mode("tiny", TINY, 50, 40), "quick": Mode("quick", QUICK, 500, 400),
+         "full": Mode("full", FULL, 2000, 1000)}
+
+
+class BenchNote(Aggregate):
+    """The bare-library twin of recording one fact: get, command, save."""
+
+    @event("Noted")
+    def note(self, text: str) -> None:
+        self.last = text
+
+
+class BareApplication(Application[Any]):
+    name = "benchcore"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@contextmanager
+def store(backend: str, workdir: Path) -> Iterator[str]:
+    """A fresh store: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
+        path = workdir / f"{uuid4().hex[:8]}.sqlite"
+        yield f"sqlite:///{path}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    schema = f"bench_{uuid4().hex[:10]}"
+    url = f"{POSTGRES}?schema={schema}"
+    init_schema(Settings(database=Database(url)))
+    try:
+        yield url
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def container(url: str) -> Container:
+    return bootstrap(Settings(database=Database(url)))
+
+
+def timed(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+# The figures -------------------------------------------------------------------------------
+
+def append_figures(backend: str, workdir: Path, count: int) -> dict[str, float]:
+    """Recording one event per command: ours, the bare library, and raw inserts."""
+    figures: dict[str, float] = {}
+    with store(backend, workdir) as url:
+        app = container(url)
+        app.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+
+        def ours() -> None:
+            for number in range(count):
+                app.recorder.record(LOCAL_OPERATOR, key="unep-mts", what="progress noted",
+                                    fields={"summary": f"contact {number}"}, occurred="2016",
+                                    source=Source("BENCH/1", str(number)))
+        ours_s = timed(ours)
+        env = Database(url).eventsourcing_env(create_table=True)
+        bare = BareApplication(env={**env, "AGGREGATE_CACHE_MAXSIZE": "2000"})
+        note = BenchNote()
+        bare.save(note)
+
+        def core() -> None:
+            for number in range(count):
+                aggregate: BenchNote = bare.repository.get(note.id)
+                aggregate.note(f"contact {number}")
+                bare.save(aggregate)
+        core_s = timed(core)
+        payload = app.tracker.recorder.select_events(
+            app.tracker.item("unep-mts").id, desc=True, limit=1)[0].state
+        raw_s = timed(lambda: raw_inserts(url, payload, count))
+        app.close()
+        bare.close()
+    figures["append_events_per_s"] = count / ours_s
+    figures["core_append_events_per_s"] = count / core_s
+    figures["append_ratio_vs_core"] = core_s / ours_s
+    figures["raw_insert_rows_per_s"] = count / raw_s
+    return figures
+
+
+def raw_inserts(url: str, payload: bytes, count: int) -> None:
+    """The floor: plain SQL inserts of the same payloads, one transaction each."""
+    if url.startswith("sqlite"):
+        lite = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("CREATE TABLE raw_events (id INTEGER PRIMARY KEY, state BLOB)")
+        for _ in range(count):
+            lite.execute("BEGIN")
+            lite.execute("INSERT INTO raw_events (state) VALUES (?)", (payload,))
+            lite.execute("COMMIT")
+        lite.close()
+        return
+    schema = url.split("schema=")[1]  # made by store(): bench_ and hex digits
+    options = f"-csearch_path={schema}"
+    with psycopg.connect(POSTGRES, autocommit=True, options=options) as conn:
+        conn.execute("CREATE TABLE raw_events (id BIGSERIAL PRIMARY KEY, state BYTEA)")
+        for _ in range(count):
+            with conn.transaction():
+                conn.execute("INSERT INTO raw_events (state) VALUES (%s)", (payload,))
+
+
+def import_figures(url: str, history_file: Path, events: int) -> dict[str, float]:
+    app = container(url)
+    try:
+        seconds = timed(lambda: app.importer.run(LOCAL_OPERATOR, read_history_file(history_file)))
+    finally:
+        app.close()
+    return {"import_events_per_s": events / seconds}
+
+
+def rebuild_figures(url: str) -> dict[str, float]:
+    """Every view rebuilt from zero, in a process of its own so its peak memory shows."""
+    code = ("import resource, sys, time; from cmsbot.bootstrap import bootstrap; "
+            "from cmsbot.settings import Database, Settings; "
+            "c = bootstrap(Settings(database=Database(sys.argv[1]))); "
+            "t = time.perf_counter(); n = c.projector.rebuild(); d = time.perf_counter() - t; "
+            "print(n, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.split()
+    count, seconds, rss_kb = int(out[0]), float(out[1]), int(out[2])
+    return {"rebuild_events_per_s": count / seconds, "rebuild_peak_rss_mb": rss_kb / 1024}
+
+
+def question_mix(app: Container, count: int, rng: random.Random) -> list[str]:
+    with app.engine.connect() as conn:
+        index = app.questions.index(conn)
+    items = index.items
+    partners = list(index.partners.values())
+    makers: list[Callable[[], str]] = [  # one of each kind of question
+        lambda: f"status of {rng.choice(items).title}",
+        lambda: f"where are we with {rng.choice(items).title.lower()}?",
+        lambda: f"history of {rng.choice(items).title}",
+        lambda: "what's coming up",
+        lambda: "upcoming workshops",
+        lambda: f"meetings in {rng.randint(2013, 2020)}",
+        lambda: f"what do we have with {rng.choice(partners).acronym}?",
+    ]
+    return [rng.choice(makers)() for _ in range(count)]
+
+
+def ask_figures(url: str, count: int) -> dict[str, float]:
+    rng = random.Random(7)
+    app = container(url)
+    try:
+        app.catch_up()
+        questions = question_mix(app, count, rng)
+        app.questions.answer("warm up")
+
+        def ask(question: str, as_at: date | None = None) -> float:
+            return timed(lambda: app.questions.answer(question, as_at=as_at)) * 1000
+
+        times = [ask(question) for question in questions]
+        with app.engine.connect() as conn:
+            titles = [i.title for i in app.questions.index(conn).items]
+        as_at = [ask(f"status of {title}", date(rng.randint(2013, 2020), 6, 30))
+                 for title in rng.sample(titles, min(count, len(titles)))]
+        week_start = datetime.now(UTC)  # the digests cover what is recorded from here on
+
+        def record(number: int) -> float:
+            return timed(lambda: app.recorder.record(
+                LOCAL_OPERATOR, key="item-0", what="progress noted",
+                fields={"summary": f"one more {number}"}, occurred="2031",
+                source=Source("BENCH/2", str(number)))) * 1000
+
+        long_item = [record(number) for number in range(21)][1:]  # the first loads it
+        subscribed = [f"C{n:03d}" for n in range(100)]
+        app.catch_up()
+        digest_s = timed(lambda: build_digests(app, subscribed, week_start))
+    finally:
+        app.close()
+    return {"ask_p50_ms": percentile(times, 50), "ask_p95_ms": percentile(times, 95),
+            "ask_p99_ms": percentile(times, 99), "as_at_p95_ms": percentile(as_at, 95),
+            "record_ms_long_item": statistics.median(long_item),
+            "digest_100_channels_s": digest_s}
+
+
+def build_digests(app: Container, channels: list[str], start: datetime) -> None:
+    """A week's digests: the week holds the events recorded since `start`."""
+    from cmsbot.digests.content import build_digest
+    from domain.channels import Schedule
+
+    end = datetime.now(UTC)
+    filters = [Schedule(), Schedule(filter_kind="kind", filter_value="meeting")]
+    for number, channel in enumerate(channels):
+        build_digest(app.questions, channel=channel, period="bench", start=start, end=end,
+                     schedule=filters[number % 2])
+
+
+def cold_start_figures(workdir: Path) -> dict[str, float]:
+    url = f"sqlite:///{workdir}/cold.sqlite"
+    env = {**os.environ, "CMSBOT_DATABASE_URL": url}
+    command = [sys.executable, "-m", "cmsbot.cli"]
+    subprocess.run([*command, "import", "--seed"], env=env, check=True, capture_output=True,
+                   cwd=ROOT)
+    runs = [timed(lambda: subprocess.run([*command, "ask", "--as-at", "2015-09-01",
+                                          "status of IWC JWP"], env=env, check=True,
+                                         capture_output=True, cwd=ROOT)) for _ in range(5)]
+    return {"cli_cold_start_s": statistics.median(runs)}
+
+
+TARGETS = {"append_ratio_vs_core": (">=", 0.7), "import_events_per_s": (">=", 30_000),
+           "rebuild_events_per_s": (">=", 20_000), "rebuild_peak_rss_mb": ("<=", 300),
+           "ask_p95_ms": ("<=", 20), "as_at_p95_ms": ("<=", 50),
+           "record_ms_long_item": ("<=", 5), "ack_p95_ms": ("<=", 100),
+           "digest_100_channels_s": ("<=", 2), "cli_cold_start_s": ("<=", 1.0)}
+
+
+def step(what: str, action: Callable[[], Any]) -> None:
+    print(f"… {what}", end="", flush=True, file=sys.stderr)
+    seconds = timed(action)
+    print(f" ({seconds:.1f} s)", file=sys.stderr)
+
+
+def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events: int,
+            ) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    step(f"{backend}: appending",
+         lambda: figures.update(append_figures(backend, workdir, mode.appends)))
+    with store(backend, workdir) as url:
+        step(f"{backend}: importing {events} events",
+             lambda: figures.update(import_figures(url, history_file, events)))
+        step(f"{backend}: rebuilding", lambda: figures.update(rebuild_figures(url)))
+        step(f"{backend}: asking", lambda: figures.update(ask_figures(url, mode.questions)))
+    return figures
+
+
+def run(mode: Mode, output: Path, backends: list[str]) -> dict[str, Any]:
+    workdir = ROOT / "var" / "bench" / mode.name
+    workdir.mkdir(parents=True, exist_ok=True)
+    history_file = workdir / "history.yaml"
+    events = write_history(mode.shape, history_file)
+    report: dict[str, Any] = {
+        "mode": mode.name, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count()},
+        "history": {"items": mode.shape.items, "partners": mode.shape.partners,
+                    "events": events},
+        "figures": {},
+    }
+    for backend in backends:
+        report["figures"][backend] = measure(backend, workdir, mode, history_file, events)
+    report["figures"].setdefault("sqlite", {}).update(cold_start_figures(workdir))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    backends = list(report["figures"])
+    names = sorted({name for figures in report["figures"].values() for name in figures})
+    lines = [f"{'figure':28}" + "".join(f"{b:>14}" for b in backends) + "   target"]
+    for name in names:
+        cells = "".join(f"{report['figures'][b].get(name, float('nan')):>14.2f}"
+                        for b in backends)
+        target = TARGETS.get(name)
+        lines.append(f"{name:28}{cells}   {target[0] + ' ' + str(target[1]) if target else ''}")
+    history = report["history"]
+    lines.append(f"({report['mode']}: {history['items']} items, {history['partners']} "
+                 f"partners, {history['events']} events; {report['machine']['cpus']} CPUs, "
+                 f"{report['date']})")
+    return "\n".join(lines)
+
+
+def postgres_answers() -> bool:
+    try:
+        psycopg.connect(POSTGRES, connect_timeout=3).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--mode", choices=sorted(MODES), default="quick")
+    parser.add_argument("--output", type=Path, default=ROOT / "var" / "bench" / "latest.json")
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args(argv)
+    backends = ["sqlite"]
+    if not args.sqlite_only:
+        if postgres_answers():
+            backends.append("postgresql")
+        else:
+            print(f"PostgreSQL at {POSTGRES} does not answer: measuring SQLite only")
+    report = run(MODES[args.mode], args.output, backends)
+    print(table(report))
+    print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
