@@ -266,13 +266,14 @@ class Projector:
     def _lock(self, conn: Connection) -> dict[str, int]:
         """Lock the views' position rows for this transaction and read them."""
         query = select(t.positions.c.name, t.positions.c.position).where(
-            t.positions.c.name.in_(TRACKED))
+            t.positions.c.name.in_((*TRACKED, NAMES)))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         seen = {row.name: row.position for row in conn.execute(query)}
-        if len(seen) < len(TRACKED):
+        if len(seen) < len(TRACKED) + 1:
             ensure_positions(conn)
             seen = {row.name: row.position for row in conn.execute(query)}
+        seen.pop(NAMES)
         return seen
 
     def _batch(self, conn: Connection, states: dict[str, ItemState | None] | None = None,
