@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -70,7 +73,7 @@ class ImportResult:
 class Recorder:
     """Records facts about items: one command, one save, retried on a concurrent write."""
 
-    def __init__(self, tracker: Tracker, *, attempts: int = 5) -> None:
+    def __init__(self, tracker: Tracker, *, attempts: int = 12) -> None:
         self.tracker, self.attempts = tracker, attempts
 
     def record(self, principal: Principal, *, key: str, what: str, fields: dict[str, Any],
@@ -83,28 +86,40 @@ class Recorder:
 
         def attempt() -> Recorded:
             item = self.tracker.item(key)
-            if ref and item.has_recorded(ref):
-                return Recorded(key, item.state.title, item.version, "already recorded")
-            spec = lookup(item.KIND, what)
-            values = spec.coerce(fields)
-            self._check_partners(values)
-            if spec.command == "correct":
-                values["changes"] = _typed_changes(item, values["corrects"], values["changes"])
-            fact = Fact(when, principal.id, source, note, ref)
-            getattr(item, spec.command)(fact, **values)
-            self.tracker.save(item)
-            return Recorded(key, item.state.title, item.version,
-                            describe(item.history[-1], self._partner_name))
+            try:
+                return self._apply(principal, item, key, what, fields, when, source, note,
+                                   ref)
+            except BaseException:
+                self.tracker.forget(item.id)  # its cached copy may hold the failed event
+                raise
 
         return self._retrying(attempt)
+
+    def _apply(self, principal: Principal, item: Item, key: str, what: str,
+               fields: dict[str, Any], when: PartialDate, source: Source, note: str | None,
+               ref: str | None) -> Recorded:
+        if ref and item.has_recorded(ref):
+            return Recorded(key, item.state.title, item.version, "already recorded")
+        spec = lookup(item.KIND, what)
+        values = spec.coerce(fields)
+        self._check_partners(values)
+        if spec.command == "correct":
+            values["changes"] = _typed_changes(item, values["corrects"], values["changes"])
+        fact = Fact(when, principal.id, source, note, ref)
+        getattr(item, spec.command)(fact, **values)
+        self.tracker.save(item)
+        return Recorded(key, item.state.title, item.version,
+                        describe(item.history[-1], self._partner_name))
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         for number in range(1, self.attempts + 1):
             try:
                 return attempt()
             except IntegrityError:
-                # Another writer saved the same item first; load it again and re-check.
+                # Another writer saved the same item first; load it again and re-check,
+                # after a short random pause so that racing writers spread out.
                 log.info("concurrent write, retrying (attempt %d)", number)
+                time.sleep(random.uniform(0, 0.01 * number))  # noqa: S311 - not security
         raise ConcurrentWriteError("the item kept changing while recording; try again")
 
     def _check_partners(self, values: dict[str, Any]) -> None:
@@ -152,6 +167,15 @@ class Importer:
 
     def run(self, principal: Principal, history: History) -> ImportResult:
         principal.require_editor()
+        touched: list[UUID] = []
+        try:
+            return self._run(history, touched)
+        except BaseException:
+            # Cached copies of the existing items may hold events that were never saved.
+            self.tracker.forget(*touched)
+            raise
+
+    def _run(self, history: History, touched: list[UUID]) -> ImportResult:
         problems: list[tuple[int, str]] = []
         partners: list[Partner] = []
         known = set()
@@ -177,6 +201,7 @@ class Importer:
             source = Source(history.document, entry.paragraph)
             if self.tracker.exists(item_id(entry.key)):
                 item = self.tracker.item(entry.key)
+                touched.append(item.id)
                 if item.KIND is not entry.kind:
                     problems.append((entry.line, f"{entry.key!r} is already tracked as "
                                                  f"{_a(item.KIND.value)}, not "

@@ -85,6 +85,17 @@ class Tracker(Application[UUID]):
         except AggregateNotFoundError:
             raise UnknownItemError(f"nothing is tracked under the key {key!r}") from None
 
+    def forget(self, *aggregate_ids: UUID) -> None:
+        """Drop aggregates from the cache. Commands mutate the cached object itself (no
+        deep copy, for speed), so one whose save failed must be loaded afresh."""
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate_id in aggregate_ids:
+                try:
+                    cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
+
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 

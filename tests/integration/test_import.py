@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, HistoryFileError, read_history, read_history_file
 from cmsbot.services import LOCAL_OPERATOR, NotAuthorizedError, Principal
+from domain.provenance import Source
 from projections import tables as t
 
 SEED_PARAGRAPHS = {str(n) for n in range(1, 24)} | {"Action requested"}
@@ -122,3 +123,38 @@ def test_corrections_in_a_file_point_at_earlier_entries(container: Container) ->
     assert "IWC66 (Portorož)" in (item.state.detail or "")
     answer = container.questions.answer("history of the IWC JWP")
     assert "Corrected event 2" in answer.text or "corrected" in answer.text
+
+
+def test_a_refused_file_leaves_no_trace_in_memory_either(seeded: Container) -> None:
+    """The refused import had applied a valid event to the cached CITES JWP; that copy must
+    be dropped, or the next command in this process would build on an unsaved event."""
+    text = """\
+document: TEST/3
+items:
+  - key: cites-jwp
+    kind: agreement
+    title: CITES JWP
+    events:
+      - type: progress reported
+        occurred: 2016-02-01
+        summary: phantom
+  - key: broken
+    kind: meeting
+    title: Broken
+    events:
+      - type: held
+        occurred: 2016-02-01
+        dates: 2016-02-01
+      - type: held
+        occurred: 2016-02-02
+        dates: 2016-02-02
+"""
+    with pytest.raises(HistoryFileError):
+        seeded.importer.run(LOCAL_OPERATOR, read_history(text, "broken.yaml"))
+    seeded.recorder.record(LOCAL_OPERATOR, key="cites-jwp", what="progress reported",
+                           fields={"summary": "joint training"}, occurred="2016-03-01",
+                           source=Source("TEST/2"))
+    item = seeded.tracker.item("cites-jwp")
+    stored = seeded.tracker.item_events(item.id)
+    assert [e.type_name for e in item.history] == [e.type_name for e in stored]
+    assert "phantom" not in seeded.questions.answer("history of the CITES JWP").text
