@@ -6,6 +6,7 @@ refactoring. Partial dates and sources are transcoded explicitly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -91,10 +92,8 @@ class Tracker(Application[UUID]):
         cache = self.repository.cache
         if cache is not None:
             for aggregate_id in aggregate_ids:
-                try:
+                with contextlib.suppress(KeyError):  # not cached: nothing to forget
                     cache.get(aggregate_id, evict=True)
-                except KeyError:
-                    pass
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

@@ -46,7 +46,7 @@ def test_four_concurrent_writers_lose_nothing_and_duplicate_nothing(postgres_url
         acknowledged = [line for line in lines if not line.startswith("refused:")]
         assert len(lines) == 60 and len(acknowledged) >= 50  # conflicts are mostly retried
         events = container.tracker.item_events(item_id("unep-mts"))
-        summaries = [getattr(e, "summary", None) for e in events[before:]]
+        summaries = [str(getattr(e, "summary", "")) for e in events[before:]]
         assert sorted(summaries) == sorted(acknowledged)  # each exactly once
         assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
         container.catch_up()
