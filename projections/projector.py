@@ -65,6 +65,7 @@ class _Batch:
         self.states: dict[str, ItemState | None] = {} if states is None else states
         self.dirty: set[str] = set()
         self.names_at = 0  # the last position in this batch that changed a name
+        self.follows: set[tuple[str, str, str]] | None = None
         self.activity: list[dict[str, Any]] = []
         self.names: dict[str, str] | None = None
 
@@ -128,11 +129,14 @@ class _Batch:
         state = self.state(item_id)
         if state is None or isinstance(event, ev.ItemRegistered):
             return
-        f = t.follows.c
-        targets = (f.target_kind == "item") & (f.target_key == state.key)
-        if state.partners:
-            targets = targets | ((f.target_kind == "partner") & f.target_key.in_(state.partners))
-        channels = self.conn.execute(select(f.channel).where(targets).distinct()).scalars()
+        if self.follows is None:  # read once a batch; channel events below keep it current
+            self.follows = {(r.channel, r.target_kind, r.target_key)
+                            for r in self.conn.execute(select(t.follows))}
+        wanted = {("item", state.key)} | {("partner", p) for p in state.partners}
+        channels = sorted({channel for channel, kind, key in self.follows
+                           if (kind, key) in wanted})
+        if not channels:
+            return
         text = f"{describe(event, self.name)} ({event.occurred}) — {event.source.cite()}"
         rows = [{"position": position, "channel": channel, "item_id": item_id,
                  "title": state.title, "text": text} for channel in channels]
@@ -157,6 +161,7 @@ class _Batch:
                               .values(aliases=[*row.aliases, event.alias]))
 
     def _channel(self, event: Any) -> None:
+        self.follows = None  # follows may change: read them again when next needed
         uuid = str(event.originator_id)
         if isinstance(event, ch.ChannelRegistered):
             self.conn.execute(insert(t.channels).values(channel_uuid=uuid, channel=event.channel))
