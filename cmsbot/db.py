@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 
 from cmsbot.settings import Database
-from projections.tables import metadata
+from cmsbot.slack import deliveries as slack_deliveries
+from projections.projector import VIEWS, ensure_positions
+from projections.tables import VIEW_TABLES, VIEWS_VERSION, metadata, positions, schema_info
 
 
 class StoreNotInitialisedError(Exception):
@@ -41,7 +43,30 @@ def make_engine(database: Database) -> Engine:
 
 
 def create_views(engine: Engine) -> None:
+    """Create the view tables; views of an older shape are dropped first, and the
+    projector then rebuilds them from the log."""
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        stale = inspector.has_table("board") and _views_version(conn) != str(VIEWS_VERSION)
+        if stale:
+            for table in reversed(VIEW_TABLES):
+                table.drop(conn, checkfirst=True)
+            conn.execute(delete(positions).where(positions.c.name.in_(VIEWS)))
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(schema_info).where(schema_info.c.name == "views_version"))
+        conn.execute(insert(schema_info).values(name="views_version", value=str(VIEWS_VERSION)))
+    with engine.begin() as conn:
+        ensure_positions(conn)
+    slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
+
+
+def _views_version(conn: Any) -> str | None:
+    if not inspect(conn).has_table(schema_info.name):
+        return None
+    value = conn.execute(select(schema_info.c.value).where(
+        schema_info.c.name == "views_version")).scalar()
+    return None if value is None else str(value)
 
 
 def views_exist(engine: Engine) -> bool:

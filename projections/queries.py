@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from domain.state import ItemState
 from projections import tables as t
+from projections.projector import VIEWS
 
 # Event types that put a date on the calendar; an as-at calendar question folds only
 # the items that had one of these.
@@ -21,8 +22,10 @@ AGENDA_EVENTS = (
 
 
 def position(conn: Connection) -> int:
-    rows = conn.execute(select(t.positions.c.position)).scalars().all()
-    return min(rows) if rows else 0
+    """How far the views have applied the log."""
+    rows = conn.execute(select(t.positions.c.position).where(
+        t.positions.c.name.in_(VIEWS))).scalars().all()
+    return min(rows) if len(rows) == len(VIEWS) else 0
 
 
 def index_rows(conn: Connection) -> Sequence[Row[Any]]:

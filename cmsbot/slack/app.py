@@ -1,0 +1,142 @@
+"""The Slack app's factory, and the web app that serves it with /healthz.
+
+Nothing here runs at import time: `build_app` makes a Bolt app from a container (or a way to
+get one) and the settings, and `web_app` wraps it for a WSGI server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from cmsbot.bootstrap import Container, bootstrap
+from cmsbot.settings import ConfigurationError, Settings
+from cmsbot.slack import listeners
+from cmsbot.slack.auth import Editors
+from cmsbot.slack.bot import STORE_ERRORS, Bot
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+class LazyContainer:
+    """Bootstraps the container on first use, and again after a failure, so that the
+    server starts (and /healthz tells) while the store is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._container: Container | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Container:
+        with self._lock:
+            if self._container is None:
+                self._container = bootstrap(self.settings)
+            return self._container
+
+    def close(self) -> None:
+        with self._lock:
+            if self._container is not None:
+                self._container.close()
+                self._container = None
+
+
+def build_app(container: Container | Callable[[], Container], settings: Settings, *,
+              socket_mode: bool = False, listener_executor: Executor | None = None) -> App:
+    """The Bolt app: every listener registered, its Web API client at SLACK_API_URL.
+
+    Over HTTP every request's signature is checked (a 5-minute window, a constant-time
+    compare); Socket Mode needs none, as Slack's own connection carries the requests."""
+    if not settings.slack_bot_token:
+        raise ConfigurationError("set SLACK_BOT_TOKEN (the bot's xoxb- token)")
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ConfigurationError("set SLACK_SIGNING_SECRET (Basic Information > App "
+                                 "Credentials) so that requests can be verified")
+    provider = _fixed(container) if isinstance(container, Container) else container
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    app = App(client=client, signing_secret=settings.slack_signing_secret or "",
+              token_verification_enabled=False,
+              request_verification_enabled=not socket_mode,
+              listener_executor=listener_executor, name="cmsbot")
+    # A rejected request's body carries Slack's legacy verification token: keep it out of
+    # the logs (Bolt logs it at INFO).
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+    bot = Bot(provider, Editors(client, settings.editors, settings.editor_group))
+    app.use(_once(bot))
+    listeners.register(app, bot)
+    return app
+
+
+def _fixed(container: Container) -> Callable[[], Container]:
+    return lambda: container
+
+
+def _once(bot: Bot) -> Callable[..., BoltResponse | None]:
+    """A global middleware (after signature verification) that lets each event through
+    once: a re-delivered event_id is acknowledged and dropped."""
+
+    def once(body: dict[str, Any], request: BoltRequest,
+             next_: Callable[[], None]) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            retry = request.headers.get("x-slack-retry-num", ["0"])[0]
+            reason = request.headers.get("x-slack-retry-reason", [""])[0]
+            if not bot.first_delivery(f"event:{event_id}",
+                                      retry_num=int(retry) if retry.isdigit() else 0,
+                                      retry_reason=reason or None):
+                return BoltResponse(status=200, body="")
+        next_()
+        return None
+
+    return once
+
+
+def health(container: Callable[[], Container]) -> tuple[bool, dict[str, Any]]:
+    """Whether the store answers: the log's head and how far the views have read it."""
+    try:
+        store = container()
+        head = store.tracker.head()
+        position = store.projector.position()
+    except STORE_ERRORS as error:
+        return False, {"ok": False, "store": "does not answer", "error": type(error).__name__}
+    return True, {"ok": True, "store": "answers", "events": head, "views_at": position}
+
+
+def web_app(app: App, container: Callable[[], Container]) -> WSGIApplication:
+    """Slack's requests at /slack/events, and GET /healthz (200 or 503) for the platform."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in (
+                "GET", "HEAD"):
+            ok, detail = health(container)
+            return _respond(start_response, "200 OK" if ok else "503 Service Unavailable",
+                            detail)
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0")
+        if not stamp.isdigit():
+            # slack_sdk's verifier raises on such a timestamp, and Bolt answers 500.
+            return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
+        return slack(environ, start_response)
+
+    return serve
+
+
+def _respond(start_response: StartResponse, status: str,
+             detail: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(detail).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,37 @@
+"""`/cms <question>`, `/cms help` and `/cms record`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from cmsbot.slack import forms
+from cmsbot.slack.bot import REFUSAL, Bot
+
+COMMAND = "/cms"
+
+
+def register(app: App, bot: Bot) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()  # the answer follows by the command's response_url
+
+    def answer(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        text = (command.get("text") or "").strip()
+        verb = text.split(maxsplit=1)[0].lower() if text else "help"
+        if verb == "record":
+            open_form(command, respond, client)
+        elif verb == "help":
+            respond(**bot.help().as_kwargs(), response_type="ephemeral")
+        else:
+            respond(**bot.ask(text, shareable=True).as_kwargs(), response_type="ephemeral")
+
+    def open_form(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        if not bot.may_record(command["user_id"]):
+            respond(text=REFUSAL, response_type="ephemeral")
+            return
+        origin = forms.Origin(team=command.get("team_id", ""), channel=command.get("channel_id"))
+        client.views_open(trigger_id=command["trigger_id"], view=bot.record_form(origin))
+
+    app.command(COMMAND)(ack=acknowledge, lazy=[answer])

@@ -1,0 +1,94 @@
+"""Running the bot: over HTTP behind gunicorn, over Socket Mode, or in a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from cmsbot.bootstrap import Container
+from cmsbot.settings import ConfigurationError, Settings
+from cmsbot.slack import console
+from cmsbot.slack.app import LazyContainer, build_app, web_app
+from cmsbot.slack.auth import Editors
+from cmsbot.slack.bot import Bot
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn, configured here rather than from its own command line. Each worker
+    builds its own app (its threads for lazy listeners do not survive a fork)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings, self.options = settings, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        container = LazyContainer(self.settings)
+        return web_app(build_app(container, self.settings), container)
+
+
+def serve(settings: Settings, *, port: int | None = None, workers: int | None = None) -> int:
+    """HTTP on $PORT: /slack/events for Slack, /healthz for the platform."""
+    build_app(LazyContainer(settings), settings)  # refuse a bad configuration before forking
+    options: dict[str, Any] = {
+        "bind": f"0.0.0.0:{port or settings.port}",
+        "worker_class": "gthread", "threads": 8,
+        # Slack waits 3 seconds for an answer; a stuck worker is restarted long after.
+        "timeout": 30, "graceful_timeout": 10, "accesslog": "-",
+    }
+    if workers:
+        options["workers"] = workers  # otherwise gunicorn reads WEB_CONCURRENCY (default 1)
+    _Gunicorn(settings, options).run()
+    return 0
+
+
+def socket_handler(settings: Settings,
+                   container: Container | Callable[[], Container] | None = None,
+                   listener_executor: Executor | None = None) -> SocketModeHandler:
+    """The Socket Mode connection: it asks `apps.connections.open` (at SLACK_API_URL)
+    for the websocket's address, then takes Slack's requests over it."""
+    if not settings.slack_app_token:
+        raise ConfigurationError("set SLACK_APP_TOKEN (an app-level xapp- token with "
+                                 "connections:write) for Socket Mode")
+    app = build_app(container or LazyContainer(settings), settings, socket_mode=True,
+                    listener_executor=listener_executor)
+    return SocketModeHandler(app, settings.slack_app_token)
+
+
+def socket(settings: Settings) -> int:
+    """Socket Mode: Slack's requests over a websocket this process opens."""
+    socket_handler(settings).start()  # type: ignore[no-untyped-call]
+    return 0
+
+
+def chat(settings: Settings, question: str | None) -> int:
+    """The console: one question, or a conversation on standard input."""
+    container = LazyContainer(settings)
+    bot = Bot(container, Editors(None, settings.editors, None))
+    try:
+        if question:
+            text, _ = console.render(bot.ask(question))
+            print(text)
+            return 0
+        if sys.stdin.isatty():
+            print(console.INTRO)
+        console.converse(bot, _prompted(), sys.stdout)
+        return 0
+    finally:
+        container.close()
+
+
+def _prompted() -> Any:
+    while True:
+        try:
+            yield input("> " if sys.stdin.isatty() else "")
+        except EOFError:
+            return

@@ -1,0 +1,121 @@
+"""The commands as a new user runs them: `cmsbot serve` behind gunicorn, /healthz, and
+`cmsbot chat` answering the same questions with no Slack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from cmsbot import cli
+from cmsbot.bootstrap import Container
+from cmsbot.settings import Database, Settings
+from cmsbot.slack.app import LazyContainer, health
+
+from .fakes import FakeSlack, sign
+from .harness import EDITOR, SECRET, command_form, http
+
+CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(store: Container, fake: FakeSlack) -> Iterator[str]:
+    """`cmsbot serve` in its own process, on a free port, until it says it is healthy."""
+    port = free_port()
+    env = {**os.environ, "CMSBOT_DATABASE_URL": store.settings.database.url,
+           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": EDITOR, "PORT": str(port)}
+    process = subprocess.Popen([CMSBOT, "serve"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if http("GET", url + "healthz").status == 200:
+                    break
+            except ConnectionError:
+                pass
+            assert process.poll() is None, process.stderr and process.stderr.read()
+            assert time.monotonic() < deadline, "cmsbot serve did not come up"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_serve_answers_a_signed_slash_command_and_rejects_a_bad_one(
+        served: str, fake: FakeSlack) -> None:
+    assert http("GET", served + "healthz").json()["store"] == "answers"
+    body = urlencode(command_form("status of IWC JWP", user=EDITOR,
+                                  response_url=fake.response_url("served")))
+    stamp = int(time.time())
+    for signature, expected in ((sign(SECRET, stamp, body), 200),
+                                (sign("wrong", stamp, body), 401)):
+        reply = http("POST", served + "slack/events", body, {
+            "X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert reply.status == expected
+    [answer] = fake.wait_for("response:served", timeout=10)
+    assert answer.params["text"].startswith("IWC–CMS Joint Work Plan: in negotiation")
+    assert "UNEP/CMS/StC44/18 ¶10" in json.dumps(answer.params["blocks"], ensure_ascii=False)
+
+
+def test_healthz_says_when_the_store_does_not_answer() -> None:
+    down = Settings(database=Database(f"postgresql://postgres@127.0.0.1:{free_port()}/x"))
+    ok, detail = health(LazyContainer(down))
+    assert not ok
+    assert detail["store"] == "does not answer"
+
+
+def test_serve_refuses_to_start_without_the_signing_secret(store: Container) -> None:
+    env = {**os.environ, "CMSBOT_DATABASE_URL": store.settings.database.url,
+           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": ""}
+    result = subprocess.run([CMSBOT, "serve"], env=env, capture_output=True, text=True,
+                            timeout=30, check=False)
+    assert result.returncode == 1
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+
+
+class TestChat:
+    def test_answers_the_same_questions_as_slack(self, store: Container,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.setenv("CMSBOT_DATABASE_URL", store.settings.database.url)
+        assert cli.main(["chat", "status", "of", "IWC", "JWP"]) == 0
+        assert cli.main(["chat", "--as-at", "2015-09-01", "@cmsbot",
+                         "where are we with the CITES JWP?"]) == 0
+        out = capsys.readouterr().out
+        assert "== IWC–CMS Joint Work Plan ==" in out
+        assert "Status: in negotiation" in out
+        assert "== CITES–CMS Joint Work Plan 2015–2020 ==" in out
+        assert "Sources: UNEP/CMS/StC44/18 ¶8 · as at 1 September 2015" in out
+
+    def test_a_conversation_clicks_a_button_by_its_number(self, store: Container) -> None:
+        env = {**os.environ, "CMSBOT_DATABASE_URL": store.settings.database.url}
+        result = subprocess.run([CMSBOT, "chat"], input="JWP\n2\n", env=env,
+                                capture_output=True, text=True, timeout=30, check=True)
+        assert "[2] IWC–CMS Joint Work Plan" in result.stdout
+        assert "== IWC–CMS Joint Work Plan ==" in result.stdout
