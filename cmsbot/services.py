@@ -93,7 +93,7 @@ class Recorder:
                 self.tracker.forget(item.id)  # its cached copy may hold the failed event
                 raise
 
-        return self._retrying(attempt)
+        return retrying(attempt, self.attempts)
 
     def _apply(self, principal: Principal, item: Item, key: str, what: str,
                fields: dict[str, Any], when: PartialDate, source: Source, note: str | None,
@@ -110,17 +110,6 @@ class Recorder:
         self.tracker.save(item)
         return Recorded(key, item.state.title, item.version,
                         describe(item.history[-1], self._partner_name))
-
-    def _retrying(self, attempt: Callable[[], T]) -> T:
-        for number in range(1, self.attempts + 1):
-            try:
-                return attempt()
-            except IntegrityError:
-                # Another writer saved the same item first; load it again and re-check,
-                # after a short random pause so that racing writers spread out.
-                log.info("concurrent write, retrying (attempt %d)", number)
-                time.sleep(random.uniform(0, 0.01 * number))  # noqa: S311 - not security
-        raise ConcurrentWriteError("the item kept changing while recording; try again")
 
     def _check_partners(self, values: dict[str, Any]) -> None:
         for name in _PARTNER_FIELDS:
@@ -139,6 +128,19 @@ class Recorder:
 
 class ConcurrentWriteError(Exception):
     """A write lost the race too many times; nothing was recorded."""
+
+
+def retrying(attempt: Callable[[], T], attempts: int = 12) -> T:
+    """Run `attempt` (load, command, save) until no other writer saved the same aggregate
+    first; each attempt must load afresh (and evict what it mutated when it fails)."""
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except IntegrityError:
+            # A short random pause, so that racing writers spread out.
+            log.info("concurrent write, retrying (attempt %d)", number)
+            time.sleep(random.uniform(0, 0.01 * number))  # noqa: S311 - not security
+    raise ConcurrentWriteError("it kept changing while recording; try again")
 
 
 def _typed_changes(item: Item, corrects: int, changes: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -17,13 +17,14 @@ from cmsbot.digests.content import DigestContent
 from cmsbot.digests.schedule import Period, zone
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.resolve import resolve
-from cmsbot.services import NotAuthorizedError, Principal
+from cmsbot.services import NotAuthorizedError, Principal, retrying
 from cmsbot.store import Tracker
 from domain.channels import Channel, Digest, Schedule, channel_id, digest_id
 from domain.errors import UnknownItemError
 from projections import queries as q
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STALE_CLAIM = timedelta(minutes=10)
 
 
@@ -39,12 +40,22 @@ class Subscriptions:
     def __init__(self, tracker: Tracker, questions: QuestionEngine) -> None:
         self.tracker, self.questions = tracker, questions
 
-    def _channel(self, channel: str, actor: str) -> Channel:
-        try:
-            found: Channel = self.tracker.repository.get(channel_id(channel))
-            return found
-        except AggregateNotFoundError:
-            return Channel.register(channel=channel, actor=actor)
+    def _change(self, channel: str, actor: str, command: Callable[[Channel], T]) -> T:
+        """Load (or start) the channel's record, run the command, save; retried when
+        another request changed the same channel first."""
+        def attempt() -> T:
+            try:
+                record: Channel = self.tracker.repository.get(channel_id(channel))
+            except AggregateNotFoundError:
+                record = Channel.register(channel=channel, actor=actor)
+            try:
+                result = command(record)
+                self.tracker.save(record)
+            except BaseException:
+                self.tracker.forget(record.id)
+                raise
+            return result
+        return retrying(attempt)
 
     @staticmethod
     def _authorize(principal: Principal, in_channel: bool) -> None:
@@ -56,37 +67,33 @@ class Subscriptions:
                   in_channel: bool) -> bool:
         self._authorize(principal, in_channel)
         zone(schedule)  # an unknown time zone is refused before anything is recorded
-        record = self._channel(channel, principal.id)
-        changed = record.subscribe(schedule, actor=principal.id)
-        self.tracker.save(record)
-        return changed
+        return self._change(channel, principal.id,
+                            lambda record: record.subscribe(schedule, actor=principal.id))
 
     def unsubscribe(self, principal: Principal, channel: str, *, in_channel: bool) -> None:
         self._authorize(principal, in_channel)
-        record = self._channel(channel, principal.id)
-        record.unsubscribe(actor=principal.id)
-        self.tracker.save(record)
+        self._change(channel, principal.id,
+                     lambda record: record.unsubscribe(actor=principal.id))
 
     def follow(self, principal: Principal, channel: str, target: str, *, in_channel: bool,
                ) -> tuple[str, str, str]:
         """Follow an item or a partner named in words; returns (kind, key, label)."""
         self._authorize(principal, in_channel)
-        kind, key, label = self._target(target)
-        record = self._channel(channel, principal.id)
-        record.follow(kind, key, actor=principal.id)
-        self.tracker.save(record)
+        kind, key, label = self.target(target)
+        self._change(channel, principal.id,
+                     lambda record: record.follow(kind, key, actor=principal.id))
         return kind, key, label
 
     def unfollow(self, principal: Principal, channel: str, target: str, *, in_channel: bool,
                  ) -> tuple[str, str, str]:
         self._authorize(principal, in_channel)
-        kind, key, label = self._target(target)
-        record = self._channel(channel, principal.id)
-        record.unfollow(kind, key, actor=principal.id)
-        self.tracker.save(record)
+        kind, key, label = self.target(target)
+        self._change(channel, principal.id,
+                     lambda record: record.unfollow(kind, key, actor=principal.id))
         return kind, key, label
 
-    def _target(self, words: str) -> tuple[str, str, str]:
+    def target(self, words: str) -> tuple[str, str, str]:
+        """("partner" or "item", key, label) for what the words name."""
         with self.questions.engine.connect() as conn:
             index = self.questions.index(conn)
         partners = index.only_partners(words)

@@ -35,7 +35,10 @@ HELP_TEXT = (
     "• what changed since 1 June 2015\n"
     "• what do we have with Ramsar?\n"
     "• who submitted on civil society?\n"
-    "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then."
+    "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then.\n"
+    "In Slack: /cms record (editors), /cms subscribe [weekly|daily] [mon 09:00] "
+    "[Europe/Berlin] [partner, kind or item], /cms unsubscribe, /cms subscriptions, "
+    "/cms follow <item or partner>, /cms unfollow <…>."
 )
 KIND_NAMES = {"agreement": "agreements", "meeting": "meetings", "post": "posts",
               "consultation": "consultations", "engagement": "engagements"}

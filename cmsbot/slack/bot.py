@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -20,14 +20,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsbot.bootstrap import Container
 from cmsbot.db import StoreNotInitialisedError
+from cmsbot.digests.service import Subscriptions
+from cmsbot.digests.words import channel_of, read_subscribe
 from cmsbot.questions.answer import Answer, Match
 from cmsbot.questions.parse import parse
-from cmsbot.services import ConcurrentWriteError, NotAuthorizedError, Recorded
+from cmsbot.services import ConcurrentWriteError, NotAuthorizedError, Principal, Recorded
 from cmsbot.slack import blocks, forms, words
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.blocks import Message
 from cmsbot.slack.deliveries import Deliveries, create_table
 from domain.catalogue import EventSpec, lookup, specs_for
+from domain.channels import Schedule
 from domain.errors import DomainError
 from domain.provenance import Source
 from domain.state import Kind
@@ -129,6 +132,56 @@ class Bot:
             return _pack(again, shareable=shareable)
 
         return value
+
+    # Channels: digests and follows ----------------------------------------------------
+
+    def channel_command(self, verb: str, rest: str, *, user_id: str, channel_id: str,
+                        ) -> Message:
+        """`/cms subscribe|unsubscribe|subscriptions|follow|unfollow …` for a channel."""
+        try:
+            container = self.container()
+            service = Subscriptions(container.tracker, container.questions)
+            principal = Principal(f"slack:{user_id}", self.editors.may_record(user_id))
+            target, words_left = channel_of(rest.split())
+            channel = target or channel_id
+            here = channel == channel_id
+            if verb == "subscribe":
+                request = read_subscribe(rest)
+                schedule = request.schedule
+                if schedule.filter_kind == "partner":
+                    schedule = self._filter_target(service, schedule)
+                changed = service.subscribe(principal, channel, schedule, in_channel=here)
+                said = "now gets" if changed else "already gets"
+                return blocks.notice(f"<#{channel}> {said} a {schedule.describe()}.")
+            if verb == "unsubscribe":
+                service.unsubscribe(principal, channel, in_channel=here)
+                return blocks.notice(f"<#{channel}> gets no more digests.")
+            if verb == "subscriptions":
+                container.catch_up()
+                current, follows = service.listing(channel)
+                lines = [f"Digest: {current.describe()}" if current else "Digest: none"]
+                lines += [f"Follows the {kind} {key}" for kind, key in follows]
+                return blocks.notice("\n".join(lines))
+            what = " ".join(words_left)
+            if verb == "follow":
+                _, _, label = service.follow(principal, channel, what, in_channel=here)
+                return blocks.notice(f"<#{channel}> will get a thread for every update on "
+                                     f"{label}.")
+            _, _, label = service.unfollow(principal, channel, what, in_channel=here)
+            return blocks.notice(f"<#{channel}> no longer follows {label}.")
+        except NotAuthorizedError as error:
+            return blocks.notice(str(error))
+        except DomainError as error:
+            return blocks.notice(f"Nothing was changed: {error}")
+        except STORE_ERRORS as error:
+            log.error("the store did not answer: %s", type(error).__name__)
+            return blocks.notice(STORE_DOWN)
+
+    @staticmethod
+    def _filter_target(service: Subscriptions, schedule: Schedule) -> Schedule:
+        """A bare filter names a partner if one is called so, else an item."""
+        kind, key, _ = service.target(schedule.filter_value or "")
+        return replace(schedule, filter_kind=kind, filter_value=key)
 
     # Recording -----------------------------------------------------------------------
 

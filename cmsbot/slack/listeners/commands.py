@@ -1,4 +1,4 @@
-"""`/cms <question>`, `/cms help` and `/cms record`."""
+"""`/cms <question>`, `/cms help`, `/cms record`, and the channel's digests and follows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cmsbot.slack import forms
 from cmsbot.slack.bot import REFUSAL, Bot
 
 COMMAND = "/cms"
+CHANNEL_VERBS = ("subscribe", "unsubscribe", "subscriptions", "follow", "unfollow")
 
 
 def register(app: App, bot: Bot) -> None:
@@ -22,6 +23,11 @@ def register(app: App, bot: Bot) -> None:
         verb = text.split(maxsplit=1)[0].lower() if text else "help"
         if verb == "record":
             open_form(command, respond, client)
+        elif verb in CHANNEL_VERBS:
+            rest = text.split(maxsplit=1)[1] if " " in text else ""
+            respond(**bot.channel_command(verb, rest, user_id=command["user_id"],
+                                          channel_id=command.get("channel_id", "")
+                                          ).as_kwargs(), response_type="ephemeral")
         elif verb == "help":
             respond(**bot.help().as_kwargs(), response_type="ephemeral")
         else:
