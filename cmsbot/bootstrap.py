@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from cmsbot.audit import tables as audit_tables
+from cmsbot.audit.chain import ChainKeeper
 from cmsbot.db import StoreNotInitialisedError, create_views, make_engine, views_exist
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.services import Importer, Recorder
@@ -27,10 +29,15 @@ class Container:
     questions: QuestionEngine
     recorder: Recorder
     importer: Importer
+    chain: ChainKeeper
 
     def catch_up(self) -> int:
-        """Bring the views up to the log's head (a cheap check when they are current)."""
-        if self.tracker.head() > self.projector.position():
+        """Bring the audit chain and the views up to the log's head (a cheap check when
+        they are current); returns how many events the views applied."""
+        head = self.tracker.head()
+        if head > self.chain.log_id():
+            self.chain.catch_up()
+        if head > self.projector.position():
             return self.projector.catch_up()
         return 0
 
@@ -47,6 +54,7 @@ def init_schema(settings: Settings) -> None:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database.schema}"'))
         create_views(engine)
+        audit_tables.create_tables(engine)
     finally:
         engine.dispose()
     Tracker(env=settings.database.eventsourcing_env(create_table=True)).close()
@@ -66,12 +74,19 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
         engine.dispose()
         raise StoreNotInitialisedError(
             f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
+    if database.is_sqlite:
+        audit_tables.create_tables(engine)
+    elif not audit_tables.tables_exist(engine):
+        engine.dispose()
+        raise StoreNotInitialisedError(
+            f"{database.redacted} has no audit chain yet; run `cmsbot db init` once more")
     tracker = Tracker(env=database.eventsourcing_env(create_table=database.is_sqlite))
     projector = Projector(engine, tracker)
     container = Container(
         settings=settings, tracker=tracker, engine=engine, projector=projector,
         questions=QuestionEngine(engine, tracker, **overrides),
         recorder=Recorder(tracker), importer=Importer(tracker),
+        chain=ChainKeeper(engine, tracker),
     )
     container.questions.before_reading = container.catch_up
     return container

@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading
+        sys.stderr.close()
+        return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -124,8 +127,13 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
     if args.command == "import":
         if bool(args.file) == bool(args.seed):
             raise UsageError("give a history file or --seed (one of them)")
-        history = read_history_file(SEED if args.seed else args.file)
         principal = Principal(f"cli:{getpass.getuser()}", may_record=True)
+        if args.file is not None and args.file.suffix == ".jsonl":
+            from cmsbot.audit.transfer import import_jsonl  # an `audit export` file
+
+            print(import_jsonl(container, principal, args.file))
+            return 0
+        history = read_history_file(SEED if args.seed else args.file)
         result = container.importer.run(principal, history)
         container.catch_up()
         print(result)

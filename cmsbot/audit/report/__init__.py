@@ -1,0 +1,1 @@
+"""`cmsbot report`: the Secretariat's "Synergies and Partnerships" overview, from the log."""

@@ -1,0 +1,170 @@
+"""The "Synergies and Partnerships" overview as at a date, built from the log.
+
+Each item's state is the question engine's as-at reading (`QuestionEngine.snapshot`: the
+item's own events, filtered to the date and folded with corrections and retractions), so
+the report says what `ask --as-at` says. Rendering is elsewhere (markdown, html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from cmsbot.audit.chain import Head
+from cmsbot.audit.report import prose
+from cmsbot.audit.report.outline import ACTION, SECTIONS, place
+from cmsbot.questions.answer import cite
+from domain.dates import PartialDate
+from domain.state import ItemState, Kind
+from projections import queries as q
+from projections import tables as views
+
+if TYPE_CHECKING:
+    from cmsbot.bootstrap import Container
+
+
+@dataclass(frozen=True)
+class Happening:
+    when: PartialDate
+    text: str
+
+
+@dataclass
+class ItemParagraph:
+    """One item: its status in words, what happened, what is next, and its sources."""
+
+    number: int
+    state: ItemState
+    partners: list[str]
+    status: str
+    happened: list[Happening]
+    next: str | None
+    sources: str
+    open: bool
+
+    @property
+    def title(self) -> str:
+        return self.state.title
+
+
+@dataclass
+class ReportSection:
+    key: str
+    title: str
+    items: list[ItemParagraph] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MeetingDate:
+    """A meeting on the year's timeline."""
+
+    title: str
+    when: PartialDate
+    status: str  # held, scheduled, rescheduled, planned
+    venue: str | None
+    tentative: bool
+
+
+@dataclass
+class Report:
+    as_at: date
+    known_at: datetime | None
+    when: str  # "as at 1 September 2015"
+    sections: list[ReportSection]
+    actions: list[str]
+    year: int
+    meetings: list[MeetingDate]
+    events: int
+    head: Head
+    written: datetime
+
+    @property
+    def items(self) -> list[ItemParagraph]:
+        return [item for section in self.sections for item in section.items]
+
+
+def build_report(container: Container, as_at: date, *, known_at: datetime | None = None,
+                 ) -> Report:
+    """The overview as at `as_at` (business time), from what was recorded by `known_at`
+    (default: everything recorded)."""
+    container.catch_up()
+    placed: list[tuple[int, int, int, ItemState, list[Any]]] = []
+    order = {section.key: number for number, section in enumerate(SECTIONS)}
+    with container.engine.connect() as conn:
+        snapshot = container.questions.snapshot(conn, as_at=as_at, known_at=known_at)
+        categories = {row.key: row.category for row in q.partner_rows(conn)}
+        registered = {row.item_id: row.position for row in conn.execute(
+            select(views.activity.c.item_id, views.activity.c.position)
+            .where(views.activity.c.version == 1))}
+        for row in q.board(conn):
+            events = snapshot.events_of(row.item_id)
+            state = snapshot.state_from(events)
+            if state is None:
+                continue
+            # The visible events, read as the engine reads them for "history of X".
+            visible = snapshot._visible(events)
+            section, paragraph = place(state, categories)
+            placed.append((order[section], paragraph, registered.get(row.item_id, 0), state,
+                           visible))
+        names = snapshot.names
+        when = snapshot.when_words()
+    placed.sort(key=lambda p: p[:3])
+    sections = [ReportSection(s.key, s.title) for s in SECTIONS]
+    for number, (index, _, _, state, visible) in enumerate(placed, 1):
+        sections[index].items.append(_paragraph(number, state, visible, names, as_at, when))
+    kept = [s for s in sections if s.items or s.key == ACTION]
+    year = as_at.year
+    head = container.chain.head()
+    return Report(as_at, known_at, when, kept, _actions(kept, as_at), year,
+                  _meetings([p[3] for p in placed], year), head.position, head,
+                  datetime.now(UTC))
+
+
+def _paragraph(number: int, state: ItemState, visible: list[Any], names: dict[str, str],
+               as_at: date, when: str) -> ItemParagraph:
+    def name(key: str) -> str:
+        return names.get(key, key)
+
+    happened = [Happening(w, t) for w, t in prose.happenings(visible, name)]
+    return ItemParagraph(
+        number=number, state=state, partners=[name(p) for p in state.partners],
+        status=prose.status_sentence(state, when, [h.text for h in happened]),
+        happened=happened,
+        next=prose.next_sentence(state, as_at), sources=cite(state.sources),
+        open=prose.is_open(state))
+
+
+def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
+    """What the Standing Committee is asked to do: what the report's own action items
+    still have ahead of them, then every item still open."""
+    actions: list[str] = []
+    for section in sections:
+        if section.key != ACTION:
+            continue
+        for item in section.items:
+            for label, when in sorted(item.state.agenda, key=lambda e: e[1].sort_key):
+                if when.end >= as_at and label != item.title:
+                    actions.append(f"{label} ({when})")
+    for item in (i for s in sections for i in s.items if i.open):
+        actions.append(f"{prose.action(item.state)} (paragraph {item.number})")
+    return actions
+
+
+def _meetings(states: list[ItemState], year: int) -> list[MeetingDate]:
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    found = []
+    for state in states:
+        if state.kind is not Kind.MEETING:
+            continue
+        tentative = "(tentative)" in (state.venue or "")
+        dates = [(when, state.status) for label, when in state.agenda if label == state.title]
+        if state.held_on is not None:
+            dates.append((state.held_on, "held"))
+        for when, status in dates:
+            if not when.is_by and when.overlaps(first, last):
+                found.append(MeetingDate(state.title, when, status, state.venue,
+                                         tentative or when.tentative))
+    return sorted(found, key=lambda m: (m.when.sort_key, m.when.end, m.title))
