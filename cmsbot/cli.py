@@ -55,7 +55,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     db = sub.add_parser("db", help="the database schema")
     db.add_argument("action", choices=["init"], help="init: create the tables once")
 
-    imp = sub.add_parser("import", help="record a history file (YAML); re-importing is a no-op")
+    imp = sub.add_parser("import", help="record a history file (YAML) or an audit export "
+                         "(.jsonl); re-importing is a no-op")
     imp.add_argument("file", nargs="?", type=Path, help="the history file")
     imp.add_argument("--seed", action="store_true", help="the bundled StC44 report")
 
@@ -72,7 +73,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     rec.add_argument("what", help='what happened, e.g. "endorsed" (see docs/history-files.md)')
     rec.add_argument("--occurred", required=True, help='when, e.g. "2016-10-24", "late 2016"')
     rec.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
-                     help="a field of the event; repeat for lists")
+                     help="a field of the event; repeat for lists; a correction's changes "
+                          "as changes.FIELD=VALUE")
     rec.add_argument("--document", help="the source document symbol")
     rec.add_argument("--paragraph", help="the paragraph in the source document")
     rec.add_argument("--note")
@@ -152,6 +154,11 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             name, sep, value = pair.partition("=")
             if not sep:
                 raise UsageError(f"--field takes NAME=VALUE, not {pair!r}")
+            if name.startswith("changes."):  # corrected.changes is a mapping
+                changes = fields.setdefault("changes", {})
+                if isinstance(changes, dict):
+                    changes[name.removeprefix("changes.")] = value
+                continue
             existing = fields.get(name)
             if existing is None:
                 fields[name] = value
@@ -174,7 +181,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
     if args.command == "projector":
         container.projector.batch_size = max(1, args.batch_size)
         while True:
-            count = container.projector.catch_up()
+            count = container.catch_up()  # the audit chain, then the views
             if count:
                 log.info("applied %d events", count)
             if args.once:

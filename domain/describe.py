@@ -80,7 +80,8 @@ def describe(event: Any, name: Names = _plain) -> str:
             venue = ""
             if e.venue:
                 venue = f", most probably in {e.venue}" if e.venue_tentative else f", {e.venue}"
-            return f"Planned for {e.when}{venue}"
+            when = f"to take place {e.when}" if e.when.is_by else f"for {e.when}"
+            return f"Planned {when}{venue}"
         case ev.MeetingScheduled():
             by = f", organised with {_list(e.organisers, name)}" if e.organisers else ""
             return f"Scheduled for {e.dates}" + (f" in {e.venue}" if e.venue else "") + by

@@ -24,7 +24,10 @@ class Source:
 
     def cite(self) -> str:
         if self.document:
-            return f"{self.document} ¶{self.paragraph}" if self.paragraph else self.document
+            if not self.paragraph:
+                return self.document
+            mark = "¶" if self.paragraph[0].isdigit() else ""
+            return f"{self.document} {mark}{self.paragraph}"
         return f"chat {self.chat}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -140,7 +140,7 @@ class Snapshot:
             events = [e for e in events if e.timestamp <= self.known_at]
         return events
 
-    def _visible(self, events: list[Any]) -> list[Any]:
+    def visible(self, events: list[Any]) -> list[Any]:
         if self.as_at is None:
             return events
         return [e for e in events if isinstance(e, ev.ItemRegistered | ev.EventCorrected |
@@ -153,7 +153,7 @@ class Snapshot:
         return self.state_from(self.events_of(item_id))
 
     def state_from(self, events: list[Any]) -> ItemState | None:
-        visible = self._visible(events)
+        visible = self.visible(events)
         if not visible:
             return None
         registration = visible[0]
@@ -480,7 +480,7 @@ class _Asking(Snapshot):
             state = self.state_from(events)
             if state is None:
                 continue
-            received = _submissions(self._visible(events))
+            received = _submissions(self.visible(events))
             item_lines = [Line(str(e.occurred), f"{self.names.get(e.submitter, e.submitter)}: "
                                f"“{e.title}”" + (f" ({e.note})" if e.note else ""),
                                state.title, (e.source,)) for e in received]

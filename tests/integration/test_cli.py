@@ -78,3 +78,11 @@ def test_rebuild_and_projector(database: str) -> None:
     assert "Rebuilt every view from 129 events" in cmsbot("projections", "rebuild",
                                                           database=database).stdout
     assert "Caught up: 0 events" in cmsbot("projector", "--once", database=database).stdout
+
+
+def test_record_a_correction(database: str) -> None:
+    cmsbot("record", "southeast-asia-accession-workshop", "corrected", "--occurred",
+           "2015-09-10", "--field", "corrects=2", "--field", "changes.venue=Manila",
+           "--field", "reason=city confirmed", database=database)
+    answer = cmsbot("ask", "status of the Philippines workshop", database=database).stdout
+    assert "Manila" in answer

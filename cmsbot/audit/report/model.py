@@ -105,7 +105,7 @@ def build_report(container: Container, as_at: date, *, known_at: datetime | None
             if state is None:
                 continue
             # The visible events, read as the engine reads them for "history of X".
-            visible = snapshot._visible(events)
+            visible = snapshot.visible(events)
             section, paragraph = place(state, categories)
             placed.append((order[section], paragraph, registered.get(row.item_id, 0), state,
                            visible))
