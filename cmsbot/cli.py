@@ -9,12 +9,13 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cmsbot import commands
 from cmsbot.bootstrap import Container
+from cmsbot.commands import date_arg
 from cmsbot.db import StoreNotInitialisedError
 from cmsbot.history import SEED, HistoryFileError, read_history_file
 from cmsbot.services import Principal
@@ -27,13 +28,6 @@ log = logging.getLogger("cmsbot")
 
 class UsageError(Exception):
     """The command line's words are off."""
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _timestamp(value: str) -> datetime:
@@ -63,7 +57,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     ask = sub.add_parser("ask", help="ask a question in plain English")
     ask.add_argument("question", nargs="+")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--as-at", type=_date, metavar="DATE",
+    ask.add_argument("--as-at", type=date_arg, metavar="DATE",
                      help="what was true on DATE (business time)")
     ask.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
                      help="what the system knew at TIMESTAMP (recorded time, UTC)")

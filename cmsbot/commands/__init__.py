@@ -10,7 +10,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+from datetime import date
 from types import ModuleType
+
+
+def date_arg(value: str) -> date:
+    """An argparse type: a calendar date written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def modules() -> list[ModuleType]:

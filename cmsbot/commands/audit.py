@@ -23,6 +23,7 @@ from cmsbot.audit.report.render import render
 from cmsbot.audit.transfer import export_csv, export_jsonl
 from cmsbot.audit.verify import ExportFileError, verify
 from cmsbot.bootstrap import Container, bootstrap
+from cmsbot.commands import date_arg
 from cmsbot.settings import Settings
 from domain.state import ItemState
 from projections import queries as q
@@ -52,13 +53,6 @@ def _since(value: str) -> datetime:
 
 def _until(value: str) -> datetime:
     return _moment(value, end_of_day=True)
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _timestamp(value: str) -> datetime:
@@ -111,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> list[str]:  # type: ignore[type
 
     report = sub.add_parser("report", help="the Synergies and Partnerships overview as at a "
                                            "date, written from the log")
-    report.add_argument("--as-at", type=_date, required=True, metavar="DATE",
+    report.add_argument("--as-at", type=date_arg, required=True, metavar="DATE",
                         help="what was true on DATE (business time)")
     report.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
                         help="from what was recorded by TIMESTAMP (default: everything)")

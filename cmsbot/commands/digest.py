@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from cmsbot.bootstrap import bootstrap
+from cmsbot.commands import date_arg
 from cmsbot.settings import Settings
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def register(sub: Any) -> list[str]:
@@ -23,7 +17,7 @@ def register(sub: Any) -> list[str]:
     actions = digest.add_subparsers(dest="digest_action", required=True)
     preview = actions.add_parser("preview", help="print a channel's digest")
     preview.add_argument("--channel", required=True, help="the Slack channel id, e.g. C0123")
-    preview.add_argument("--as-at", type=_date, metavar="DATE",
+    preview.add_argument("--as-at", type=date_arg, metavar="DATE",
                          help="the digest that was (or would have been) posted on DATE")
     preview.add_argument("--json", action="store_true")
     sub.add_parser("clock", help="post digests on schedule (Procfile: clock)")
