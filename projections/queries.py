@@ -140,6 +140,15 @@ def latest_recorded(conn: Connection) -> datetime | None:
     return value
 
 
+def activity_occurred_between(conn: Connection, first: date, last: date,
+                              ) -> Sequence[Row[Any]]:
+    """Events that had certainly happened within [first, last] (by their latest date)."""
+    return conn.execute(select(t.activity).where(
+        and_(t.activity.c.occurred_end >= first, t.activity.c.occurred_end <= last,
+             t.activity.c.event_type != "ItemRegistered"))
+        .order_by(t.activity.c.position)).all()
+
+
 def subscriptions(conn: Connection) -> Sequence[Row[Any]]:
     return conn.execute(select(t.subscriptions).order_by(t.subscriptions.c.channel)).all()
 

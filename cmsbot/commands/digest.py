@@ -18,7 +18,8 @@ def register(sub: Any) -> list[str]:
     preview = actions.add_parser("preview", help="print a channel's digest")
     preview.add_argument("--channel", required=True, help="the Slack channel id, e.g. C0123")
     preview.add_argument("--as-at", type=date_arg, metavar="DATE",
-                         help="the digest that was (or would have been) posted on DATE")
+                         help="the digest for the period that ended on or before DATE, from "
+                              "what happened then (business time), as known now")
     preview.add_argument("--json", action="store_true")
     sub.add_parser("clock", help="post digests on schedule (Procfile: clock)")
     return ["digest", "clock"]
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from cmsbot.digests.clock import Clock
     from cmsbot.digests.content import build_digest
     from cmsbot.digests.notices import NoticeSender
-    from cmsbot.digests.schedule import last_fire, period_ending, period_open_at, zone
+    from cmsbot.digests.schedule import Period, period_open_at
     from cmsbot.digests.service import Subscriptions
     from cmsbot.digests.wiring import SlackPoster, digest_poster
     from domain.channels import Schedule
@@ -45,14 +46,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.channel)
         effective = schedule or Schedule()
         if args.as_at is not None:
-            end_of_day = datetime.combine(args.as_at + timedelta(days=1), time(),
-                                          tzinfo=zone(effective)) - timedelta(seconds=1)
-            period = period_ending(effective, last_fire(effective, end_of_day))
+            # Business time: the period (a week or a day) that ends with that date.
+            days = 7 if effective.frequency == "weekly" else 1
+            end = datetime.combine(args.as_at + timedelta(days=1), time(), tzinfo=UTC)
+            year, week, _ = args.as_at.isocalendar()
+            key = f"{year}-W{week:02d}" if days == 7 else args.as_at.isoformat()
+            period = Period(key, end - timedelta(days=days), end - timedelta(seconds=1))
         else:
             period = period_open_at(effective, datetime.now(UTC))
         content = build_digest(container.questions, channel=args.channel, period=period.key,
                                start=period.start, end=period.end, schedule=schedule,
-                               quiet_days=settings.quiet_days)
+                               quiet_days=settings.quiet_days,
+                               business_time=args.as_at is not None)
         if args.json:
             print(json.dumps(content.to_json(), ensure_ascii=False, indent=2))
         else:

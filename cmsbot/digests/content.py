@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cmsbot.questions.answer import cite
-from cmsbot.questions.engine import QuestionEngine, Snapshot
+from cmsbot.questions.engine import CalendarEntry, QuestionEngine, Snapshot
 from cmsbot.questions.resolve import resolve
 from cmsbot.schedule_words import day
 from domain.channels import Schedule
@@ -20,8 +20,9 @@ from domain.provenance import Source
 from projections import queries as q
 
 UPCOMING_DAYS = 60
+LATER = 5  # dated entries shown beyond the horizon, so a sparse calendar still says what's next
 MAX_BLOCKS, MAX_TEXT = 50, 3000
-CHUNKS_PER_SECTION = 7  # 2 + 5 sections x (heading + 7 + "more") = 47 blocks at most
+CHUNKS_PER_SECTION = 6  # 2 + 6 sections x (heading + 6 + "more") = 50 blocks at most
 _CLOSED = ("concluded", "expired", "superseded", "held", "cancelled", "consolidated", "closed")
 
 
@@ -36,6 +37,7 @@ class DigestContent:
     scope: str
     changes: list[tuple[str, list[str]]] = field(default_factory=list)
     upcoming: list[str] = field(default_factory=list)
+    later: list[str] = field(default_factory=list)
     quiet: list[str] = field(default_factory=list)
     consultations: list[str] = field(default_factory=list)
     head: str | None = None
@@ -51,6 +53,7 @@ class DigestContent:
         sections = [("What changed", changed),
                     (f"Coming up in the next {UPCOMING_DAYS} days",
                      [f"• {line}" for line in self.upcoming] or ["Nothing is scheduled."]),
+                    ("Further ahead", [f"• {line}" for line in self.later] or ["Nothing."]),
                     ("Gone quiet", [f"• {line}" for line in self.quiet] or ["Nothing."]),
                     ("Open consultations",
                      [f"• {line}" for line in self.consultations] or ["None."])]
@@ -87,7 +90,7 @@ class DigestContent:
                 "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "scope": self.scope, "changes": [{"item": title, "lines": lines}
                                                  for title, lines in self.changes],
-                "upcoming": self.upcoming, "quiet": self.quiet,
+                "upcoming": self.upcoming, "later": self.later, "quiet": self.quiet,
                 "consultations": self.consultations, "head": self.head, "text": self.text()}
 
 
@@ -113,15 +116,20 @@ def _chunks(lines: list[str]) -> list[str]:
 
 def build_digest(questions: QuestionEngine, *, channel: str, period: str, start: datetime,
                  end: datetime, schedule: Schedule | None, quiet_days: int = 180,
-                 head: str | None = None) -> DigestContent:
-    """The digest for [start, end), as the log stood at `end`."""
+                 head: str | None = None, business_time: bool = False) -> DigestContent:
+    """The digest for [start, end): what was recorded in it, as the log stood at `end`
+    (what the clock posts, and what an auditor reproduces). With `business_time`, what
+    happened in it instead, as everything known now says (a preview "as at" a date)."""
     with questions.engine.connect() as conn:
-        snap = questions.snapshot(conn, known_at=end)
+        snap = (questions.snapshot(conn, as_at=end.date()) if business_time
+                else questions.snapshot(conn, known_at=end))
         scope, ids = _scope(snap, schedule)
         content = DigestContent(channel, period, start, end, scope, head=head)
         titles = {i.item_id: i.title for i in snap.index.items}
         grouped: dict[str, list[str]] = {}
-        for row in q.activity_recorded_between(conn, start, end):
+        rows = (q.activity_occurred_between(conn, start.date(), end.date()) if business_time
+                else q.activity_recorded_between(conn, start, end))
+        for row in rows:
             if ids is not None and row.item_id not in ids:
                 continue
             when = PartialDate.from_dict(row.occurred)
@@ -131,15 +139,13 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
         today = end.date()
         horizon = today + timedelta(days=UPCOMING_DAYS)
         every_state, every_entry = questions.survey(snap)
-        entries = [e for e in every_entry if (ids is None or e[2].id in ids)
-                   and not e[3] and e[1].end >= today and e[1].overlaps(today, horizon)
-                   and not (e[1].is_by and e[1].end > horizon)]
-        entries.sort(key=lambda e: (e[1].sort_key, e[0]))
-        content.upcoming = [f"{when}: {state.title}" + ("" if label == state.title
-                                                        else f" — {label}")
-                            + (f", {state.venue}" if label == state.title and state.venue
-                               else "") + f" — {cite(state.sources)}"
-                            for label, when, state, _ in entries]
+        ahead = sorted((e for e in every_entry if (ids is None or e[2].id in ids)
+                        and not e[3] and e[1].end >= today),
+                       key=lambda e: (e[1].sort_key, e[1].end, e[0]))
+        soon = [e for e in ahead if e[1].overlaps(today, horizon)
+                and not (e[1].is_by and e[1].end > horizon)]
+        content.upcoming = [_dated(e) for e in soon]
+        content.later = [_dated(e) for e in ahead if e not in soon][:LATER]
         states = [s for s in every_state if ids is None or s.id in ids]
         cutoff = today - timedelta(days=quiet_days)
         content.quiet = [f"{s.title} — last event {s.last_occurred} ({s.status})"
@@ -153,6 +159,13 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
             if s.kind.value == "consultation" and s.status in ("announced",
                                                                 "open for submissions")]
         return content
+
+
+def _dated(entry: CalendarEntry) -> str:
+    label, when, state, _ = entry
+    what = state.title if label == state.title else f"{state.title} — {label}"
+    venue = f", {state.venue}" if label == state.title and state.venue else ""
+    return f"{when}: {what}{venue} — {cite(state.sources)}"
 
 
 def _scope(snap: Snapshot, schedule: Schedule | None) -> tuple[str, set[str] | None]:

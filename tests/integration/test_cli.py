@@ -86,3 +86,18 @@ def test_record_a_correction(database: str) -> None:
            "--field", "reason=city confirmed", database=database)
     answer = cmsbot("ask", "status of the Philippines workshop", database=database).stdout
     assert "Manila" in answer
+
+
+def test_digest_preview_as_at_the_report_date(database: str) -> None:
+    text = cmsbot("digest", "preview", "--channel", "C1", "--as-at", "2015-09-01",
+                  database=database).stdout
+    coming = text[text.index("Coming up"):text.index("Gone quiet")]
+    order = [coming.index(words) for words in (
+        "22-24 September 2015: Workshop to promote the accession of Latin American",
+        "27-29 October 2015: Workshop to promote the accession of South-east Asian",
+        "late November 2015: Meeting of the CMS African-Eurasian Landbirds Working Group")]
+    assert order == sorted(order)
+    assert "Panama — UNEP/CMS/StC44/18 ¶21" in coming
+    assert "Philippines — UNEP/CMS/StC44/18 ¶20" in coming
+    assert "Abidjan, Côte d'Ivoire — UNEP/CMS/StC44/18 ¶23" in coming
+    assert "1 submission" in text
