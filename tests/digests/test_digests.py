@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from cmsbot.audit.chain import Head
 from cmsbot.bootstrap import Container
 from cmsbot.digests.clock import Clock
 from cmsbot.digests.content import MAX_BLOCKS, MAX_TEXT, build_digest
@@ -100,6 +101,8 @@ class TestPostingExactlyOnce:
         assert len(posts) == 1
         assert posts[0].params["channel"] == "C1"
         assert posts[0].params["text"].startswith("Digest 2026-W49")
+        posted_head = posts[0].params["text"].split("Log head: ")[1].split()[0]
+        assert Head.parse(posted_head).position < seeded.chain.head().position  # then, not now
 
     def test_nothing_is_posted_beyond_the_grace(self, seeded: Container,
                                                 slack: FakeSlack) -> None:
