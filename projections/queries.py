@@ -56,7 +56,9 @@ def states(conn: Connection, item_ids: Iterable[str]) -> dict[str, ItemState]:
 
 
 def item_ids(conn: Connection, *, kind: str) -> list[str]:
-    return list(conn.execute(select(t.board.c.item_id).where(t.board.c.kind == kind)).scalars())
+    """The ids of the items of a kind, by title."""
+    return list(conn.execute(select(t.board.c.item_id).where(t.board.c.kind == kind)
+                             .order_by(t.board.c.title)).scalars())
 
 
 def items_with_partner(conn: Connection, partner_key: str) -> list[str]:
@@ -169,14 +171,7 @@ def consultations(conn: Connection) -> Sequence[Row[Any]]:
     return conn.execute(select(t.consultations).order_by(t.consultations.c.title)).all()
 
 
-def board(conn: Connection, *, kind: str | None = None, status: str | None = None,
-          ) -> Sequence[Row[Any]]:
-    query = select(t.board.c.item_id, t.board.c.state)
-    conditions = []
-    if kind:
-        conditions.append(t.board.c.kind == kind)
-    if status:
-        conditions.append(or_(t.board.c.status == status))
-    if conditions:
-        query = query.where(and_(*conditions))
-    return conn.execute(query.order_by(t.board.c.kind, t.board.c.title)).all()
+def board(conn: Connection) -> Sequence[Row[Any]]:
+    """Every item's id and state, by kind and title."""
+    return conn.execute(select(t.board.c.item_id, t.board.c.state)
+                        .order_by(t.board.c.kind, t.board.c.title)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -85,3 +86,14 @@ def seeded(container: Container) -> Container:
     container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
     container.catch_up()
     return container
+
+
+def view_rows(container: Container) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of the main views, sorted: two of these are equal when the views are."""
+    from sqlalchemy import select
+
+    from projections import tables as t
+
+    with container.engine.connect() as conn:
+        return {table.name: sorted(map(tuple, conn.execute(select(table))), key=repr)
+                for table in (t.board, t.calendar, t.submissions, t.activity, t.partners)}

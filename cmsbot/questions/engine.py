@@ -410,7 +410,7 @@ class _Asking(Snapshot):
 
     def listing(self) -> Answer:
         kinds = self.parsed.kinds - {"deadline"}
-        ids = [r.item_id for kind in sorted(kinds) for r in q.board(self.conn, kind=kind)]
+        ids = [i for kind in sorted(kinds) for i in q.item_ids(self.conn, kind=kind)]
         states = self.states(ids)
         if "JWP" in self.parsed.subtypes or "MoC" in self.parsed.subtypes:
             states = [s for s in states if s.subtype in self.parsed.subtypes]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,13 +13,7 @@ from cmsbot.history import SEED, read_history_file
 from cmsbot.services import LOCAL_OPERATOR
 from domain.provenance import Source
 from projections import tables as t
-from tests.conftest import make_container
-
-
-def snapshot(container: Any) -> dict[str, list[tuple[Any, ...]]]:
-    with container.engine.connect() as conn:
-        return {table.name: sorted(map(tuple, conn.execute(select(table))), key=repr)
-                for table in (t.board, t.calendar, t.submissions, t.activity, t.partners)}
+from tests.conftest import make_container, view_rows
 
 
 @pytest.mark.postgres
@@ -51,8 +44,8 @@ def test_two_projectors_at_once_give_the_views_of_one(postgres_url: str) -> None
             assert activity + partner_events == head  # one row per item event
             for row in conn.execute(select(t.board.c.version, t.board.c.state)):
                 assert row.state["event_count"] == row.version  # no event counted twice
-        concurrent = snapshot(container)
+        concurrent = view_rows(container)
         container.projector.rebuild()
-        assert snapshot(container) == concurrent
+        assert view_rows(container) == concurrent
     finally:
         container.close()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -18,16 +17,10 @@ from cmsbot.services import LOCAL_OPERATOR
 from domain.items import item_id
 from domain.provenance import Source
 from projections import tables as t
-from tests.conftest import make_container
+from tests.conftest import make_container, view_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
-
-
-def views(container: Any) -> dict[str, list[tuple[Any, ...]]]:
-    with container.engine.connect() as conn:
-        return {table.name: sorted(map(tuple, conn.execute(select(table))), key=repr)
-                for table in (t.board, t.calendar, t.activity, t.partners)}
 
 
 def test_four_concurrent_writers_lose_nothing_and_duplicate_nothing(postgres_url: str) -> None:
@@ -91,9 +84,9 @@ def test_a_projector_killed_mid_catch_up_converges_when_restarted(postgres_url: 
             for row in conn.execute(select(t.board.c.version, t.board.c.state)):
                 assert row.state["event_count"] == row.version  # nothing applied twice
         assert activity + partners == head
-        converged = views(container)
+        converged = view_rows(container)
         container.projector.rebuild()
-        assert views(container) == converged
+        assert view_rows(container) == converged
     finally:
         container.close()
 
@@ -107,7 +100,7 @@ def test_a_rebuild_killed_half_way_leaves_the_old_views(postgres_url: str) -> No
                                       fields={"summary": f"input {number}"}, occurred="2016",
                                       source=Source("TEST/R", str(number)))
         container.catch_up()
-        before = views(container)
+        before = view_rows(container)
         env = {**os.environ, "CMSBOT_DATABASE_URL": postgres_url}
         victim = subprocess.Popen([sys.executable, "-m", "cmsbot.cli", "projections",
                                    "rebuild"], cwd=ROOT, env=env,
@@ -115,8 +108,8 @@ def test_a_rebuild_killed_half_way_leaves_the_old_views(postgres_url: str) -> No
         time.sleep(1.0)  # started (it takes longer than this to import and rebuild)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
-        assert views(container) == before  # the killed transaction changed nothing
+        assert view_rows(container) == before  # the killed transaction changed nothing
         container.projector.rebuild()
-        assert views(container) == before
+        assert view_rows(container) == before
     finally:
         container.close()
