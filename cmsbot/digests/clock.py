@@ -46,10 +46,12 @@ class Clock:
         with self.container.engine.connect() as conn:
             return {row.channel: schedule_of(row) for row in q.subscriptions(conn)}
 
-    def post_due(self, channel: str) -> str | None:
+    def post_due(self, channel: str, schedule: Schedule | None = None) -> str | None:
         """Post the channel's latest digest if its firing is within the grace and nobody
-        posted it; the subscription is read afresh, so an unsubscribed channel gets none."""
-        schedule = self.subscriptions().get(channel)
+        posted it. A job reads the subscription afresh (`schedule` None), so an
+        unsubscribed channel gets none."""
+        if schedule is None:
+            schedule = self.subscriptions().get(channel)
         if schedule is None:
             return None
         now = self.now()
@@ -72,8 +74,8 @@ class Clock:
                     misfire_grace_time=int(self.grace.total_seconds()))
                 log.info("scheduled %s: %s", channel, schedule.describe())
         self._jobs = current
-        for channel in current:
-            self.post_due(channel)
+        for channel, schedule in current.items():
+            self.post_due(channel, schedule)
         if self.notices is not None:
             self.notices.send_pending()
 
