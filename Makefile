@@ -36,6 +36,9 @@ demo: $(STAMP)
 	done
 	@echo; echo "== The same store answers in JSON too:"
 	$(BIN)/cmsbot ask --json --as-at 2015-09-01 "status of the IOTC MoC"
+	@echo; echo "== The digest a channel would have got that week, and the log's tamper check:"
+	$(BIN)/cmsbot digest preview --channel C1 --as-at 2015-09-01
+	$(BIN)/cmsbot audit verify
 	@echo
 	@echo "Go on with: $(BIN)/cmsbot ask --as-at 2015-09-01 \"what's coming up\""
 	@echo "($(BIN)/cmsbot --help lists every command; docs/usage.md explains them)"
