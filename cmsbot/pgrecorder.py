@@ -1,0 +1,47 @@
+"""The PostgreSQL event recorder, safe for large saves.
+
+eventsourcing sends a save's statements through a psycopg pipeline. With a large save (a
+history file of more than about 10,000 events) the pipeline deadlocks: the client waits
+to send the rest of the one big INSERT while the server waits for the client to read
+(psycopg issue #685), and `sync()` never returns. Saves larger than `PIPELINE_LIMIT` events
+therefore go without the pipeline, in chunks, in one transaction that takes the same
+table lock first, so notification ids are still issued in commit order and the projector's
+exactly-once reading still holds. Small saves (every recorded update) keep the pipeline.
+
+Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
+
+PIPELINE_LIMIT = 1000
+CHUNK = 5000
+
+
+class LargeSavePostgresRecorder(PostgresApplicationRecorder):
+    """PostgresApplicationRecorder, without the pipeline for large saves."""
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any,
+                      ) -> Sequence[int] | None:
+        if len(stored_events) <= PIPELINE_LIMIT:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        notification_ids: list[int] = []
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            for start in range(0, len(stored_events), CHUNK):
+                chunk = stored_events[start:start + CHUNK]
+                # The parent's INSERT … FROM unnest(…) RETURNING notification_id, chunk by
+                # chunk; the table lock is held until the transaction commits.
+                super(PostgresApplicationRecorder, self)._insert_stored_events(curs, chunk)
+                notification_ids.extend(row["notification_id"] for row in curs.fetchall())
+        return notification_ids
