@@ -182,9 +182,11 @@ class Importer:
         partners: list[Partner] = []
         known = set()
         skipped = 0
+        saved = self.tracker.existing([partner_id(p.key) for p in history.partners]
+                                      + [item_id(entry.key) for entry in history.items])
         for p in history.partners:
             known.add(p.key)
-            if self.tracker.exists(partner_id(p.key)):
+            if partner_id(p.key) in saved:
                 skipped += 1
                 continue
             partners.append(Partner.register(
@@ -201,7 +203,7 @@ class Importer:
                 if not is_partner(key):
                     problems.append((entry.line, f"no partner has the key {key!r}"))
             source = Source(history.document, entry.paragraph)
-            if self.tracker.exists(item_id(entry.key)):
+            if item_id(entry.key) in saved:
                 item = self.tracker.item(entry.key)
                 touched.append(item.id)
                 if item.KIND is not entry.kind:

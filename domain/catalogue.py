@@ -178,12 +178,26 @@ def specs_for(kind: Kind) -> list[EventSpec]:
     return [s for s in SPECS if s.kind is kind] + [s for s in SPECS if s.kind is None]
 
 
+def _index() -> dict[tuple[Kind, str], EventSpec]:
+    """Every spec under both its normalised names, per kind; the first spec wins."""
+    index: dict[tuple[Kind, str], EventSpec] = {}
+    for kind in Kind:
+        for spec in specs_for(kind):
+            for name in (spec.name, spec.event_class.__name__):
+                index.setdefault((kind, _normal(name)), spec)
+    return index
+
+
+_BY_NAME = _index()
+
+
 def lookup(kind: Kind, name: str) -> EventSpec:
     """The spec for an event named as staff write it: "endorsed", "Submission received",
     "submission-received" or the class name "SubmissionReceived"."""
-    wanted = _normal(name)
-    for spec in specs_for(kind):
-        if wanted in (_normal(spec.name), _normal(spec.event_class.__name__)):
-            return spec
+    spec = _BY_NAME.get((kind, _normal(name)))
+    if spec is not None:
+        return spec
     names = ", ".join(s.name for s in specs_for(kind))
-    raise UnknownEventTypeError(f"a {kind.value} has no event '{name}'; it can be: {names}")
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    raise UnknownEventTypeError(
+        f"{article} {kind.value} has no event '{name}'; it can be: {names}")

@@ -8,6 +8,7 @@ whether the date was tentative, and the words themselves, and never invents a da
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -205,6 +206,7 @@ _DASH = r"\s*(?:-|–|—|to|until)\s*"
 _YEAR = r"(\d{4})"
 
 
+@functools.lru_cache(maxsize=65536)  # a history repeats its dates; PartialDate is frozen
 def _parse(original: str) -> PartialDate:
     text = " ".join(original.split())
     if not text:

@@ -7,6 +7,7 @@ only after checking that it makes sense; otherwise they raise a named domain err
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid5
 
@@ -23,11 +24,13 @@ _UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originato
                   "actor", "ref"}
 
 
+@functools.lru_cache(maxsize=65536)
 def item_id(key: str) -> UUID:
     """The stable id of the item with this key."""
     return uuid5(NAMESPACE, f"item:{key}")
 
 
+@functools.lru_cache(maxsize=65536)
 def partner_id(key: str) -> UUID:
     """The stable id of the partner with this key."""
     return uuid5(NAMESPACE, f"partner:{key}")
