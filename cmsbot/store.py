@@ -7,13 +7,14 @@ refactoring. Partial dates and sources are transcoded explicitly.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
 from eventsourcing.utils import EnvType
 
 from domain.dates import PartialDate
@@ -45,6 +46,29 @@ class SourceAsDict(Transcoding):
         return Source.from_dict(data)
 
 
+class FastJSONTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoding, with orjson doing the work: the same stored form
+    (compact, UTF-8, custom types as {"_type_", "_data_"}), several times faster. Dates,
+    times and dataclasses are passed to the registered transcodings as before."""
+
+    _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj, default=self._encode_obj, option=self._OPTIONS)
+
+    def decode(self, data: bytes) -> Any:
+        return self._revive(orjson.loads(data))
+
+    def _revive(self, value: Any) -> Any:
+        """What json's object_hook does: innermost objects first."""
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(inner, dict | list):
+                    value[key] = self._revive(inner)
+            return self._decode_obj(value) if len(value) == 2 else value
+        return [self._revive(v) if isinstance(v, dict | list) else v for v in value]
+
+
 @dataclass(frozen=True)
 class Positioned:
     """An event with its position in the application log."""
@@ -64,6 +88,11 @@ class Tracker(Application[UUID]):
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -97,6 +126,34 @@ class Tracker(Application[UUID]):
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
+
+    def existing(self, aggregate_ids: Collection[UUID], *, chunk: int = 500) -> set[UUID]:
+        """Which of these aggregates have been saved: a few queries for a whole import,
+        where `exists` would load each aggregate."""
+        wanted = list(aggregate_ids)
+        found: set[UUID] = set()
+        for start in range(0, len(wanted), chunk):
+            found.update(self._existing(wanted[start:start + chunk]))
+        return found
+
+    def _existing(self, ids: list[UUID]) -> set[UUID]:
+        recorder: Any = self.recorder
+        table = recorder.events_table_name  # the recorder's own name, never user input
+        if type(recorder).__module__ == "eventsourcing.sqlite":
+            marks = ",".join("?" * len(ids))
+            statement = (f"SELECT originator_id FROM {table} "  # noqa: S608 - names are ours
+                         f"WHERE originator_version = 1 AND originator_id IN ({marks})")
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, [i.hex for i in ids])
+                return {UUID(row[0]) for row in cursor.fetchall()}
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL("SELECT originator_id FROM {}.{} WHERE originator_version = 1 "
+                    "AND originator_id = ANY(%s)").format(
+            Identifier(recorder.datastore.schema), Identifier(table))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (ids,))
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:
