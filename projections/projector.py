@@ -55,14 +55,25 @@ _CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubsc
                    ch.DigestReclaimed, ch.DigestPosted)
 
 
+class _Rebuilding:
+    """What the batches of one rebuild share: every item's state, made from the log alone
+    (the views start empty), and which items' rows are still to be written."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, ItemState | None] = {}
+        self.dirty: set[str] = set()
+
+
 class _Batch:
     """The rows one batch changes, written together at the end."""
 
     def __init__(self, conn: Connection, source: EventSource, seen: dict[str, int],
-                 states: dict[str, ItemState | None] | None = None) -> None:
+                 rebuilding: _Rebuilding | None = None) -> None:
         self.conn, self.source, self.seen = conn, source, seen
-        # States read or made in this transaction (shared by the batches of a rebuild).
-        self.states: dict[str, ItemState | None] = {} if states is None else states
+        # States read or made in this transaction; a rebuild's are complete, never read.
+        self.complete = rebuilding is not None
+        self.states: dict[str, ItemState | None] = (
+            {} if rebuilding is None else rebuilding.states)
         self.dirty: set[str] = set()
         self.names_at = 0  # the last position in this batch that changed a name
         self.follows: set[tuple[str, str, str]] | None = None
@@ -71,6 +82,8 @@ class _Batch:
 
     def state(self, item_id: str) -> ItemState | None:
         if item_id not in self.states:
+            if self.complete:
+                return None
             row = self.conn.execute(
                 select(t.board.c.state).where(t.board.c.item_id == item_id)).first()
             self.states[item_id] = ItemState.from_dict(row.state) if row else None
@@ -132,6 +145,8 @@ class _Batch:
         if self.follows is None:  # read once a batch; channel events below keep it current
             self.follows = {(r.channel, r.target_kind, r.target_key)
                             for r in self.conn.execute(select(t.follows))}
+        if not self.follows:
+            return
         wanted = {("item", state.key)} | {("partner", p) for p in state.partners}
         channels = sorted({channel for channel, kind, key in self.follows
                            if (kind, key) in wanted})
@@ -196,7 +211,16 @@ class _Batch:
                 & (f.target_key == event.target_key)))
 
     def flush(self) -> None:
-        ids = sorted(self.dirty)
+        self.flush_items(self.dirty)
+        self.flush_activity()
+
+    def flush_activity(self) -> None:
+        self._insert(t.activity, self.activity)
+        self.activity = []
+
+    def flush_items(self, dirty: set[str]) -> None:
+        """Write the rows of these items afresh."""
+        ids = sorted(dirty)
         states = [s for s in (self.states[i] for i in ids) if s is not None]
         if ids:
             for table in (t.board, t.item_partners, t.calendar, t.consultations, t.submissions):
@@ -213,7 +237,6 @@ class _Batch:
             self._insert(t.submissions, [
                 {"item_id": s.id, "number": n, "submitter": who, "title": title}
                 for s in consultations for n, (who, title) in enumerate(s.submissions, 1)])
-        self._insert(t.activity, self.activity)
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -281,16 +304,19 @@ class Projector:
         seen.pop(NAMES)
         return seen
 
-    def _batch(self, conn: Connection, states: dict[str, ItemState | None] | None = None,
-               ) -> int:
+    def _batch(self, conn: Connection, rebuilding: _Rebuilding | None = None) -> int:
         seen = self._lock(conn)
         page = self.source.read(min(seen.values()), self.batch_size)
         if not page:
             return 0
-        batch = _Batch(conn, self.source, seen, states)
+        batch = _Batch(conn, self.source, seen, rebuilding)
         for item in page:
             batch.apply(item.position, item.event)
-        batch.flush()
+        if rebuilding is None:
+            batch.flush()
+        else:  # an item's rows are written once, at the end, however many batches touch it
+            rebuilding.dirty |= batch.dirty
+            batch.flush_activity()
         last = page[-1].position
         conn.execute(update(t.positions).where(t.positions.c.name.in_(TRACKED))
                      .where(t.positions.c.position < last).values(position=last))
@@ -327,7 +353,11 @@ class Projector:
                 conn.execute(delete(table))
             conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
                          .values(position=0))
-            states: dict[str, ItemState | None] = {}
-            while count := self._batch(conn, states):
+            rebuilding = _Rebuilding()
+            while count := self._batch(conn, rebuilding):
                 total += count
+            writer = _Batch(conn, self.source, {}, rebuilding)
+            ids = sorted(rebuilding.dirty)
+            for start in range(0, len(ids), self.batch_size):
+                writer.flush_items(set(ids[start:start + self.batch_size]))
         return total
