@@ -105,7 +105,13 @@ class ItemState:
 
     def _note_provenance(self, source: Source, occurred: PartialDate, recorded: datetime,
                          version: int) -> None:
-        if source not in self.sources:
+        # A set beside the list, made when first needed: a long-lived item has thousands
+        # of sources, and a list search for each event would grow with them.
+        known = self.__dict__.get("_known_sources")
+        if known is None or len(known) != len(self.sources):
+            known = self.__dict__["_known_sources"] = set(self.sources)
+        if source not in known:
+            known.add(source)
             self.sources.append(source)
         if self.last_occurred is None or occurred.sort_key >= self.last_occurred.sort_key:
             self.last_occurred = occurred
