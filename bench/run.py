@@ -115,6 +115,7 @@ def append_figures(backend: str, workdir: Path, count: int) -> dict[str, float]:
                                     source=Source("BENCH/1", str(number)))
         ours_s = timed(ours)
         env = Database(url).eventsourcing_env(create_table=True)
+        env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's own recorder
         bare = BareApplication(env={**env, "AGGREGATE_CACHE_MAXSIZE": "2000"})
         note = BenchNote()
         bare.save(note)
@@ -159,12 +160,58 @@ def raw_inserts(url: str, payload: bytes, count: int) -> None:
 
 
 def import_figures(url: str, history_file: Path, events: int) -> dict[str, float]:
+    """Reading, checking and recording a whole history file (the JSON form, the bulk
+    format), in one save."""
     app = container(url)
     try:
         seconds = timed(lambda: app.importer.run(LOCAL_OPERATOR, read_history_file(history_file)))
     finally:
         app.close()
     return {"import_events_per_s": events / seconds}
+
+
+class BenchItem(Aggregate):
+    """The bare-library twin of an imported item: created, then a few events."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    @event("Noted")
+    def note(self, text: str, occurred: str, source: dict[str, str]) -> None:
+        self.last = text
+
+
+def core_import_figures(url: str, events: int, per_item: int = 6,
+                        per_save: int = 1000) -> dict[str, float]:
+    """The floor beneath an import: the bare library making aggregates of the same number
+    of events and saving them, 1,000 events a save (a larger save deadlocks its
+    PostgreSQL pipeline)."""
+    env = Database(url).eventsourcing_env(create_table=True)
+    env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's own recorder
+    bare = BareImport(env=env)
+
+    def run() -> None:
+        pending: list[BenchItem] = []
+        for number in range(events // per_item):
+            item = BenchItem(f"item {number}")
+            for step in range(per_item - 1):
+                item.note(f"progress {step}", "2015-09", {"document": "BENCH/3",
+                                                           "paragraph": str(step)})
+            pending.append(item)
+            if len(pending) * per_item >= per_save:
+                bare.save(*pending)
+                pending = []
+        bare.save(*pending)
+
+    try:
+        seconds = timed(run)
+    finally:
+        bare.close()
+    return {"core_import_events_per_s": (events // per_item) * per_item / seconds}
+
+
+class BareImport(Application[Any]):
+    name = "benchimport"
 
 
 def rebuild_figures(url: str) -> dict[str, float]:
@@ -275,6 +322,9 @@ def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events:
     figures: dict[str, float] = {}
     step(f"{backend}: appending",
          lambda: figures.update(append_figures(backend, workdir, mode.appends)))
+    with store(backend, workdir) as url:  # a store of its own: the library's events
+        step(f"{backend}: importing {events} events with the bare library",
+             lambda: figures.update(core_import_figures(url, events)))
     with store(backend, workdir) as url:
         step(f"{backend}: importing {events} events",
              lambda: figures.update(import_figures(url, history_file, events)))
@@ -286,7 +336,7 @@ def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events:
 def run(mode: Mode, output: Path, backends: list[str]) -> dict[str, Any]:
     workdir = ROOT / "var" / "bench" / mode.name
     workdir.mkdir(parents=True, exist_ok=True)
-    history_file = workdir / "history.yaml"
+    history_file = workdir / "history.json"  # the bulk form of a history file
     events = write_history(mode.shape, history_file)
     report: dict[str, Any] = {
         "mode": mode.name, "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -7,6 +7,7 @@ precision; a source on every event. Every event sequence is one the domain accep
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import Iterator, Sequence
@@ -170,6 +171,9 @@ def write_history(shape: Shape, path: Path, seed: int = 2015) -> int:
     data = history(shape, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
-        yaml.dump(data, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-                  allow_unicode=True, sort_keys=False, width=120)
+        if path.suffix == ".json":  # the same history in the bulk format
+            json.dump(data, out, ensure_ascii=False, indent=1)
+        else:
+            yaml.dump(data, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                      allow_unicode=True, sort_keys=False, width=120)
     return sum(len(item["events"]) for item in data["items"])
