@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CMSBOT_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test lint typecheck pytest bench bench-full clean
+.PHONY: install demo test lint typecheck audit-deps pytest bench bench-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "cmsbot needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -49,10 +49,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Known vulnerabilities in what is installed (pip-audit), when PyPI's JSON API answers; a
+# note and a skip when it does not. AUDIT_ARGS goes to pip-audit, e.g. --ignore-vuln ID.
+audit-deps: $(STAMP)
+	$(BIN)/python .ci/audit_deps.py $(AUDIT_ARGS)
+
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2
 
-test: lint typecheck pytest
+test: lint typecheck audit-deps pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --mode quick

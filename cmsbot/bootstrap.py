@@ -41,6 +41,16 @@ class Container:
             return self.projector.catch_up()
         return 0
 
+    def server_started(self) -> Any:
+        """When the PostgreSQL server last started (None for SQLite), asked over the views'
+        pool, which tests each connection first: raises the store's error at once when the
+        server does not answer, where the event store would retry for long. A new value
+        means it restarted, and every connection pooled before is dead."""
+        if self.settings.database.is_sqlite:
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT pg_postmaster_start_time()")).scalar()
+
     def close(self) -> None:
         self.tracker.close()
         self.engine.dispose()

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cmsbot import commands
+from cmsbot import commands, redaction
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
-from cmsbot.db import StoreNotInitialisedError
+from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError, read_history_file
 from cmsbot.services import Principal
 from cmsbot.settings import ConfigurationError, Settings
@@ -43,14 +43,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="cmsbot", description=(
         "Event-sourced status tracker for the CMS Secretariat's partnerships. "
         "The store is CMSBOT_DATABASE_URL (default sqlite:///var/cmsbot.sqlite)."))
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what happens (-vv: and every detail)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the database schema")
     db.add_argument("action", choices=["init"], help="init: create the tables once")
 
-    imp = sub.add_parser("import", help="record a history file (YAML) or an audit export "
-                         "(.jsonl); re-importing is a no-op")
+    imp = sub.add_parser("import", help="record a history file (YAML, or JSON for bulk) "
+                         "or an audit export (.jsonl); re-importing is a no-op")
     imp.add_argument("file", nargs="?", type=Path, help="the history file")
     imp.add_argument("--seed", action="store_true", help="the bundled StC44 report")
 
@@ -87,15 +88,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, extensions = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    logging.basicConfig(level=levels[min(args.verbose, 2)],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        redaction.install(Settings.from_env())  # no token or password in any log line
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
     except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
             UsageError) as error:
         print(f"cmsbot: {error}", file=sys.stderr)
+        return 1
+    except STORE_ERRORS as error:  # down, full, read-only: one line, not a traceback
+        log.debug("the store failed", exc_info=error)
+        print(f"cmsbot: {store_problem(error, Settings.from_env().database)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -131,8 +138,8 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             return 0
         history = read_history_file(SEED if args.seed else args.file)
         result = container.importer.run(principal, history)
-        container.catch_up()
-        print(result)
+        print(result, flush=True)
+        _catch_up_after_write(container)
         return 0
     if args.command == "ask":
         answer = container.questions.answer(" ".join(args.question), as_at=args.as_at,
@@ -165,8 +172,9 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
         recorded = container.recorder.record(
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note)
-        container.catch_up()
-        print(f"Recorded on {recorded.title} (event {recorded.version}): {recorded.summary}")
+        print(f"Recorded on {recorded.title} (event {recorded.version}): {recorded.summary}",
+              flush=True)
+        _catch_up_after_write(container)
         return 0
     if args.command == "projections":
         count = container.projector.rebuild()
@@ -183,6 +191,17 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
                 return 0
             time.sleep(args.interval)
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def _catch_up_after_write(container: Container) -> None:
+    """After a write that is done and said: bring the views up to date, or say why not.
+    The write stands (exit status 0, so that a script does not record it twice); the next
+    command that reads brings the views up to date."""
+    try:
+        container.catch_up()
+    except STORE_ERRORS as error:
+        print(f"cmsbot: recorded, but the views are not up to date yet: "
+              f"{store_problem(error, container.settings.database)}", file=sys.stderr)
 
 
 def _numbers(fields: dict[str, object]) -> dict[str, object]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+import orjson
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from cmsbot.settings import Database
 from cmsbot.slack import deliveries as slack_deliveries
@@ -16,12 +22,48 @@ class StoreNotInitialisedError(Exception):
     """The database has no cmsbot schema yet: run `cmsbot db init`."""
 
 
+# What the store raises when it is down, full, read-only or not set up: said in words
+# (see `store_problem`), never swallowed and never a traceback.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError, PersistenceError, StoreNotInitialisedError, sqlite3.Error)
+
+
+def store_problem(error: BaseException, database: Database) -> str:
+    """One line for a person: which store, what its database said, and what that means."""
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    said = next((line.strip() for line in str(cause).splitlines() if line.strip()),
+                type(cause).__name__)
+    hint = ""
+    if database.is_sqlite:
+        path = database.sqlite_path
+        folder = path.parent if path.parent.exists() else Path(".")
+        if "full" in said or "disk I/O" in said:
+            hint = " (is its disk full? Free some space, then try again)"
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            hint = " (its file system is read-only)"
+        elif "readonly" in said or (path.exists() and not os.access(path, os.W_OK)):
+            hint = " (its file cannot be written)"
+    elif "connect" in said or "timeout" in said.lower():
+        hint = " (is the database server running? Try again when it is)"
+    return f"the store {database.redacted} did not work: {said}{hint}"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns (states, dates, sources) written and read by orjson: a rebuild writes
+# hundreds of thousands of them.
+_JSON_COLUMNS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+
+
 def make_engine(database: Database) -> Engine:
     """An engine for the views. On SQLite, a connection asked for `write_lock` begins
     with BEGIN IMMEDIATE, so that two projectors serialise instead of racing."""
     if database.is_sqlite:
         database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database.sqlalchemy_url(), connect_args={"timeout": 30})
+        engine = create_engine(database.sqlalchemy_url(), connect_args={"timeout": 30},
+                               **_JSON_COLUMNS)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -39,7 +81,7 @@ def make_engine(database: Database) -> Engine:
     if database.schema:
         options["options"] = f"-csearch_path={database.schema}"  # type: ignore[assignment]
     return create_engine(database.sqlalchemy_url(), connect_args=options, pool_pre_ping=True,
-                         pool_size=5, max_overflow=5)
+                         pool_size=5, max_overflow=5, **_JSON_COLUMNS)
 
 
 def create_views(engine: Engine) -> None:
@@ -54,8 +96,12 @@ def create_views(engine: Engine) -> None:
             conn.execute(delete(positions).where(positions.c.name.in_(VIEWS)))
     metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(delete(schema_info).where(schema_info.c.name == "views_version"))
-        conn.execute(insert(schema_info).values(name="views_version", value=str(VIEWS_VERSION)))
+        # Written only when it changes: a store that is current is not written to on
+        # start, so that it can still be read on a full disk.
+        if _views_version(conn) != str(VIEWS_VERSION):
+            conn.execute(delete(schema_info).where(schema_info.c.name == "views_version"))
+            conn.execute(insert(schema_info).values(name="views_version",
+                                                    value=str(VIEWS_VERSION)))
     with engine.begin() as conn:
         ensure_positions(conn)
     slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled

@@ -67,7 +67,9 @@ class Database:
         env.update(PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_HOST=host,
                    POSTGRES_PORT=str(port), POSTGRES_USER=user, POSTGRES_DBNAME=dbname,
                    POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_PRE_PING="y",
-                   POSTGRES_LOCK_TIMEOUT="30")
+                   POSTGRES_LOCK_TIMEOUT="30",
+                   # Large saves (history imports) bypass the psycopg pipeline.
+                   APPLICATION_RECORDER_TOPIC="cmsbot.pgrecorder:LargeSavePostgresRecorder")
         env["POSTGRES_PASSWORD"] = password or ""  # eventsourcing requires the key
         if schema:
             env["POSTGRES_SCHEMA"] = schema
@@ -80,9 +82,11 @@ class Database:
     def sqlalchemy_url(self) -> str:
         if self.is_sqlite:
             return f"sqlite:///{self.sqlite_path}"
+        from sqlalchemy import URL  # quotes what must be quoted: a password with @ or /
+
         host, user, port, dbname, password, _ = self._parts
-        auth = f"{user}:{password}" if password else user
-        return f"postgresql+psycopg://{auth}@{host}:{port}/{dbname}"
+        return URL.create("postgresql+psycopg", username=user, password=password, host=host,
+                          port=port, database=dbname).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError
-from sqlalchemy.exc import SQLAlchemyError
-
 from cmsbot.bootstrap import Container
-from cmsbot.db import StoreNotInitialisedError
+from cmsbot.db import STORE_ERRORS as STORE_ERRORS  # re-exported for the listeners
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.words import channel_of, read_subscribe
 from cmsbot.questions.answer import Answer, Match
@@ -42,8 +39,8 @@ REFUSAL = ("Sorry, only Secretariat editors may record updates. If you should be
            "for your Slack account to be added to CMSBOT_EDITORS or the editors' user group.")
 STORE_DOWN = ("I can't reach the Secretariat's records just now, so I can't answer. "
               "Please try again in a minute.")
-# What the store raises when it is down or not set up: said in words, not swallowed.
-STORE_ERRORS = (SQLAlchemyError, PersistenceError, StoreNotInitialisedError)
+STORE_DOWN_RECORDING = ("I can't reach the Secretariat's records just now, so nothing can "
+                        "be recorded. Please try again in a minute.")
 _QUESTION_IN_VALUE = 1500  # a button's value holds at most 2,000 characters
 
 
@@ -78,8 +75,8 @@ class Bot:
     def first_delivery(self, key: str, *, retry_num: int = 0,
                        retry_reason: str | None = None) -> bool:
         """Whether this delivery (or message) is seen for the first time; claims it."""
-        if self._deliveries is None:
-            engine = self.container().engine
+        engine = self.container().engine  # a new one after the database restarted
+        if self._deliveries is None or self._deliveries.engine is not engine:
             create_table(engine)
             self._deliveries = Deliveries(engine)
         return self._deliveries.claim(key, retry_num=retry_num, retry_reason=retry_reason)
@@ -239,10 +236,18 @@ class Bot:
             return Submitted(errors={forms.WHAT: f"Not recorded: {error}"})
         except STORE_ERRORS as error:
             log.error("the store did not record: %s", type(error).__name__)
-            return Submitted(errors={forms.WHAT: f"Not recorded. {STORE_DOWN}"})
-        container.catch_up()
-        return Submitted(recorded=recorded, source=source,
-                         confirm=self.first_delivery(f"recorded:{ref}"))
+            return Submitted(errors={forms.WHAT: f"Not recorded. {STORE_DOWN_RECORDING}"})
+        # Recorded: whatever fails from here on, the person is told so.
+        try:
+            container.catch_up()
+        except STORE_ERRORS as error:  # the views catch up on the next read
+            log.error("recorded, but the views did not catch up: %s", type(error).__name__)
+        try:
+            confirm = self.first_delivery(f"recorded:{ref}")
+        except STORE_ERRORS as error:  # a confirmation twice beats none
+            log.error("recorded, but not claimed: %s", type(error).__name__)
+            confirm = True
+        return Submitted(recorded=recorded, source=source, confirm=confirm)
 
     def _form(self, origin: forms.Origin) -> dict[str, Any]:
         items = self._items()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from cmsbot.slack import forms
-from cmsbot.slack.bot import REFUSAL, Bot
+from cmsbot.slack.bot import REFUSAL, STORE_DOWN_RECORDING, STORE_ERRORS, Bot
 
 COMMAND = "/cms"
 CHANNEL_VERBS = ("subscribe", "unsubscribe", "subscriptions", "follow", "unfollow")
@@ -38,6 +39,16 @@ def register(app: App, bot: Bot) -> None:
             respond(text=REFUSAL, response_type="ephemeral")
             return
         origin = forms.Origin(team=command.get("team_id", ""), channel=command.get("channel_id"))
-        client.views_open(trigger_id=command["trigger_id"], view=bot.record_form(origin))
+        try:
+            view = bot.record_form(origin)  # it lists the items: the store must answer
+        except STORE_ERRORS:
+            respond(text=STORE_DOWN_RECORDING, response_type="ephemeral")
+            return
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+
+    def other(ack: Ack) -> None:
+        # A command the app was set up with in Slack but that nothing here answers.
+        ack(text=f"I answer {COMMAND} only: try `{COMMAND} help`.", response_type="ephemeral")
 
     app.command(COMMAND)(ack=acknowledge, lazy=[answer])
+    app.command(re.compile(r"^/"))(other)  # after COMMAND: Bolt tries listeners in order

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from cmsbot.slack import forms
-from cmsbot.slack.bot import REFUSAL, Bot
+from cmsbot.slack.bot import REFUSAL, STORE_DOWN_RECORDING, STORE_ERRORS, Bot
 
 RECORD_UPDATE = "record_update"
 
@@ -26,6 +26,11 @@ def register(app: App, bot: Bot) -> None:
             channel=(shortcut.get("channel") or {}).get("id"),
             message_ts=message.get("ts") or shortcut.get("message_ts"),
             message_text=(message.get("text") or "")[:1000] or None)
-        client.views_open(trigger_id=shortcut["trigger_id"], view=bot.record_form(origin))
+        try:
+            view = bot.record_form(origin)  # it lists the items: the store must answer
+        except STORE_ERRORS:
+            respond(text=STORE_DOWN_RECORDING, response_type="ephemeral")
+            return
+        client.views_open(trigger_id=shortcut["trigger_id"], view=view)
 
     app.shortcut(RECORD_UPDATE)(open_form)

@@ -1,0 +1,295 @@
+"""Real processes for the fault tests: a private PostgreSQL cluster that a test may kill
+without touching the shared server, `cmsbot serve` in a process group of its own (killed
+with SIGKILL, never asked to stop), and Slack's signed requests to send it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+
+from tests.bot.fakes import TEAM, FakeSlack, sign
+from tests.bot.harness import CHANNEL, EDITOR, SECRET, Reply, command_form, http
+
+ROOT = Path(__file__).resolve().parents[2]
+CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
+ACK_WITHIN = 1.5  # seconds for Slack's request to be answered; Slack gives up after 3
+IWC_ANSWER = "IWC–CMS Joint Work Plan: in negotiation"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(ready: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.05) -> float:
+    """Poll `ready` until it holds; fails naming `what` after `timeout` seconds. Returns
+    how long it took."""
+    started = time.monotonic()
+    while not ready():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+# A private PostgreSQL cluster ---------------------------------------------------------------
+
+def postgres_bin() -> Path | None:
+    """The directory of initdb, pg_ctl and postgres (version 15 preferred), if installed."""
+    wanted = ("initdb", "pg_ctl", "postgres")
+    candidates = [Path("/usr/lib/postgresql/15/bin"),
+                  *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    for directory in candidates:
+        if all((directory / name).is_file() for name in wanted):
+            return directory
+    return None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own, in a temporary directory, on a free port,
+    with fsync off. Run as the `postgres` OS user when we are root (PostgreSQL refuses to
+    run as root). The postmaster is this process's child, so that it is reaped as soon as
+    it dies: `kill()` SIGKILLs it and its backends; `start()` again runs crash recovery,
+    as after a real crash."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="cmsbot-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.owner: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            self.owner = {"user": "postgres", "group": "postgres", "extra_groups": []}
+            shutil.chown(self.root, "postgres", "postgres")
+        self.root.chmod(0o700)
+        self.postmaster: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str, timeout: float = 60) -> None:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                check=False, cwd=self.root, **self.owner)
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed ({result.returncode}): "
+                               f"{result.stdout}{result.stderr}{self.log_tail()}")
+
+    def init(self) -> PrivatePostgres:
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
+        return self
+
+    def start(self) -> None:
+        """Start the postmaster and wait until it accepts connections."""
+        with (self.root / "postgres.log").open("ab") as log:
+            self.postmaster = subprocess.Popen(
+                [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                 "-k", str(self.root), "-c", "listen_addresses=127.0.0.1",
+                 "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off", "-c", "max_connections=60",
+                 "-c", "shared_buffers=16MB"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.root,
+                **self.owner)
+
+        def ready() -> bool:
+            assert self.postmaster is not None
+            if self.postmaster.poll() is not None:
+                raise RuntimeError(f"postgres exited: {self.log_tail()}")
+            try:
+                psycopg.connect(self.url, connect_timeout=2).close()
+            except psycopg.OperationalError:
+                return False
+            return True
+
+        wait_until(ready, 30, "the private PostgreSQL to accept connections", 0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster, then every backend it leaves behind."""
+        postmaster = self.postmaster
+        if postmaster is None or postmaster.poll() is not None:
+            return
+        children = _children(postmaster.pid)
+        postmaster.kill()
+        postmaster.wait(timeout=15)
+        for pid in children:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        # Backends are orphans now: they are gone once they no longer run.
+        wait_until(lambda: not any(_alive(p) for p in children), 15,
+                   "the killed PostgreSQL backends to go")
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self) -> str:
+        with suppress(OSError):
+            return (self.root / "postgres.log").read_text()[-2000:]
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead but not reaped
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+    return found
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A started private cluster, removed afterwards (however the test ends)."""
+    import pytest
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl, postgres) are not "
+                    "installed, so no private cluster can be started and stopped")
+    cluster = PrivatePostgres(bin_dir)
+    try:
+        cluster.init().start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+# `cmsbot serve` ------------------------------------------------------------------------------
+
+class Served:
+    """`cmsbot serve` (gunicorn: an arbiter and its worker) in a process group of its own,
+    on a free port, calling the fake Slack."""
+
+    def __init__(self, database_url: str, fake: FakeSlack, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.fake = fake
+        self.log = log
+        env = {**os.environ, "CMSBOT_DATABASE_URL": database_url,
+               "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": EDITOR,
+               "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        with log.open("ab") as out:
+            self.process = subprocess.Popen([CMSBOT, "serve"], env=env, cwd=ROOT,
+                                            stdout=subprocess.DEVNULL, stderr=out,
+                                            start_new_session=True)
+
+    def health(self) -> Reply | None:
+        try:
+            return http("GET", self.url + "healthz")
+        except OSError:
+            return None
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        def healthy() -> bool:
+            assert self.process.poll() is None, f"cmsbot serve exited: {self.output()}"
+            reply = self.health()
+            return reply is not None and reply.status == 200
+        wait_until(healthy, timeout, "cmsbot serve to say it is healthy", 0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the arbiter and its workers at once."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def output(self) -> str:
+        with suppress(OSError):
+            return self.log.read_text(errors="replace")[-4000:]
+        return ""
+
+    # Slack's signed requests
+
+    def post(self, body: str, content_type: str) -> Reply:
+        stamp = int(time.time())
+        return http("POST", self.url + "slack/events", body, {
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": sign(SECRET, stamp, body)})
+
+    def command(self, text: str, *, response: str, user: str = EDITOR) -> Reply:
+        form = command_form(text, user=user, response_url=self.fake.response_url(response))
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def submit(self, view: dict[str, Any], *, user: str = EDITOR) -> Reply:
+        payload = {"type": "view_submission", "team": {"id": TEAM, "domain": "cms"},
+                   "user": {"id": user, "team_id": TEAM}, "api_app_id": "A0CMSBOT",
+                   "token": "legacy", "trigger_id": "1.2.trigger", "view": view}
+        return self.post(urlencode({"payload": json.dumps(payload)}),
+                         "application/x-www-form-urlencoded")
+
+
+@contextmanager
+def serving(database_url: str, fake: FakeSlack, log: Path) -> Iterator[Served]:
+    served = Served(database_url, fake, log)
+    try:
+        yield served
+    finally:
+        served.kill()
+
+
+def progress_form(key: str, summary: str, *, view_id: str) -> dict[str, Any]:
+    """A filled "Record update" form as Slack submits it: "progress noted" on an
+    engagement, with its summary, dated 2016."""
+    state = {
+        "item": {"item": {"type": "static_select", "selected_option": {"value": key}}},
+        "what": {"what": {"type": "static_select",
+                          "selected_option": {"value": "progress noted"}}},
+        "field:summary:str": {"value": {"type": "plain_text_input", "value": summary}},
+        "occurred": {"value": {"type": "plain_text_input", "value": "2016"}},
+    }
+    origin = {"team": TEAM, "channel": CHANNEL, "item": key, "kind": "engagement",
+              "what": "progress noted"}
+    blocks = [{"type": "input", "block_id": block_id} for block_id in state]
+    return {"id": view_id, "hash": "h1", "type": "modal", "callback_id": "record_update",
+            "private_metadata": json.dumps(origin), "blocks": blocks,
+            "state": {"values": state}}
+
+
+def told_recorded(fake: FakeSlack) -> list[str]:
+    """The summaries the bot confirmed to their editor as recorded."""
+    found = []
+    for call in fake.of("chat.postMessage"):
+        match = re.search(r"Recorded on .* \(event \d+\): (.*?)\. Source:",
+                          str(call.params.get("text")))
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+def ask(bot: Served, text: str, name: str) -> str:
+    """`/cms TEXT`, acknowledged in time; the answer that follows on its response_url."""
+    reply = bot.command(text, response=name)
+    assert reply.status == 200 and reply.seconds < ACK_WITHIN, reply
+    [answer] = bot.fake.wait_for(f"response:{name}", timeout=15)
+    return str(answer.params["text"])
