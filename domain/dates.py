@@ -129,14 +129,14 @@ class PartialDate:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PartialDate:
         # Frozen, and a log repeats its dates: each distinct one is made once.
-        return _from_parts(cls, data.get("start"), data["end"], data["precision"],
+        return _from_parts(data.get("start"), data["end"], data["precision"],
                            bool(data.get("tentative", False)), data.get("text"))
 
 
 @functools.lru_cache(maxsize=65536)
-def _from_parts(cls: type[PartialDate], start: str | None, end: str, precision: str,
-                tentative: bool, text: str | None) -> PartialDate:
-    return cls(date.fromisoformat(start) if start else None, date.fromisoformat(end),
+def _from_parts(start: str | None, end: str, precision: str, tentative: bool,
+                text: str | None) -> PartialDate:
+    return PartialDate(date.fromisoformat(start) if start else None, date.fromisoformat(end),
                Precision(precision), tentative, text)
 
 
