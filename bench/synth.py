@@ -37,7 +37,7 @@ class Shape:
 
 
 QUICK = Shape(items=10_000, partners=300, events=60_000, long_item_events=5_000)
-FULL = Shape(items=10_000, partners=300, events=1_000_000, long_item_events=5_000)
+FULL = Shape(items=10_000, partners=300, events=1_000_500, long_item_events=5_000)
 TINY = Shape(items=120, partners=20, events=900, long_item_events=200)
 
 
@@ -85,7 +85,12 @@ def _counts(rng: random.Random, shape: Shape) -> list[int]:
     weights = [rng.paretovariate(1.3) for _ in range(shape.items)]
     budget = max(shape.events - shape.long_item_events, shape.items)
     scale = budget / sum(weights)
-    counts = [max(1, min(2_000, round(w * scale))) for w in weights]
+    for _ in range(50):  # the cap loses some of the budget: scale up until it is spent
+        counts = [max(1, min(2_000, round(w * scale))) for w in weights]
+        spent = sum(counts[1:])
+        if spent >= budget * 0.999 or spent == 2_000 * (len(counts) - 1):
+            break
+        scale *= budget / spent
     counts[0] = shape.long_item_events
     return counts
 
