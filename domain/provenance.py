@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,13 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:
-        return cls(data.get("document"), data.get("paragraph"), data.get("chat"))
+        # Frozen, and states and views repeat their sources: each distinct one is made once.
+        return _source(data.get("document"), data.get("paragraph"), data.get("chat"))
+
+
+@functools.lru_cache(maxsize=65536)
+def _source(document: str | None, paragraph: str | None, chat: str | None) -> Source:
+    return Source(document, paragraph, chat)
 
 
 @dataclass(frozen=True)

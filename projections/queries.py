@@ -28,6 +28,28 @@ def position(conn: Connection) -> int:
     return min(rows) if len(rows) == len(VIEWS) else 0
 
 
+def items_position(conn: Connection) -> int:
+    """The log position of the last item event the views applied: unlike `position`, it
+    does not move for the events of channels and digests."""
+    return int(conn.execute(select(func.max(t.activity.c.position))).scalar() or 0)
+
+
+def digest_rows(conn: Connection) -> Sequence[Row[Any]]:
+    """What a digest says of every item besides its dates, without reading whole states:
+    its title, kind and status, when it last happened, and its submissions."""
+    b = t.board.c
+    return conn.execute(select(b.item_id, b.title, b.kind, b.status,
+                               b.state["last_occurred"].label("last_occurred"),
+                               b.state["submissions"].label("submissions"))).all()
+
+
+def dated_item_ids(conn: Connection, *, ending_from: date) -> set[str]:
+    """The items with a date (held or not) that ends on or after `ending_from`."""
+    c = t.calendar.c
+    return set(conn.execute(select(c.item_id).where(c.end >= ending_from).distinct())
+               .scalars())
+
+
 def index_rows(conn: Connection) -> Sequence[Row[Any]]:
     """What entity resolution needs of every item (not its whole state)."""
     b = t.board.c

@@ -7,7 +7,8 @@ end of the period, so an auditor who previews a past period later gets the same 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from cmsbot.questions.answer import cite
@@ -119,46 +120,146 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
                  head: str | None = None, business_time: bool = False) -> DigestContent:
     """The digest for [start, end): what was recorded in it, as the log stood at `end`
     (what the clock posts, and what an auditor reproduces). With `business_time`, what
-    happened in it instead, as everything known now says (a preview "as at" a date)."""
+    happened in it instead, as everything known now says (a preview "as at" a date).
+
+    The period's material is prepared once while no item changes (`_Week`; a digest's own
+    claim does not count), and a channel's filter only selects from it (once per filter), so
+    a hundred channels cost little more than one."""
     with questions.engine.connect() as conn:
         snap = (questions.snapshot(conn, as_at=end.date()) if business_time
                 else questions.snapshot(conn, known_at=end))
-        scope, ids = _scope(snap, schedule)
+        week = questions.derived(
+            snap, ("digest", start, end, business_time, quiet_days),
+            lambda: _Week.prepare(questions, snap, start=start, end=end,
+                                  business_time=business_time, quiet_days=quiet_days))
+        scope, chosen = week.select(snap, schedule)
         content = DigestContent(channel, period, start, end, scope, head=head)
-        titles = {i.item_id: i.title for i in snap.index.items}
-        grouped: dict[str, list[str]] = {}
+        content.changes = [(title, list(lines)) for title, lines in chosen.changes]
+        content.upcoming = list(chosen.upcoming)
+        content.later = list(chosen.later)
+        content.quiet = list(chosen.quiet)
+        content.consultations = list(chosen.consultations)
+        return content
+
+
+@dataclass
+class _Chosen:
+    """A filter's selection of a period's material: the digest's sections, as lines."""
+
+    changes: list[tuple[str, list[str]]]
+    upcoming: list[str]
+    later: list[str]
+    quiet: list[str]
+    consultations: list[str]
+
+
+@dataclass
+class _Week:
+    """What every channel's digest for one period draws on: the changes recorded in it,
+    the dated entries ahead, the quiet items and the open consultations, each in digest
+    order and with its item's id, so that a channel's filter only has to select. Each
+    filter's selection is kept too, for the channels that share it."""
+
+    titles: dict[str, str]
+    changes: dict[str, list[str]]  # item id: its lines, in the order they were recorded
+    ahead: list[tuple[str, CalendarEntry, bool]]  # item id, entry, within the horizon
+    quiet: list[tuple[str, str]]
+    consultations: list[tuple[str, str]]
+    dated: dict[int, str] = field(default_factory=dict)  # ahead's lines, made when shown
+    chosen: dict[tuple[str | None, str | None], tuple[str, _Chosen]] = field(
+        default_factory=dict)
+
+    @classmethod
+    def prepare(cls, questions: QuestionEngine, snap: Snapshot, *, start: datetime,
+                end: datetime, business_time: bool, quiet_days: int) -> _Week:
+        conn = snap.conn
+        changes: dict[str, list[str]] = {}
         rows = (q.activity_occurred_between(conn, start.date(), end.date()) if business_time
                 else q.activity_recorded_between(conn, start, end))
         for row in rows:
-            if ids is not None and row.item_id not in ids:
-                continue
             when = PartialDate.from_dict(row.occurred)
             source = cite([Source.from_dict(row.source)])
-            grouped.setdefault(row.item_id, []).append(f"{row.summary} ({when}) — {source}")
-        content.changes = [(titles.get(i, i), lines) for i, lines in grouped.items()]
+            changes.setdefault(row.item_id, []).append(f"{row.summary} ({when}) — {source}")
         today = end.date()
         horizon = today + timedelta(days=UPCOMING_DAYS)
-        every_state, every_entry = questions.survey(snap)
-        ahead = sorted((e for e in every_entry if (ids is None or e[2].id in ids)
-                        and not e[3] and e[1].end >= today),
+        if snap.historical:  # every item folded as it stood then (kept for other periods)
+            every_state, every_entry = questions.survey(snap)
+            briefs = [(s.id, s.title, s.kind.value, s.status, s.last_occurred,
+                       len(s.submissions)) for s in every_state]
+        else:  # the views: a few columns of every item, whole states only for what is ahead
+            briefs = _briefs(snap)
+            every_entry = _dated_from(snap, today)
+        ahead = sorted((e for e in every_entry if not e[3] and e[1].end >= today),
                        key=lambda e: (e[1].sort_key, e[1].end, e[0]))
-        soon = [e for e in ahead if e[1].overlaps(today, horizon)
-                and not (e[1].is_by and e[1].end > horizon)]
-        content.upcoming = [_dated(e) for e in soon]
-        content.later = [_dated(e) for e in ahead if e not in soon][:LATER]
-        states = [s for s in every_state if ids is None or s.id in ids]
         cutoff = today - timedelta(days=quiet_days)
-        content.quiet = [f"{s.title} — last event {s.last_occurred} ({s.status})"
-                         for s in states
-                         if s.status not in _CLOSED and s.last_occurred is not None
-                         and s.last_occurred.end < cutoff]
-        content.consultations = [
-            f"{s.title}: {s.status}, {len(s.submissions)} submission"
-            f"{'s' if len(s.submissions) != 1 else ''}"
-            for s in states
-            if s.kind.value == "consultation" and s.status in ("announced",
-                                                                "open for submissions")]
-        return content
+        return cls(
+            titles={i.item_id: i.title for i in snap.index.items},
+            changes=changes,
+            ahead=[(e[2].id, e, e[1].overlaps(today, horizon)
+                    and not (e[1].is_by and e[1].end > horizon)) for e in ahead],
+            quiet=[(item_id, f"{title} — last event {last} ({status})")
+                   for item_id, title, _, status, last, _ in briefs
+                   if status not in _CLOSED and last is not None and last.end < cutoff],
+            consultations=[(item_id, f"{title}: {status}, {submissions} submission"
+                                     f"{'s' if submissions != 1 else ''}")
+                           for item_id, title, kind, status, _, submissions in briefs
+                           if kind == "consultation"
+                           and status in ("announced", "open for submissions")])
+
+    def select(self, snap: Snapshot, schedule: Schedule | None) -> tuple[str, _Chosen]:
+        """The channel's scope in words, and its selection (made once per filter)."""
+        key = ((schedule.filter_kind, schedule.filter_value) if schedule is not None
+               else (None, None))
+        found = self.chosen.get(key)
+        if found is None:
+            scope, ids = _scope(snap, schedule)
+            found = self.chosen[key] = (scope, self._choose(ids))
+        return found
+
+    def _choose(self, ids: set[str] | None) -> _Chosen:
+        def kept(item_id: str) -> bool:
+            return ids is None or item_id in ids
+
+        ahead = [(number, soon) for number, (item_id, _, soon) in enumerate(self.ahead)
+                 if kept(item_id)]
+        return _Chosen(
+            changes=[(self.titles.get(i, i), lines) for i, lines in self.changes.items()
+                     if kept(i)],
+            upcoming=[self._dated(number) for number, soon in ahead if soon],
+            later=[self._dated(number)
+                   for number in islice((n for n, soon in ahead if not soon), LATER)],
+            quiet=[line for item_id, line in self.quiet if kept(item_id)],
+            consultations=[line for item_id, line in self.consultations if kept(item_id)])
+
+    def _dated(self, number: int) -> str:
+        line = self.dated.get(number)
+        if line is None:
+            line = self.dated[number] = _dated(self.ahead[number][1])
+        return line
+
+
+# What the digest shows of an item beside its dates: id, title, kind, status, when it last
+# happened, how many submissions it has.
+_Brief = tuple[str, str, str, str, PartialDate | None, int]
+
+
+def _briefs(snap: Snapshot) -> list[_Brief]:
+    """Every item's brief from the board, in the order of the survey (by title; the index's
+    order among equal titles), without reading whole states."""
+    rows = {row.item_id: row for row in q.digest_rows(snap.conn)}
+    briefs = [(row.item_id, row.title, row.kind, row.status,
+               PartialDate.from_dict(row.last_occurred) if row.last_occurred else None,
+               len(row.submissions or ()))
+              for row in (rows.get(i.item_id) for i in snap.index.items) if row is not None]
+    return sorted(briefs, key=lambda brief: brief[1])
+
+
+def _dated_from(snap: Snapshot, today: date) -> list[CalendarEntry]:
+    """The calendar entries of the items with a date ending on or after `today`, in the
+    survey's order (calendar order of the items, then each item's own)."""
+    ahead = q.dated_item_ids(snap.conn, ending_from=today)
+    order = dict.fromkeys(r.item_id for r in q.calendar_between(snap.conn, date.min, date.max))
+    return snap.calendar([item_id for item_id in order if item_id in ahead])
 
 
 def _dated(entry: CalendarEntry) -> str:

@@ -7,9 +7,10 @@ no question replays the whole log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine
@@ -24,7 +25,9 @@ from domain.provenance import Source
 from domain.state import ItemState, fold
 from projections import queries as q
 
+T = TypeVar("T")
 LIST_LIMIT = 25
+DERIVED_KEPT = 8  # what is derived from one survey: a few periods' digest material
 HISTORY_LIMIT = 100
 _FIXES = ("EventCorrected", "EventRetracted")
 HELP_TEXT = (
@@ -54,7 +57,7 @@ class QuestionEngine:
         self.before_reading = before_reading
         self.today = today or (lambda: datetime.now(UTC).date())
         self._index: tuple[int, Index] | None = None
-        self._survey: tuple[Any, tuple[list[ItemState], list[CalendarEntry]]] | None = None
+        self._survey: _Kept | None = None
 
     # Entry point ----------------------------------------------------------------------
 
@@ -82,13 +85,35 @@ class QuestionEngine:
 
     def survey(self, snap: Snapshot) -> tuple[list[ItemState], list[CalendarEntry]]:
         """Every item's state (by title) and calendar entry as the snapshot sees them; kept
-        while the views do not move, so a hundred channels' digests read them once."""
-        key = (q.position(snap.conn), snap.as_at, snap.known_at)
-        if self._survey is None or self._survey[0] != key:
-            states = sorted(snap.states([i.item_id for i in snap.index.items]),
-                            key=lambda s: s.title)
-            self._survey = (key, (states, snap.calendar()))
-        return self._survey[1]
+        while no item changes (the events of channels and digests, such as each digest's
+        claim, leave it), so a hundred channels' digests read them once."""
+        kept = self._kept(snap)
+        if kept.survey is None:
+            states = snap.states([i.item_id for i in snap.index.items])
+            calendar = snap.calendar(known={s.id: s for s in states})  # read once, not twice
+            kept.survey = (sorted(states, key=lambda s: s.title), calendar)
+        return kept.survey
+
+    def derived(self, snap: Snapshot, key: Hashable, make: Callable[[], T]) -> T:
+        """What `make` computes from what the snapshot sees (a period's digest material,
+        say), kept under `key` as long as the survey would be: while no item changes."""
+        kept = self._kept(snap).derived
+        try:
+            value: T = kept[key]
+        except KeyError:
+            value = make()
+            for oldest in list(kept)[:max(0, len(kept) - DERIVED_KEPT + 1)]:
+                kept.pop(oldest, None)
+            kept[key] = value
+        return value
+
+    def _kept(self, snap: Snapshot) -> _Kept:
+        key = (q.items_position(snap.conn), q.names_position(snap.conn), snap.as_at,
+               snap.known_at)
+        kept = self._survey
+        if kept is None or kept.key != key:
+            kept = self._survey = _Kept(key)
+        return kept
 
     def index(self, conn: Connection) -> Index:
         position = q.names_position(conn)
@@ -98,6 +123,15 @@ class QuestionEngine:
 
 
 CalendarEntry = tuple[str, PartialDate, ItemState, bool]  # label, date, item, held
+
+
+@dataclass
+class _Kept:
+    """What is kept while no item changes: the survey (once read), and what was derived."""
+
+    key: Hashable
+    survey: tuple[list[ItemState], list[CalendarEntry]] | None = None
+    derived: dict[Hashable, Any] = field(default_factory=dict)
 
 
 def _knows_everything(conn: Connection, moment: datetime) -> bool:
@@ -175,8 +209,10 @@ class Snapshot:
     def match(self, state: ItemState) -> Match:
         return match_of(state, self.names, self.reference)
 
-    def calendar(self, item_ids: list[str] | None = None) -> list[CalendarEntry]:
-        """(label, date, item, held) for every dated entry of the items (default: all)."""
+    def calendar(self, item_ids: list[str] | None = None, *,
+                 known: dict[str, ItemState] | None = None) -> list[CalendarEntry]:
+        """(label, date, item, held) for every dated entry of the items (default: all);
+        `known` holds states already read through this snapshot, by item id."""
         if item_ids is None:
             if self.historical:
                 item_ids = q.agenda_item_ids(self.conn, occurred_by=self.as_at,
@@ -184,8 +220,15 @@ class Snapshot:
             else:
                 rows = q.calendar_between(self.conn, date.min, date.max)
                 item_ids = list(dict.fromkeys(r.item_id for r in rows))
+        if known is not None:
+            missing = [i for i in item_ids if i not in known]
+            if missing:
+                known = {**known, **{s.id: s for s in self.states(missing)}}
+            states = [known[i] for i in item_ids if i in known]
+        else:
+            states = self.states(item_ids)
         entries = []
-        for state in self.states(item_ids):
+        for state in states:
             for label, when in state.agenda:
                 entries.append((label, when, state, False))
             if state.held_on is not None:
