@@ -7,27 +7,36 @@ Prints a table and writes the same figures to var/bench/latest.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import platform
 import random
+import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from uuid import uuid4
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from bench.fake_slack import FakeSlackAPI
 from bench.synth import FULL, QUICK, TINY, Shape, write_history
 from cmsbot.bootstrap import Container, bootstrap, init_schema
 from cmsbot.history import SEED, read_history_file
@@ -46,10 +55,12 @@ class Mode:
     shape: Shape
     appends: int
     questions: int
+    ack_clients: int = 20  # concurrent Slack clients sending signed /cms questions
+    ack_seconds: float = 20.0  # for this long
 
 
-MODES = {"tiny": Mode("tiny", TINY, 50, 40), "quick": Mode("quick", QUICK, 500, 400),
-         "full": Mode("full", FULL, 2000, 1000)}
+MODES = {"tiny": Mode("tiny", TINY, 50, 40, ack_clients=4, ack_seconds=2.0),
+         "quick": Mode("quick", QUICK, 500, 400), "full": Mode("full", FULL, 2000, 1000)}
 
 
 class BenchNote(Aggregate):
@@ -216,11 +227,15 @@ class BareImport(Application[Any]):
 
 def rebuild_figures(url: str) -> dict[str, float]:
     """Every view rebuilt from zero, in a process of its own so its peak memory shows."""
-    code = ("import resource, sys, time; from cmsbot.bootstrap import bootstrap; "
+    # The peak is VmHWM, the high-water mark of this process's own memory: getrusage's
+    # ru_maxrss survives exec on Linux, so it would report the benchmark's own peak (the
+    # import before it) as the rebuild's.
+    code = ("import sys, time; from cmsbot.bootstrap import bootstrap; "
             "from cmsbot.settings import Database, Settings; "
             "c = bootstrap(Settings(database=Database(sys.argv[1]))); "
             "t = time.perf_counter(); n = c.projector.rebuild(); d = time.perf_counter() - t; "
-            "print(n, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
+            "print(n, d, hwm[0])")
     out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.split()
     count, seconds, rss_kb = int(out[0]), float(out[1]), int(out[2])
@@ -292,6 +307,118 @@ def build_digests(app: Container, channels: list[str], start: datetime) -> None:
                      schedule=filters[number % 2])
 
 
+def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
+    """`cmsbot serve` in its own process, as deployed: `mode.ack_clients` threads send
+    signed `/cms <question>` requests in a loop for `mode.ack_seconds`, each timed from
+    sending to the HTTP response (Slack's acknowledgement, due within 3 s); the answers go
+    to a fake Web API on loopback. Any acknowledgement but a 200 fails the run."""
+    app = container(url)
+    try:
+        with app.engine.connect() as conn:
+            titles = [i.title for i in app.questions.index(conn).items]
+    finally:
+        app.close()
+    rng = random.Random(11)
+    questions = [rng.choice((f"status of {title}", f"where are we with {title.lower()}?"))
+                 for title in rng.sample(titles, min(500, len(titles)))]
+    secret = uuid4().hex
+    with FakeSlackAPI() as fake, _served(url, fake, secret, workdir) as port:
+        def ask(question: str, name: str) -> tuple[int, float]:
+            body = urlencode({
+                "token": "legacy", "team_id": "T0CMS", "team_domain": "cms",
+                "channel_id": "C0BENCH", "channel_name": "bench", "user_id": "UBENCH",
+                "user_name": "bench", "command": "/cms", "text": question,
+                "api_app_id": "A0CMSBOT", "response_url": fake.response_url(name),
+                "trigger_id": f"1.2.{name}"})
+            stamp = str(int(time.time()))
+            signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(),
+                                         hashlib.sha256).hexdigest()
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+            connection = HTTPConnection("127.0.0.1", port, timeout=10)
+            start = time.perf_counter()
+            try:
+                connection.request("POST", "/slack/events", body, headers)
+                reply = connection.getresponse()
+                reply.read()
+                return reply.status, time.perf_counter() - start
+            except OSError:
+                return 0, time.perf_counter() - start
+            finally:
+                connection.close()
+
+        # Warm up: the answer process reads the store and builds its name index first.
+        warm = [ask(question, f"warm-{n}")[0] for n, question in enumerate(questions[:3])]
+        if warm != [200] * 3 or not fake.wait_answered(3, timeout=120):
+            raise RuntimeError(f"cmsbot serve did not answer the warm-up questions: {warm}")
+        answered = fake.answered()
+        results: list[list[tuple[int, float]]] = [[] for _ in range(mode.ack_clients)]
+        deadline = time.monotonic() + mode.ack_seconds
+
+        def client(number: int) -> None:
+            sent = 0
+            while time.monotonic() < deadline:
+                question = questions[(number * 101 + sent) % len(questions)]
+                results[number].append(ask(question, f"{number}-{sent}"))
+                sent += 1
+
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(mode.ack_clients)]
+        started = time.monotonic()
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        elapsed = time.monotonic() - started
+        answered = fake.answered() - answered
+    every = [result for client_results in results for result in client_results]
+    statuses = Counter(status for status, _ in every)
+    if set(statuses) != {200}:
+        raise RuntimeError(f"{len(every) - statuses[200]} of {len(every)} slash commands "
+                           f"were not acknowledged with 200 (status 0: no response): "
+                           f"{dict(statuses)}; cmsbot serve's log: {workdir / 'serve.log'}")
+    times = [seconds * 1000 for _, seconds in every]
+    return {"ack_p50_ms": percentile(times, 50), "ack_p95_ms": percentile(times, 95),
+            "ack_p99_ms": percentile(times, 99), "ack_requests": len(every),
+            "ack_answers_per_s": answered / elapsed}
+
+
+@contextmanager
+def _served(url: str, fake: FakeSlackAPI, secret: str, workdir: Path) -> Iterator[int]:
+    """`cmsbot serve` on a free loopback port against the store, until it is healthy."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {**os.environ, "CMSBOT_DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-bench",
+           "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": fake.api_url}
+    with (workdir / "serve.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "cmsbot.cli", "serve", "--port",
+                                    str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    connection = HTTPConnection("127.0.0.1", port, timeout=5)
+                    connection.request("GET", "/healthz")
+                    if connection.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                finally:
+                    connection.close()
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"cmsbot serve did not come up; see {log.name}")
+                time.sleep(0.1)
+            yield port
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 def cold_start_figures(workdir: Path) -> dict[str, float]:
     url = f"sqlite:///{workdir}/cold.sqlite"
     env = {**os.environ, "CMSBOT_DATABASE_URL": url}
@@ -330,6 +457,8 @@ def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events:
              lambda: figures.update(import_figures(url, history_file, events)))
         step(f"{backend}: rebuilding", lambda: figures.update(rebuild_figures(url)))
         step(f"{backend}: asking", lambda: figures.update(ask_figures(url, mode.questions)))
+        step(f"{backend}: acknowledging slash commands on cmsbot serve",
+             lambda: figures.update(ack_figures(url, mode, workdir)))
     return figures
 
 

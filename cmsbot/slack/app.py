@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from cmsbot.bootstrap import Container, bootstrap
@@ -98,12 +98,12 @@ def build_app(container: Container | Callable[[], Container], settings: Settings
     app = App(client=client, signing_secret=settings.slack_signing_secret or "",
               token_verification_enabled=False,
               request_verification_enabled=not socket_mode,
-              process_before_response=not socket_mode,
               listener_executor=listener_executor, name="cmsbot")
     # A rejected request's body carries Slack's legacy verification token: keep it out of
     # the logs (Bolt logs it at INFO).
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     bot = Bot(provider, Editors(client, settings.editors, settings.editor_group))
+    app.use(_kept_ack)
     app.use(_once(bot))
     listeners.register(app, bot)
     app.error(_polite)
@@ -114,6 +114,23 @@ def _fixed(container: Container) -> Callable[[], Container]:
     return lambda: container
 
 
+class _KeptAck(Ack):
+    """Bolt's `ack`, except that an acknowledgement once given stays given. When a listener
+    fails after `ack()`, Bolt's thread runner sets the response back to None; a request
+    whose runner had not yet seen the acknowledgement then waited out its 3 seconds and got
+    404 "unhandled request" instead of the answer it had been given."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "response" and value is None and getattr(self, "response", None) is not None:
+            return
+        super().__setattr__(name, value)
+
+
+def _kept_ack(request: BoltRequest, next_: Callable[[], None]) -> None:
+    request.context["ack"] = _KeptAck()  # type: ignore[no-untyped-call]  # Bolt is untyped here
+    next_()
+
+
 def _once(bot: Bot) -> Callable[..., BoltResponse | None]:
     """A global middleware (after signature verification) that lets each event through
     once: a re-delivered event_id is acknowledged and dropped."""
@@ -121,7 +138,7 @@ def _once(bot: Bot) -> Callable[..., BoltResponse | None]:
     def once(body: dict[str, Any], request: BoltRequest,
              next_: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
+        if event_id and not request.lazy_only:  # a lazy listener's run is the same delivery
             retry = request.headers.get("x-slack-retry-num", ["0"])[0]
             reason = request.headers.get("x-slack-retry-reason", [""])[0]
             if not bot.first_delivery(f"event:{event_id}",

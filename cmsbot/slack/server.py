@@ -13,6 +13,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from cmsbot.bootstrap import Container
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.slack import console
+from cmsbot.slack.answering import ProcessLazyListenerRunner
 from cmsbot.slack.app import LazyContainer, build_app, web_app
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.bot import Bot
@@ -20,19 +21,31 @@ from cmsbot.slack.bot import Bot
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn, configured here rather than from its own command line. Each worker
-    builds its own app (its threads for lazy listeners do not survive a fork)."""
+    builds its own app (its threads do not survive a fork), and starts its own answer
+    process, which it stops when it exits."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings, self.options = settings, options
+        self._answers: ProcessLazyListenerRunner | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for name, value in self.options.items():
             self.cfg.set(name, value)
+        self.cfg.set("worker_exit", self._worker_exit)
+
+    def _worker_exit(self, server: Any, worker: Any) -> None:
+        if self._answers is not None:
+            self._answers.close()
 
     def load(self) -> Any:
         container = LazyContainer(self.settings)
-        return web_app(build_app(container, self.settings), container)
+        app = build_app(container, self.settings)
+        # Answers run in a process of their own, so that no acknowledgement waits for one.
+        answers = self._answers = ProcessLazyListenerRunner(self.settings)
+        app.listener_runner.lazy_listener_runner = answers
+        answers.warm()
+        return web_app(app, container)
 
 
 def serve(settings: Settings, *, port: int | None = None, workers: int | None = None) -> int:
