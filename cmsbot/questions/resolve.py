@@ -49,6 +49,7 @@ class PartnerRef:
 class Scored:
     score: float
     item: ItemRef
+    exact: bool = False  # one of the item's names is the subject itself
 
 
 class Index:
@@ -125,13 +126,18 @@ class Index:
         top = process.extract(query, [self.names[i] for i in ids], scorer=fuzz.token_set_ratio,
                               limit=SHORTLIST)
         best: dict[int, float] = {}
+        exact: set[int] = set()
         for name, set_score, position in top:
             number = self.owner[ids[position]]
             score = 0.65 * set_score + 0.35 * fuzz.token_sort_ratio(query, name)
+            if name == query:
+                exact.add(number)
             if score > best.get(number, 0.0):
                 best[number] = score
-        ranked = sorted(best.items(), key=lambda pair: (-pair[1], self.items[pair[0]].title))
-        return [Scored(round(score, 1), self.items[number]) for number, score in ranked]
+        ranked = sorted(best.items(), key=lambda pair: (-(pair[0] in exact), -pair[1],
+                                                        self.items[pair[0]].title))
+        return [Scored(round(score, 1), self.items[number], number in exact)
+                for number, score in ranked]
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,9 @@ def resolve(index: Index, subject: str, *, kinds: set[str] | None = None) -> Res
     ranked = index.search(subject, kinds=kinds or None)
     if not ranked or ranked[0].score < MATCH:
         return Resolution(None, [], [s.item for s in ranked[:3] if s.score >= SUGGEST])
+    exact = [s.item for s in ranked if s.exact]
+    if len(exact) == 1:  # named in full: "Marine workshop 85" is not "Marine workshop 8065"
+        return Resolution(exact[0], [], [])
     top = ranked[0].score
     tied = [s.item for s in ranked if s.score >= top - TIE]
     if len(tied) > 1:

@@ -217,3 +217,22 @@ class TestWordsThatLookLikeOtherQuestions:
         assert answer.intent == "upcoming"
         assert {m.key for m in answer.matches} == {"caribbean-accession-workshop",
                                                    "pacific-accession-workshop"}
+
+
+def test_a_title_given_in_full_wins_over_titles_that_contain_it(container: Container) -> None:
+    """Synthetic titles differ by a number: "… 85" must not tie with "… 8065"."""
+    from cmsbot.history import read_history
+    from cmsbot.services import LOCAL_OPERATOR
+
+    items = "".join(
+        f"  - key: w-{n}\n    kind: meeting\n    title: Marine workshop on energy {n}\n"
+        f"    events:\n      - type: planned\n        when: {2016 + i}\n"
+        for i, n in enumerate((85, 8065, 851)))
+    text = f"document: TEST/9\nas_at: 2015-09-01\nitems:\n{items}"
+    container.importer.run(LOCAL_OPERATOR, read_history(text, "numbers.yaml"))
+    container.catch_up()
+    for n in (85, 8065, 851):
+        answer = container.questions.answer(f"status of Marine workshop on energy {n}")
+        assert answer.text.startswith(f"Marine workshop on energy {n}:"), answer.text
+    vague = container.questions.answer("status of the marine workshop on energy")
+    assert vague.text.startswith("Did you mean")
