@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from cmsbot.slack import forms
-from cmsbot.slack.bot import REFUSAL, STORE_DOWN_RECORDING, STORE_ERRORS, Bot
+from cmsbot.slack.bot import Bot
+from cmsbot.slack.listeners.recording import open_record_form
 
 COMMAND = "/cms"
 CHANNEL_VERBS = ("subscribe", "unsubscribe", "subscriptions", "follow", "unfollow")
@@ -35,16 +36,9 @@ def register(app: App, bot: Bot) -> None:
             respond(**bot.ask(text, shareable=True).as_kwargs(), response_type="ephemeral")
 
     def open_form(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        if not bot.may_record(command["user_id"]):
-            respond(text=REFUSAL, response_type="ephemeral")
-            return
         origin = forms.Origin(team=command.get("team_id", ""), channel=command.get("channel_id"))
-        try:
-            view = bot.record_form(origin)  # it lists the items: the store must answer
-        except STORE_ERRORS:
-            respond(text=STORE_DOWN_RECORDING, response_type="ephemeral")
-            return
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        open_record_form(bot, command["user_id"], origin, command["trigger_id"], respond,
+                         client)
 
     def other(ack: Ack) -> None:
         # A command the app was set up with in Slack but that nothing here answers.
