@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -183,3 +189,46 @@ def message_shortcut(*, user: str, text: str, ts: str, response_url: str) -> dic
             "channel": {"id": CHANNEL, "name": "partners"}, "message_ts": ts,
             "message": {"type": "message", "user": READER, "text": text, "ts": ts},
             "trigger_id": "1.2.trigger", "response_url": response_url}
+
+
+CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def cmsbot_serve(database_url: str, fake: FakeSlack, log: Path, *,
+                 timeout: float = 30) -> Iterator[str]:
+    """`cmsbot serve` (gunicorn) in its own process on a free port, its output in `log`,
+    until it says it is healthy; yields its base URL and stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "CMSBOT_DATABASE_URL": database_url,
+           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": EDITOR, "PORT": str(port)}
+    with log.open("wb") as output:
+        process = subprocess.Popen([CMSBOT, "serve"], env=env, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if http("GET", url + "healthz").status == 200:
+                    break
+            except ConnectionError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "cmsbot serve did not come up"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

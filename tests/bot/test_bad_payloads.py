@@ -8,9 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,12 +33,12 @@ from .harness import (
     SECRET,
     Reply,
     block_action,
+    cmsbot_serve,
     command_form,
     mention,
     serving,
     view_submission,
 )
-from .test_serve_and_chat import CMSBOT, free_port
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -270,36 +267,9 @@ def harness_target(module_store: Container, module_fake: FakeSlack) -> Iterator[
 def serve_target(module_store: Container, module_fake: FakeSlack,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     """`cmsbot serve` (gunicorn) in its own process, on the same store and fake."""
-    port = free_port()
     log = tmp_path_factory.mktemp("serve-log") / "serve.log"
-    env = {**os.environ, "CMSBOT_DATABASE_URL": module_store.settings.database.url,
-           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": module_fake.api_url, "CMSBOT_EDITORS": EDITOR,
-           "PORT": str(port)}
-    with log.open("wb") as output:
-        process = subprocess.Popen([CMSBOT, "serve"], env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if send(url, b"", None, method="GET", signed=False,
-                        path="/healthz").status == 200:
-                    break
-            except ConnectionError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "cmsbot serve did not come up"
-            time.sleep(0.1)
+    with cmsbot_serve(module_store.settings.database.url, module_fake, log) as url:
         yield Target(url, module_store, module_fake)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert "Traceback" not in log.read_text(), log.read_text()
 
 

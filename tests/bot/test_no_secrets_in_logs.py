@@ -35,11 +35,13 @@ from cmsbot.settings import Database, Settings
 from .fakes import Call, FakeSlack
 from .harness import (
     CHANNEL,
+    CMSBOT,
     EDITOR,
     READER,
     block_action,
     command_form,
     event_envelope,
+    free_port,
     http,
     mention,
     serving,
@@ -47,7 +49,6 @@ from .harness import (
 )
 from .test_bad_payloads import signature
 from .test_recording import endorsed_by_iwc66, fill
-from .test_serve_and_chat import CMSBOT, free_port
 
 BOT_TOKEN = "xoxb-4242-1717-cmsbotTESTsecretBOT"
 APP_TOKEN = "xapp-1-A0CMS-9999-cmsbotTESTsecretAPP"

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,48 +19,15 @@ from cmsbot.settings import Database, Settings
 from cmsbot.slack.app import LazyContainer, health
 
 from .fakes import FakeSlack, sign
-from .harness import EDITOR, SECRET, command_form, http
-
-CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .harness import CMSBOT, EDITOR, SECRET, cmsbot_serve, command_form, free_port, http
 
 
 @pytest.fixture
-def served(store: Container, fake: FakeSlack) -> Iterator[str]:
+def served(store: Container, fake: FakeSlack, tmp_path: Path) -> Iterator[str]:
     """`cmsbot serve` in its own process, on a free port, until it says it is healthy."""
-    port = free_port()
-    env = {**os.environ, "CMSBOT_DATABASE_URL": store.settings.database.url,
-           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": EDITOR, "PORT": str(port)}
-    process = subprocess.Popen([CMSBOT, "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if http("GET", url + "healthz").status == 200:
-                    break
-            except ConnectionError:
-                pass
-            assert process.poll() is None, process.stderr and process.stderr.read()
-            assert time.monotonic() < deadline, "cmsbot serve did not come up"
-            time.sleep(0.1)
+    with cmsbot_serve(store.settings.database.url, fake, tmp_path / "serve.log",
+                      timeout=20) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_serve_answers_a_signed_slash_command_and_rejects_a_bad_one(
