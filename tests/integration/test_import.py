@@ -230,3 +230,31 @@ class TestJSONHistories:
                                           '"meeting": "IWC66",\n"meeting": "IWC67"')
         with pytest.raises(HistoryFileError, match=r"broken.json:\d+: duplicate key 'meeting'"):
             read_json_history(text, "broken.json")
+
+
+@pytest.mark.postgres
+def test_a_large_history_imports_whole_on_postgresql(postgres_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save of thousands of events goes around psycopg's pipeline, which deadlocked on
+    them, in chunks under one table lock: every event lands once, in order, and is read."""
+    from bench.synth import Shape, write_history
+    from cmsbot import pgrecorder
+
+    monkeypatch.setattr(pgrecorder, "CHUNK", 700)  # several chunks in the one transaction
+    path = tmp_path / "large.json"
+    events = write_history(Shape(items=150, partners=20, events=2_500, long_item_events=400),
+                           path)
+    store = make_container(postgres_url)
+    try:
+        history = read_history_file(path)
+        result = store.importer.run(LOCAL_OPERATOR, history)
+        assert result.events == events > pgrecorder.PIPELINE_LIMIT
+        registrations = len(history.items) + len(history.partners)
+        positions = [p.position for p in store.tracker.iter_log()]
+        assert positions == list(range(1, events + registrations + 1))
+        store.catch_up()
+        assert store.projector.position() == positions[-1]
+        again = store.importer.run(LOCAL_OPERATOR, read_history_file(path))
+        assert again.events == 0
+    finally:
+        store.close()
