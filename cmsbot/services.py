@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from cmsbot.history import History, HistoryFileError
 from cmsbot.store import Tracker
+from projections.bulk import collector_paused
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
@@ -171,7 +172,8 @@ class Importer:
         principal.require_editor()
         touched: list[UUID] = []
         try:
-            return self._run(history, touched)
+            with collector_paused():
+                return self._run(history, touched)
         except BaseException:
             # Cached copies of the existing items may hold events that were never saved.
             self.tracker.forget(*touched)
@@ -247,7 +249,7 @@ class Importer:
             items.append(item)
         if problems:
             raise HistoryFileError(history.name, problems)
-        self.tracker.save(*partners, *items)
+        self.tracker.save_all(*partners, *items)
         return ImportResult(len(partners), new_items, events, skipped)
 
 

@@ -7,6 +7,7 @@ refactoring. Partial dates and sources are transcoded explicitly.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -53,20 +54,42 @@ class FastJSONTranscoder(JSONTranscoder):
 
     _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Dates and sources are frozen values that a log repeats: each distinct one is
+        # encoded once (equal values have equal encodings).
+        self._encode_value = functools.lru_cache(maxsize=65536)(super()._encode_obj)
+
     def encode(self, obj: Any) -> bytes:
         return orjson.dumps(obj, default=self._encode_obj, option=self._OPTIONS)
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        if type(o) is PartialDate or type(o) is Source:
+            return self._encode_value(o)  # type: ignore[no-any-return]
+        return super()._encode_obj(o)
 
     def decode(self, data: bytes) -> Any:
         return self._revive(orjson.loads(data))
 
     def _revive(self, value: Any) -> Any:
-        """What json's object_hook does: innermost objects first."""
-        if isinstance(value, dict):
+        """What json's object_hook does: innermost objects first. An event's state is a flat
+        mapping whose few objects are custom types, so each level looks at its values once
+        and hands a custom type straight to its transcoding."""
+        if type(value) is dict:
             for key, inner in value.items():
-                if isinstance(inner, dict | list):
+                kind = type(inner)
+                if kind is dict or kind is list:
                     value[key] = self._revive(inner)
-            return self._decode_obj(value) if len(value) == 2 else value
-        return [self._revive(v) if isinstance(v, dict | list) else v for v in value]
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                decode = self._decoders.get(value["_type_"])
+                return decode(value["_data_"]) if decode else self._decode_obj(value)
+            return value
+        return [self._revive(v) if type(v) is dict or type(v) is list else v for v in value]
+
+    @functools.cached_property
+    def _decoders(self) -> dict[str, Any]:
+        """Each registered transcoding's decode, by the name it is stored under."""
+        return {name: transcoding.decode for name, transcoding in self.names.items()}
 
 
 @dataclass(frozen=True)
@@ -154,6 +177,13 @@ class Tracker(Application[UUID]):
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(query, (ids,))
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+
+    def save_all(self, *aggregates: Item | Partner) -> None:
+        """Record the new events of many aggregates in one insert, all or nothing: an
+        import's save. `save` does the same and also makes a recording of each event for
+        followers, which nothing here has; at an import's size that costs a tenth of it."""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:

@@ -22,6 +22,8 @@ from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState, fold
 from projections import tables as t
+from projections.bulk import collect_young, collector_paused
+from projections.rows import RowWriter
 from projections.tables import VIEW_TABLES
 
 VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
@@ -31,6 +33,7 @@ NOTICES = "notices"
 # aliases, partners); the question engine rebuilds its name index only when it moves.
 NAMES = "names"
 TRACKED = (*VIEWS, NOTICES)
+_ROWS = RowWriter()  # compiled statements, shared by every batch
 
 
 class Positioned(Protocol):
@@ -239,8 +242,7 @@ class _Batch:
                 for s in consultations for n, (who, title) in enumerate(s.submissions, 1)])
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(table), rows)
+        _ROWS.insert(self.conn, table, rows)
 
 
 def _names_of(s: ItemState) -> tuple[Any, ...]:
@@ -347,7 +349,7 @@ class Projector:
         """Empty every view and apply the whole log again, in one transaction, so readers
         see the old views until the new ones are complete."""
         total = 0
-        with self._begin() as conn, conn.begin():
+        with collector_paused(), self._begin() as conn, conn.begin():
             self._lock(conn)
             for table in VIEW_TABLES:
                 conn.execute(delete(table))
@@ -356,6 +358,7 @@ class Projector:
             rebuilding = _Rebuilding()
             while count := self._batch(conn, rebuilding):
                 total += count
+                collect_young()
             writer = _Batch(conn, self.source, {}, rebuilding)
             ids = sorted(rebuilding.dirty)
             for start in range(0, len(ids), self.batch_size):
