@@ -14,13 +14,13 @@ from eventsourcing.persistence import IntegrityError
 
 from cmsbot.history import History, HistoryFileError
 from cmsbot.store import Tracker
-from projections.bulk import collector_paused
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
 from domain.errors import CorrectionTargetError, DomainError, UnknownItemError
 from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
 from domain.provenance import Fact, Source
+from projections.bulk import collector_paused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -65,7 +65,7 @@ class FastJSONTranscoder(JSONTranscoder):
 
     def _encode_obj(self, o: Any) -> dict[str, Any]:
         if type(o) is PartialDate or type(o) is Source:
-            return self._encode_value(o)  # type: ignore[no-any-return]
+            return self._encode_value(o)
         return super()._encode_obj(o)
 
     def decode(self, data: bytes) -> Any:
