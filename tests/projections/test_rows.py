@@ -1,0 +1,54 @@
+"""The row writer stores exactly what SQLAlchemy's own insert stores, on both stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Table, Text, cast, delete, insert, select
+
+from cmsbot.bootstrap import Container
+from projections import tables as t
+from projections.rows import RowWriter
+
+
+def _stored(conn: Connection, table: Table) -> list[tuple[Any, ...]]:
+    """The table's values as the database holds them (as text), not as read back."""
+    query = select(*(cast(column, Text) for column in table.c))
+    return sorted(map(tuple, conn.execute(query)), key=repr)
+
+
+@pytest.mark.parametrize("table", [t.board, t.activity, t.calendar, t.partners,
+                                   t.item_partners], ids=lambda table: table.name)
+def test_rows_are_stored_as_sqlalchemy_stores_them(seeded: Container, table: Table) -> None:
+    with seeded.engine.connect() as conn, conn.begin() as transaction:
+        rows = [dict(row._mapping) for row in conn.execute(select(table))]
+        assert len(rows) > 3
+        conn.execute(delete(table))
+        conn.execute(insert(table), rows)
+        by_sqlalchemy = _stored(conn, table)
+        conn.execute(delete(table))
+        RowWriter().insert(conn, table, rows)
+        assert _stored(conn, table) == by_sqlalchemy
+        transaction.rollback()
+
+
+def test_a_column_the_rows_leave_out_is_left_as_sqlalchemy_leaves_it(seeded: Container,
+                                                                     ) -> None:
+    with seeded.engine.connect() as conn, conn.begin() as transaction:
+        rows = [dict(row._mapping) for row in conn.execute(select(t.calendar))]
+        for row in rows:
+            row.pop("venue")
+        conn.execute(delete(t.calendar))
+        conn.execute(insert(t.calendar), rows)
+        by_sqlalchemy = _stored(conn, t.calendar)
+        conn.execute(delete(t.calendar))
+        RowWriter().insert(conn, t.calendar, rows)
+        assert _stored(conn, t.calendar) == by_sqlalchemy
+        assert all(row[-1] is None for row in by_sqlalchemy)  # venue, the last column
+        transaction.rollback()
+
+
+def test_no_rows_is_nothing_to_do(seeded: Container) -> None:
+    with seeded.engine.connect() as conn:
+        RowWriter().insert(conn, t.board, [])
