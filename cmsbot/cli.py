@@ -17,7 +17,7 @@ from cmsbot import commands, redaction
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
-from cmsbot.history import SEED, HistoryFileError, read_history_file
+from cmsbot.history import SEED, HistoryFileError
 from cmsbot.services import Principal
 from cmsbot.settings import ConfigurationError, Settings
 from domain.errors import DomainError
@@ -136,8 +136,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
 
             print(import_jsonl(container, principal, args.file))
             return 0
-        history = read_history_file(SEED if args.seed else args.file)
-        result = container.importer.run(principal, history)
+        result = container.importer.run_file(principal, SEED if args.seed else args.file)
         print(result, flush=True)
         _catch_up_after_write(container)
         return 0

@@ -137,18 +137,71 @@ class ItemEntry:
 
 
 @dataclass
-class History:
-    """A checked history file."""
+class Header:
+    """What a history file says of itself, and its partners, checked."""
 
     name: str
     document: str
     actor: str
     as_at: PartialDate | None
     partners: list[PartnerEntry]
-    items: list[ItemEntry]
 
     def ref(self, *parts: str) -> str:
         return f"{self.document}#{'/'.join(parts)}"
+
+
+@dataclass
+class History(Header):
+    """A checked history file."""
+
+    items: list[ItemEntry]
+
+
+@dataclass
+class Draft(Header):
+    """A history file read, its header and partners checked, its items not yet. Each item
+    is checked on its own, so a large file's items can be checked (and recorded) in
+    several processes; `check` checks them all here."""
+
+    items: list[Any]  # the items' mappings, as written
+    problems: list[tuple[Any, str]]  # found so far, each with the mapping it is about
+    root: Any  # the file's top mapping, where problems of the whole file are placed
+
+    def check(self) -> History:
+        """The checked history, or HistoryFileError listing every problem in the file."""
+        items, problems = self.check_items(self.items)
+        problems += self.file_problems()
+        if problems:
+            raise HistoryFileError(self.name, problems)
+        return History(self.name, self.document, self.actor, self.as_at, self.partners, items)
+
+    def check_items(self, mappings: list[Any]) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
+        """These items checked: the entries, and each problem with its line."""
+        checker = _Checker(self.name)
+        items = [i for i in (checker._item(m, self.as_at) for m in mappings) if i is not None]
+        return items, _located(checker.problems)
+
+    def file_problems(self) -> list[tuple[int, str]]:
+        """The problems of the file as a whole: its header's and partners', and item keys
+        written twice."""
+        checker = _Checker(self.name)
+        checker._check_unique([(m, k) for m in self.items
+                               if (k := item_key_of(m)) is not None], "item")
+        if not self.items and not self.partners:
+            checker.fail(self.root, "the file has no partners and no items")
+        return _located(self.problems + checker.problems)
+
+
+def item_key_of(mapping: Any) -> str | None:
+    """An item's key as the checker reads it, or None when it is not text."""
+    value = mapping.get("key")
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def _located(problems: list[tuple[Any, str]]) -> list[tuple[int, str]]:
+    return [(at.line, reason) for at, reason in problems]
 
 
 _ITEM_FIELDS = {"key", "kind", "title", "aliases", "partners", "mandates", "documents",
@@ -159,6 +212,11 @@ _EVENT_FIELDS = {"id", "type", "occurred", "paragraph", "note"}
 
 def read_history(text: str, name: str = "<history>") -> History:
     """Parse and check a history file; raises HistoryFileError listing every problem."""
+    return read_history_draft(text, name).check()
+
+
+def read_history_draft(text: str, name: str = "<history>") -> Draft:
+    """Parse a YAML history file and check all but its items."""
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.MarkedYAMLError as error:
@@ -167,7 +225,7 @@ def read_history(text: str, name: str = "<history>") -> History:
         raise HistoryFileError(name, [(line, f"not valid YAML: {error.problem}")]) from None
     except yaml.YAMLError as error:
         raise HistoryFileError(name, [(0, f"not valid YAML: {error}")]) from None
-    return _Checker(name).history(data)
+    return _Checker(name).draft(data)
 
 
 class _DuplicateKeyError(ValueError):
@@ -228,6 +286,12 @@ def _number_lines(data: Any, text: str) -> None:
 def read_json_history(text: str, name: str = "<history>") -> History:
     """The same format written as JSON, for machine-made histories: it parses over fifty
     times faster than YAML, and every problem still names its line."""
+    with collector_paused():
+        return read_json_draft(text, name).check()
+
+
+def read_json_draft(text: str, name: str = "<history>") -> Draft:
+    """Parse a JSON history file and check all but its items."""
     document = _JSONDocument(text)
     try:
         with collector_paused():
@@ -244,18 +308,26 @@ def read_json_history(text: str, name: str = "<history>") -> History:
             if duplicates:
                 raise HistoryFileError(name, duplicates) from None
         raise HistoryFileError(name, [(0, str(error))]) from None
-    with collector_paused():
-        return _Checker(name).history(data)
+    return _Checker(name).draft(data)
 
 
 def read_history_file(path: Path) -> History:
+    """Read and check a history file (YAML, or JSON when its name ends in .json)."""
+    draft = read_draft_file(path)
+    with collector_paused():
+        return draft.check()
+
+
+def read_draft_file(path: Path) -> Draft:
+    """Read a history file (YAML, or JSON when its name ends in .json) and check all but
+    its items."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise HistoryFileError(str(path), [(0, f"cannot read the file: {error}")]) from None
     if path.suffix.lower() == ".json":
-        return read_json_history(text, str(path))
-    return read_history(text, str(path))
+        return read_json_draft(text, str(path))
+    return read_history_draft(text, str(path))
 
 
 class _Checker:
@@ -269,7 +341,7 @@ class _Checker:
     def error(self) -> HistoryFileError:
         return HistoryFileError(self.name, [(at.line, reason) for at, reason in self.problems])
 
-    def history(self, data: Any) -> History:
+    def draft(self, data: Any) -> Draft:
         if not isinstance(data, _Mapping):
             raise HistoryFileError(self.name, [(1, "a history file is a mapping with "
                                                    "'document' and 'items'")])
@@ -282,15 +354,9 @@ class _Checker:
             self.fail(data, f"unknown top-level field(s): {', '.join(unknown)}")
         partners = [p for p in (self._partner(e) for e in self._list(data, "partners"))
                     if p is not None]
-        items = [i for i in (self._item(e, as_at) for e in self._list(data, "items"))
-                 if i is not None]
         self._check_unique([(p.at, p.key) for p in partners], "partner")
-        self._check_unique([(i.at, i.key) for i in items], "item")
-        if not items and not partners:
-            self.fail(data, "the file has no partners and no items")
-        if self.problems:
-            raise self.error()
-        return History(self.name, document, actor, as_at, partners, items)
+        return Draft(self.name, document, actor, as_at, partners, self._list(data, "items"),
+                     self.problems, data)
 
     def _check_unique(self, keyed: list[tuple[_Mapping, str]], what: str) -> None:
         seen: set[str] = set()

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import random
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from cmsbot.history import History, HistoryFileError
+from cmsbot.history import (
+    Draft,
+    Header,
+    History,
+    HistoryFileError,
+    ItemEntry,
+    item_key_of,
+    read_draft_file,
+)
 from cmsbot.store import Tracker
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
@@ -163,10 +175,18 @@ def _typed_changes(item: Item, corrects: int, changes: dict[str, Any]) -> dict[s
 
 
 class Importer:
-    """Records a checked history file: all of it in one transaction, or nothing."""
+    """Records a checked history file: all of it in one transaction, or nothing.
 
-    def __init__(self, tracker: Tracker) -> None:
+    A large file is checked and recorded in several processes at once (`workers`, one per
+    core): each takes a run of new items, checks them, runs their commands on their own
+    aggregates and encodes the events; this process records what they all made, in the
+    file's order, in one save. The result is the same as in one process."""
+
+    PARALLEL_FROM = 20_000  # events in a file: below this, starting processes costs more
+
+    def __init__(self, tracker: Tracker, *, workers: int | None = None) -> None:
         self.tracker = tracker
+        self.workers = workers if workers is not None else min(4, os.cpu_count() or 1)
 
     def run(self, principal: Principal, history: History) -> ImportResult:
         principal.require_editor()
@@ -179,85 +199,289 @@ class Importer:
             self.tracker.forget(*touched)
             raise
 
+    def run_file(self, principal: Principal, path: Path) -> ImportResult:
+        """Read, check and record a history file."""
+        principal.require_editor()
+        return self.run_draft(principal, read_draft_file(path))
+
+    def run_draft(self, principal: Principal, draft: Draft) -> ImportResult:
+        principal.require_editor()
+        if (self.workers < 2 or _event_count(draft) < self.PARALLEL_FROM
+                or "fork" not in multiprocessing.get_all_start_methods()):
+            with collector_paused():
+                history = draft.check()
+            return self.run(principal, history)
+        touched: list[UUID] = []
+        try:
+            with collector_paused():
+                return self._run_parallel(draft, touched)
+        except BaseException:
+            self.tracker.forget(*touched)
+            raise
+
     def _run(self, history: History, touched: list[UUID]) -> ImportResult:
-        problems: list[tuple[int, str]] = []
-        partners: list[Partner] = []
-        known = set()
-        skipped = 0
         saved = self.tracker.existing([partner_id(p.key) for p in history.partners]
                                       + [item_id(entry.key) for entry in history.items])
-        for p in history.partners:
-            known.add(p.key)
-            if partner_id(p.key) in saved:
-                skipped += 1
-                continue
-            partners.append(Partner.register(
-                key=p.key, name=p.name, actor=history.actor, acronym=p.acronym,
-                aliases=p.aliases, category=p.category, ref=history.ref("partner", p.key)))
-
-        def is_partner(key: str) -> bool:
-            return key in known or self.tracker.exists(partner_id(key))
-
+        partners, skipped = self._new_partners(history, saved)
+        known = self._known_partners(history, [
+            *(entry.details["partners"] for entry in history.items),
+            *(event.raw.get(name) for entry in history.items for event in entry.events
+              for name in _PARTNER_FIELDS)])
+        recorder = _ItemRecorder(history, known)
         items: list[Item] = []
-        new_items = events = 0
         for entry in history.items:
-            for key in entry.details["partners"]:
-                if not is_partner(key):
-                    problems.append((entry.line, f"no partner has the key {key!r}"))
-            source = Source(history.document, entry.paragraph)
+            existing = None
             if item_id(entry.key) in saved:
-                item = self.tracker.item(entry.key)
-                touched.append(item.id)
-                if item.KIND is not entry.kind:
-                    problems.append((entry.line, f"{entry.key!r} is already tracked as "
-                                                 f"{_a(item.KIND.value)}, not "
-                                                 f"{_a(entry.kind.value)}"))
-                    continue
-                skipped += 1
-            else:
-                fact = Fact(entry.occurred, history.actor, source, None,
-                            history.ref(entry.key))
-                item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key,
-                                                         title=entry.title, **entry.details)
-                new_items += 1
-            for event in entry.events:
-                ref = history.ref(entry.key, event.id)
-                if item.has_recorded(ref):
-                    skipped += 1
-                    continue
-                try:
-                    values = dict(event.raw)
-                    for name in _PARTNER_FIELDS:
-                        value = values.get(name)
-                        for key in [value] if isinstance(value, str) else value or []:
-                            if not is_partner(key):
-                                raise UnknownItemError(f"no partner has the key {key!r}")
-                    for name in ("corrects", "retracts"):
-                        if name in values:
-                            values[name] = _version_of(item, history, entry.key, values[name])
-                    if "changes" in values:
-                        values["changes"] = _typed_changes(item, values["corrects"],
-                                                           values["changes"])
-                    fact = Fact(event.occurred, history.actor,
-                                Source(history.document, event.paragraph), event.note, ref)
-                    getattr(item, event.spec.command)(fact, **values)
-                    events += 1
-                except DomainError as error:
-                    problems.append((event.line, str(error)))
-                except TypeError as error:
-                    problems.append((event.line, f"wrong fields for '{event.spec.name}': {error}"))
-            items.append(item)
-        if problems:
-            raise HistoryFileError(history.name, problems)
+                existing = self.tracker.item(entry.key)
+                touched.append(existing.id)
+            item = recorder.record(entry, existing)
+            if item is not None:
+                items.append(item)
+        if recorder.problems:
+            raise HistoryFileError(history.name, recorder.problems)
         self.tracker.save_all(*partners, *items)
-        return ImportResult(len(partners), new_items, events, skipped)
+        return ImportResult(len(partners), recorder.new_items, recorder.events,
+                            skipped + recorder.skipped)
+
+    def _new_partners(self, header: Header, saved: set[UUID]) -> tuple[list[Partner], int]:
+        partners = [Partner.register(
+            key=p.key, name=p.name, actor=header.actor, acronym=p.acronym,
+            aliases=p.aliases, category=p.category, ref=header.ref("partner", p.key))
+            for p in header.partners if partner_id(p.key) not in saved]
+        return partners, len(header.partners) - len(partners)
+
+    def _known_partners(self, header: Header, named: list[Any]) -> set[str]:
+        """The partner keys among those named that are the file's or already recorded."""
+        known = {p.key for p in header.partners}
+        others = _texts_in(named) - known
+        recorded = self.tracker.existing([partner_id(key) for key in others])
+        return known | {key for key in others if partner_id(key) in recorded}
+
+    def _run_parallel(self, draft: Draft, touched: list[UUID]) -> ImportResult:
+        problems = draft.file_problems()
+        keys = [item_key_of(mapping) for mapping in draft.items]
+        saved = self.tracker.existing([partner_id(p.key) for p in draft.partners]
+                                      + [item_id(key) for key in keys if key is not None])
+        partners, skipped = self._new_partners(draft, saved)
+        known = self._known_partners(draft, [
+            *(mapping.get("partners") for mapping in draft.items),
+            *(event.get(name) for mapping in draft.items for event in _events_of(mapping)
+              for name in _PARTNER_FIELDS)])
+        fresh = [n for n, key in enumerate(keys) if key is None or item_id(key) not in saved]
+        recorded = [n for n, key in enumerate(keys) if key is not None and item_id(key) in saved]
+        work = _ShardWork(draft, known, self.tracker.mapper)
+        shards = _shards(fresh, draft, self.workers)
+        with _Forked(work, shards[1:]) as others:  # the other shards, while this process
+            results = [(shards[0], work.run(shards[0])),  # does the first, and the items
+                       (recorded, self._extend(work, recorded, touched))]  # recorded before
+            results += zip(shards[1:], others.results(), strict=True)
+        stored: dict[int, list[StoredEvent]] = {}
+        totals = [0, 0, 0]
+        for numbers, (found, made, counts) in results:
+            problems += found
+            stored.update(zip(numbers, ([StoredEvent(*row) for row in rows] for rows in made),
+                              strict=False))
+            totals = [total + count for total, count in zip(totals, counts, strict=True)]
+        if problems:
+            raise HistoryFileError(draft.name, problems)
+        self.tracker.insert_all([  # the partners first, then the items in file order
+            *[work.mapper.to_stored_event(e) for p in partners for e in p.collect_events()],
+            *[event for number in sorted(stored) for event in stored[number]]])
+        return ImportResult(len(partners), totals[0], totals[1], skipped + totals[2])
+
+    def _extend(self, work: _ShardWork, numbers: list[int], touched: list[UUID]) -> _Made:
+        """Check the items recorded before and run their commands on them, as read from
+        the store (which only this process may use)."""
+        entries, problems = work.draft.check_items([work.draft.items[n] for n in numbers])
+        if problems:
+            return problems, [], (0, 0, 0)
+        recorder = _ItemRecorder(work.draft, work.partners)
+        items = []
+        for entry in entries:
+            item = self.tracker.item(entry.key)
+            touched.append(item.id)
+            items.append(recorder.record(entry, item))
+        return work.made(recorder, items)
+
+
+class _Forked:
+    """Forked processes doing shards of an import, each answering through a pipe; on
+    leaving, any still running (this process failed first) are stopped."""
+
+    def __init__(self, work: _ShardWork, shards: list[list[int]]) -> None:
+        self.work, self.shards = work, shards
+        self.started: list[tuple[Any, Any]] = []
+
+    def __enter__(self) -> _Forked:
+        context = multiprocessing.get_context("fork")
+        for shard in self.shards:
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=self.work.send, args=(shard, writer), daemon=True)
+            process.start()
+            writer.close()  # theirs now: a process that dies closes it, and recv says so
+            self.started.append((process, reader))
+        return self
+
+    def results(self) -> list[_Made]:
+        answers = []
+        for _, reader in self.started:
+            try:
+                answer = reader.recv()
+            except EOFError:
+                raise RuntimeError("an import process ended without an answer; nothing "
+                                   "was recorded") from None
+            if isinstance(answer, str):
+                raise RuntimeError(f"an import process failed; nothing was recorded:\n"
+                                   f"{answer}")
+            answers.append(answer)
+        return answers
+
+    def __exit__(self, *exc: object) -> None:
+        for process, reader in self.started:
+            reader.close()
+            if process.is_alive() and exc[0] is not None:
+                process.kill()
+            process.join()
+
+
+class _ItemRecorder:
+    """Runs checked entries' commands on their items' aggregates, and collects each problem
+    with its line: the per-item half of an import, the same in one process or several."""
+
+    def __init__(self, header: Header, partners: set[str]) -> None:
+        self.header, self.partners = header, partners
+        self.problems: list[tuple[int, str]] = []
+        self.new_items = self.events = self.skipped = 0
+
+    def record(self, entry: ItemEntry, existing: Item | None) -> Item | None:
+        header = self.header
+        for key in entry.details["partners"]:
+            if key not in self.partners:
+                self.problems.append((entry.line, f"no partner has the key {key!r}"))
+        if existing is not None:
+            item = existing
+            if item.KIND is not entry.kind:
+                self.problems.append((entry.line, f"{entry.key!r} is already tracked as "
+                                                  f"{_a(item.KIND.value)}, not "
+                                                  f"{_a(entry.kind.value)}"))
+                return None
+            self.skipped += 1
+        else:
+            fact = Fact(entry.occurred, header.actor, Source(header.document, entry.paragraph),
+                        None, header.ref(entry.key))
+            item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key, title=entry.title,
+                                                     **entry.details)
+            self.new_items += 1
+        for event in entry.events:
+            ref = header.ref(entry.key, event.id)
+            if item.has_recorded(ref):
+                self.skipped += 1
+                continue
+            try:
+                values = dict(event.raw)
+                for name in _PARTNER_FIELDS:
+                    value = values.get(name)
+                    for key in [value] if isinstance(value, str) else value or []:
+                        if key not in self.partners:
+                            raise UnknownItemError(f"no partner has the key {key!r}")
+                for name in ("corrects", "retracts"):
+                    if name in values:
+                        values[name] = _version_of(item, header, entry.key, values[name])
+                if "changes" in values:
+                    values["changes"] = _typed_changes(item, values["corrects"],
+                                                       values["changes"])
+                fact = Fact(event.occurred, header.actor,
+                            Source(header.document, event.paragraph), event.note, ref)
+                getattr(item, event.spec.command)(fact, **values)
+                self.events += 1
+            except DomainError as error:
+                self.problems.append((event.line, str(error)))
+            except TypeError as error:
+                self.problems.append((event.line,
+                                      f"wrong fields for '{event.spec.name}': {error}"))
+        return item
+
+
+_Made = tuple[list[tuple[int, str]], list[list[tuple[Any, ...]]], tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class _ShardWork:
+    """What a process does with its run of new items: check them, run their commands, and
+    encode their events (as plain tuples, which travel between processes cheaply)."""
+
+    draft: Draft
+    partners: set[str]
+    mapper: Any
+
+    def run(self, shard: list[int]) -> _Made:
+        entries, problems = self.draft.check_items([self.draft.items[n] for n in shard])
+        if problems:
+            return problems, [], (0, 0, 0)
+        recorder = _ItemRecorder(self.draft, self.partners)
+        return self.made(recorder, [recorder.record(entry, None) for entry in entries])
+
+    def made(self, recorder: _ItemRecorder, items: list[Item | None]) -> _Made:
+        """What the items' new events are, encoded, or the problems found on the way."""
+        if recorder.problems:
+            return recorder.problems, [], (0, 0, 0)
+        made = [[_row(self.mapper.to_stored_event(event)) for event in item.collect_events()]
+                for item in items if item is not None]
+        return [], made, (recorder.new_items, recorder.events, recorder.skipped)
+
+    def send(self, shard: list[int], writer: Any) -> None:
+        """In a forked process: do the work and send what it made, or why it failed."""
+        try:
+            answer: _Made | str = self.run(shard)
+        except BaseException:
+            answer = traceback.format_exc()
+        writer.send(answer)
+        writer.close()
+
+
+def _row(stored: StoredEvent) -> tuple[Any, ...]:
+    return (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+
+
+def _shards(numbers: list[int], draft: Draft, count: int) -> list[list[int]]:
+    """The items split into `count` runs in file order, of about as many events each."""
+    weights = [1 + len(_events_of(draft.items[n])) for n in numbers]
+    total, current, weight = sum(weights), [], 0
+    shards: list[list[int]] = []
+    for number, item_weight in zip(numbers, weights, strict=True):
+        current.append(number)
+        weight += item_weight
+        if weight * count >= total * (len(shards) + 1) and len(shards) < count - 1:
+            shards.append(current)
+            current = []
+    shards.append(current)
+    return shards + [[] for _ in range(count - len(shards))]
+
+
+def _events_of(mapping: Any) -> list[Any]:
+    events = mapping.get("events")
+    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+
+
+def _event_count(draft: Draft) -> int:
+    return sum(len(_events_of(mapping)) for mapping in draft.items)
+
+
+def _texts_in(values: list[Any]) -> set[str]:
+    """Every text among these values and lists of values, as the checks strip it."""
+    texts: set[str] = set()
+    for value in values:
+        for text in [value] if isinstance(value, str) else value or []:
+            if isinstance(text, str):
+                texts.add(text.strip())
+    return texts
 
 
 def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
-def _version_of(item: Item, history: History, item_key: str, target: Any) -> int:
+def _version_of(item: Item, history: Header, item_key: str, target: Any) -> int:
     """A correction names its target by version number, by entry id (in this file, or in
     an earlier one when only one entry of the item has that id) or by full ref."""
     if isinstance(target, int) and not isinstance(target, bool):

@@ -61,7 +61,9 @@ class Database:
         env = {"CREATE_TABLE": "y" if create_table else "n"}
         if self.is_sqlite:
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
-                       SQLITE_DBNAME=str(self.sqlite_path), SQLITE_LOCK_TIMEOUT="30")
+                       SQLITE_DBNAME=str(self.sqlite_path), SQLITE_LOCK_TIMEOUT="30",
+                       # Large saves (history imports) go in one statement.
+                       APPLICATION_RECORDER_TOPIC="cmsbot.sqliterecorder:BulkSQLiteRecorder")
             return env
         host, user, port, dbname, password, schema = self._parts
         env.update(PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_HOST=host,

@@ -15,7 +15,8 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder, Transcoding
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import EnvType
 
 from domain.dates import PartialDate
@@ -162,7 +163,7 @@ class Tracker(Application[UUID]):
     def _existing(self, ids: list[UUID]) -> set[UUID]:
         recorder: Any = self.recorder
         table = recorder.events_table_name  # the recorder's own name, never user input
-        if type(recorder).__module__ == "eventsourcing.sqlite":
+        if isinstance(recorder, SQLiteAggregateRecorder):
             marks = ",".join("?" * len(ids))
             statement = (f"SELECT originator_id FROM {table} "  # noqa: S608 - names are ours
                          f"WHERE originator_version = 1 AND originator_id IN ({marks})")
@@ -183,7 +184,11 @@ class Tracker(Application[UUID]):
         import's save. `save` does the same and also makes a recording of each event for
         followers, which nothing here has; at an import's size that costs a tenth of it."""
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
+        self.insert_all([self.mapper.to_stored_event(e) for e in events])
+
+    def insert_all(self, stored: list[StoredEvent]) -> None:
+        """Record events already encoded (by this application's mapper), in one insert."""
+        self.recorder.insert_events(stored)
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:

@@ -1,0 +1,154 @@
+"""A large history file is checked and recorded by several processes; the store must hold
+exactly what one process would have recorded, and a bad file must leave no trace."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bench.synth import Shape, history, write_history
+from cmsbot.bootstrap import Container
+from cmsbot.history import HistoryFileError
+from cmsbot.services import LOCAL_OPERATOR, Importer, _ShardWork
+from projections import tables as t
+from tests.conftest import make_container, view_rows
+
+SHAPE = Shape(items=60, partners=12, events=700, long_item_events=150)
+
+
+def parallel(container: Container, workers: int = 3) -> Importer:
+    importer = Importer(container.tracker, workers=workers)
+    importer.PARALLEL_FROM = 0  # however small the file
+    return importer
+
+
+def serial(container: Container) -> Importer:
+    return Importer(container.tracker, workers=1)
+
+
+def logged(container: Container) -> list[tuple[Any, ...]]:
+    """Every event in log order, without the time it was recorded."""
+    rows = []
+    for stored in container.tracker.recorder.select_notifications(start=1, limit=10**6):
+        state = json.loads(stored.state)
+        state.pop("timestamp")
+        rows.append((str(stored.originator_id), stored.originator_version, stored.topic,
+                     state))
+    return rows
+
+
+@pytest.fixture
+def other_store(database_url: str, tmp_path: Path) -> Any:
+    """A second, empty store of the same kind as `container`'s."""
+    if database_url.startswith("sqlite"):
+        store = make_container(f"sqlite:///{tmp_path}/other.sqlite")
+    else:
+        from tests.conftest import postgres_schema_url
+
+        urls = postgres_schema_url(database_url.split("?")[0])
+        store = make_container(next(urls))
+    yield store
+    store.close()
+
+
+def test_several_processes_record_what_one_records(container: Container,
+                                                   other_store: Container,
+                                                   tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    events = write_history(SHAPE, path)
+    one = serial(container).run_file(LOCAL_OPERATOR, path)
+    several = parallel(other_store).run_file(LOCAL_OPERATOR, path)
+    assert one == several
+    assert several.events == events
+    assert logged(other_store) == logged(container)
+    container.catch_up()
+    other_store.catch_up()
+    assert timeless_views(other_store) == timeless_views(container)
+
+
+def timeless_views(container: Container) -> dict[str, list[Any]]:
+    """The views' rows without the times the events were recorded (which differ)."""
+    views = view_rows(container)
+    with container.engine.connect() as conn:
+        for table in (t.board, t.activity):
+            names = [c.name for c in table.c if c.name not in ("recorded", "last_recorded",
+                                                                "state")]
+            views[table.name] = sorted(map(tuple, conn.execute(
+                select(*(table.c[n] for n in names)))), key=repr)
+    return views
+
+
+def test_items_recorded_before_are_extended_as_by_one_process(container: Container,
+                                                              other_store: Container,
+                                                              tmp_path: Path) -> None:
+    data = history(SHAPE, seed=7)
+    first = {**data, "items": data["items"][::2]}  # every other item, with half its events
+    first["items"] = [{**item, "events": item["events"][:len(item["events"]) // 2]}
+                      for item in first["items"]]
+    (tmp_path / "first.json").write_text(json.dumps(first))
+    (tmp_path / "all.json").write_text(json.dumps(data))
+    for store, importer in ((container, serial(container)),
+                            (other_store, parallel(other_store))):
+        importer.run_file(LOCAL_OPERATOR, tmp_path / "first.json")
+        result = importer.run_file(LOCAL_OPERATOR, tmp_path / "all.json")
+        assert result.skipped > 0 and result.items == len(data["items"]) - len(first["items"])
+    assert logged(other_store) == logged(container)
+
+
+def test_problems_found_by_every_process_are_reported_with_their_lines(
+        container: Container, tmp_path: Path) -> None:
+    data = history(SHAPE, seed=3)
+    first, last = data["items"][0], data["items"][-1]  # in different processes' runs
+    first["events"][0]["type"] = "teleported"
+    last["partners"] = ["nobody-has-this-key"]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, indent=1))
+    with pytest.raises(HistoryFileError) as raised:
+        parallel(container).run_file(LOCAL_OPERATOR, path)
+    reasons = [reason for _, reason in raised.value.problems]
+    assert any("has no event 'teleported'" in reason for reason in reasons)
+    assert "no partner has the key 'nobody-has-this-key'" in reasons
+    lines = path.read_text().splitlines()
+    for line, reason in raised.value.problems:
+        assert lines[line - 1].strip() == "{", (line, reason)  # the entry's own line
+    assert container.tracker.head() == 0
+
+
+def test_a_process_that_dies_leaves_nothing_recorded(container: Container, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.json"
+    write_history(SHAPE, path)
+    monkeypatch.setattr(_ShardWork, "send", lambda self, shard, writer: os._exit(3))
+    with pytest.raises(RuntimeError, match="ended without an answer; nothing was recorded"):
+        parallel(container).run_file(LOCAL_OPERATOR, path)
+    assert container.tracker.head() == 0
+
+
+def test_a_process_that_fails_says_why_and_nothing_is_recorded(
+        container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.json"
+    write_history(SHAPE, path)
+    calls = []
+
+    def run(self: _ShardWork, shard: list[int]) -> Any:
+        calls.append(shard)
+        raise MemoryError("out of memory in a worker")
+
+    monkeypatch.setattr(_ShardWork, "run", run)
+    with pytest.raises((RuntimeError, MemoryError), match="out of memory in a worker"):
+        parallel(container).run_file(LOCAL_OPERATOR, path)
+    assert container.tracker.head() == 0
+
+
+def test_a_small_file_is_done_in_this_process(container: Container, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.json"
+    write_history(SHAPE, path)
+    monkeypatch.setattr(_ShardWork, "run", lambda *args: pytest.fail("forked"))
+    result = Importer(container.tracker, workers=4).run_file(LOCAL_OPERATOR, path)
+    assert result.events > 0
