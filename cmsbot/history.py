@@ -377,6 +377,8 @@ class _Checker:
 
     def _text(self, data: _Mapping, name: str, *, required: bool = False) -> str | None:
         value = data.get(name)
+        if type(value) is str and value:
+            return value.strip()
         if value is None or value == "":
             if required:
                 self.fail(data, f"'{name}' is required")

@@ -367,7 +367,7 @@ class _ItemRecorder:
                 return None
             self.skipped += 1
         else:
-            fact = Fact(entry.occurred, header.actor, Source(header.document, entry.paragraph),
+            fact = Fact(entry.occurred, header.actor, Source.shared(header.document, entry.paragraph),
                         None, header.ref(entry.key))
             item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key, title=entry.title,
                                                      **entry.details)
@@ -391,7 +391,7 @@ class _ItemRecorder:
                     values["changes"] = _typed_changes(item, values["corrects"],
                                                        values["changes"])
                 fact = Fact(event.occurred, header.actor,
-                            Source(header.document, event.paragraph), event.note, ref)
+                            Source.shared(header.document, event.paragraph), event.note, ref)
                 getattr(item, event.spec.command)(fact, **values)
                 self.events += 1
             except DomainError as error:

@@ -8,6 +8,7 @@ what type, and turns raw values into typed ones with a clear error when they are
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,7 @@ SPECS: tuple[EventSpec, ...] = tuple(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 

@@ -36,8 +36,14 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:
-        # Frozen, and states and views repeat their sources: each distinct one is made once.
-        return _source(data.get("document"), data.get("paragraph"), data.get("chat"))
+        return cls.shared(data.get("document"), data.get("paragraph"), data.get("chat"))
+
+    @classmethod
+    def shared(cls, document: str | None = None, paragraph: str | None = None,
+               chat: str | None = None) -> Source:
+        """The source, made once for each distinct one: sources are frozen, and logs,
+        states and history files repeat them."""
+        return _source(document, paragraph, chat)
 
 
 @functools.lru_cache(maxsize=65536)
