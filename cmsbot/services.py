@@ -367,8 +367,9 @@ class _ItemRecorder:
                 return None
             self.skipped += 1
         else:
-            fact = Fact(entry.occurred, header.actor, Source.shared(header.document, entry.paragraph),
-                        None, header.ref(entry.key))
+            fact = Fact(entry.occurred, header.actor,
+                        Source.shared(header.document, entry.paragraph), None,
+                        header.ref(entry.key))
             item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key, title=entry.title,
                                                      **entry.details)
             self.new_items += 1

@@ -92,8 +92,7 @@ def test_items_recorded_before_are_extended_as_by_one_process(container: Contain
                       for item in first["items"]]
     (tmp_path / "first.json").write_text(json.dumps(first))
     (tmp_path / "all.json").write_text(json.dumps(data))
-    for store, importer in ((container, serial(container)),
-                            (other_store, parallel(other_store))):
+    for importer in (serial(container), parallel(other_store)):
         importer.run_file(LOCAL_OPERATOR, tmp_path / "first.json")
         result = importer.run_file(LOCAL_OPERATOR, tmp_path / "all.json")
         assert result.skipped > 0 and result.items == len(data["items"]) - len(first["items"])
