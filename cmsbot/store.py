@@ -74,23 +74,34 @@ class FastJSONTranscoder(JSONTranscoder):
 
     def _revive(self, value: Any) -> Any:
         """What json's object_hook does: innermost objects first. An event's state is a flat
-        mapping whose few objects are custom types, so each level looks at its values once
-        and hands a custom type straight to its transcoding."""
+        mapping whose objects are mostly values of this application's own types, whose data
+        holds no objects; those are decoded where they are met, without descending."""
         if type(value) is dict:
+            flat = self._flat
             for key, inner in value.items():
                 kind = type(inner)
-                if kind is dict or kind is list:
+                if kind is dict:
+                    name = inner.get("_type_") if len(inner) == 2 else None
+                    decode = flat.get(name) if type(name) is str else None
+                    if decode is not None and "_data_" in inner:
+                        value[key] = decode(inner["_data_"])
+                    else:
+                        value[key] = self._revive(inner)
+                elif kind is list:
                     value[key] = self._revive(inner)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
-                decode = self._decoders.get(value["_type_"])
-                return decode(value["_data_"]) if decode else self._decode_obj(value)
+                return self._decode_obj(value)
             return value
         return [self._revive(v) if type(v) is dict or type(v) is list else v for v in value]
 
+    # The registered types whose stored data is text, or a mapping of plain values.
+    _FLAT_TYPES = ("partial_date", "source", "datetime_iso", "uuid_hex", "decimal_str")
+
     @functools.cached_property
-    def _decoders(self) -> dict[str, Any]:
-        """Each registered transcoding's decode, by the name it is stored under."""
-        return {name: transcoding.decode for name, transcoding in self.names.items()}
+    def _flat(self) -> dict[str, Any]:
+        """Each flat type's decode, by the name it is stored under."""
+        return {name: self.names[name].decode for name in self._FLAT_TYPES
+                if name in self.names}
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,9 @@ class Projector:
 
     def _batch(self, conn: Connection, rebuilding: _Rebuilding | None = None) -> int:
         seen = self._lock(conn)
-        page = self.source.read(min(seen.values()), self.batch_size)
+        # A rebuild is one transaction whatever its batches: larger ones cost fewer trips.
+        size = self.batch_size if rebuilding is None else self.batch_size * 5
+        page = self.source.read(min(seen.values()), size)
         if not page:
             return 0
         batch = _Batch(conn, self.source, seen, rebuilding)
@@ -356,9 +358,12 @@ class Projector:
             conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
                          .values(position=0))
             rebuilding = _Rebuilding()
+            batches = 0
             while count := self._batch(conn, rebuilding):
                 total += count
-                collect_young()
+                batches += 1
+                if batches % 4 == 0:
+                    collect_young()
             writer = _Batch(conn, self.source, {}, rebuilding)
             ids = sorted(rebuilding.dirty)
             for start in range(0, len(ids), self.batch_size):

@@ -8,6 +8,7 @@ stored exactly as through SQLAlchemy) and hands the driver one `executemany`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,16 +26,22 @@ class _Statement:
         if unknown:  # a column default or a parameter we did not give: not for this writer
             raise ValueError(f"rows for {table.name} lack {sorted(unknown)}")
         self.names = names
-        self.convert: list[Callable[[Any], Any] | None] = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+        self.values = operator.itemgetter(*names)  # a row's values in order, taken in C
+        convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                   for name in names]
+        self.convert: list[tuple[int, Callable[[Any], Any]]] = [
+            (number, f) for number, f in enumerate(convert) if f is not None]
 
     def params(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        pairs = list(zip(self.names, self.convert, strict=True))
-        if self.positional:
-            return [tuple(row[n] if f is None else f(row[n]) for n, f in pairs)
-                    for row in rows]
-        return [{n: row[n] if f is None else f(row[n]) for n, f in pairs}
-                for row in rows]
+        values, convert, single = self.values, self.convert, len(self.names) == 1
+        params = []
+        for row in rows:
+            taken = [values(row)] if single else list(values(row))
+            for number, f in convert:
+                taken[number] = f(taken[number])
+            params.append(tuple(taken) if self.positional else dict(zip(self.names, taken,
+                                                                         strict=True)))
+        return params
 
 
 class RowWriter:
