@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select
 
 from domain.state import ItemState
 from projections import tables as t
@@ -128,23 +128,43 @@ def item_activity(conn: Connection, item_id: str, *, recorded_by: datetime | Non
 
 
 def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
-                  kinds: set[str] | None, workshops: bool,
-                  item_ids: list[str] | None) -> Sequence[Row[Any]]:
-    """Calendar entries (with their item's title and type) overlapping [first, last]."""
+                  kinds: set[str] | None, workshops: bool, item_ids: list[str] | None,
+                  held: bool | None = None, held_or_before: date | None = None,
+                  limit: int | None = None) -> tuple[Sequence[Row[Any]], int]:
+    """Calendar entries (with their item's title and type) overlapping [first, last], in
+    date order: the first `limit` of them, and how many there are in all.
+
+    An entry overlaps when it ends on or after `first` and starts on or before `last`; a
+    "by" date is stored as starting on its end, so it counts only when it cannot fall after
+    `last`. `held` keeps only entries that were (or were not) held; `held_or_before` keeps
+    those held or ending before that day."""
     c, b = t.calendar.c, t.board.c
-    query = select(c.item_id, c.label, c.when, c.held, c.start, c.end).join(
-        t.board, b.item_id == c.item_id)
+    conditions: list[Any] = []
     if first is not None:
-        query = query.where(c.end >= first)
+        conditions.append(c.end >= first)
     if last is not None:
-        query = query.where(c.start <= last)
+        conditions.append(c.start <= last)
     if kinds:
-        query = query.where(c.kind.in_(sorted(kinds)))
+        conditions.append(c.kind.in_(sorted(kinds)))
     if workshops:
-        query = query.where(or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+        conditions.append(or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
     if item_ids is not None:
-        query = query.where(c.item_id.in_(item_ids))
-    return conn.execute(query.order_by(c.start, c.end, c.label)).all()
+        conditions.append(c.item_id.in_(item_ids))
+    if held is not None:
+        conditions.append(c.held.is_(held))
+    if held_or_before is not None:
+        conditions.append(or_(c.held.is_(True), c.end < held_or_before))
+    query = select(c.item_id, c.label, c.when, c.held, c.start, c.end).where(*conditions)
+    if workshops:  # what a workshop is, is the board's to say
+        query = query.join(t.board, b.item_id == c.item_id)
+    # The limit is written into the statement: SQLite plans a bound one as unknown, and
+    # then walks the whole calendar in date order rather than the few entries ahead.
+    shown: Any = None if limit is None else literal_column(str(int(limit)))
+    rows = conn.execute(query.order_by(c.start, c.end, c.label).limit(shown)).all()
+    if limit is None or len(rows) < limit:
+        return rows, len(rows)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return rows, int(total)
 
 
 def activity_recorded_between(conn: Connection, start: datetime, end: datetime,

@@ -20,7 +20,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 3
+VIEWS_VERSION = 4
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -83,6 +83,8 @@ calendar = Table(
     Column("when", JSON, nullable=False),
     Column("venue", Text),
     Index("ix_calendar_end", "end"),
+    # A window's entries in date order, and their count, read from the index alone.
+    Index("ix_calendar_start", "start", "end", "kind", "held"),
 )
 
 consultations = Table(

@@ -92,8 +92,4 @@ def cite(sources: list[Source]) -> str:
 
 
 def unique_sources(sources: list[Source]) -> list[Source]:
-    seen: list[Source] = []
-    for source in sources:
-        if source not in seen:
-            seen.append(source)
-    return seen
+    return list(dict.fromkeys(sources))  # in first-seen order

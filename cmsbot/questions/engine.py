@@ -422,16 +422,22 @@ class _Asking(Snapshot):
     def _dated_now(self, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
                    first: date | None, last: date | None,
                    ) -> tuple[list[CalendarEntry], int]:
-        """Now: the calendar view filters and sorts in SQL (by dates are stored at their
-        end, so the same rules hold); only the items shown are read whole."""
-        rows = [r for r in q.calendar_rows(self.conn, first=first, last=last,
-                                           kinds=kinds or None,
-                                           workshops="workshop" in subtypes, item_ids=item_ids)
-                if self._in_range(PartialDate.from_dict(r.when), r.held, first, last)]
-        shown = rows[:LIST_LIMIT]
-        found = q.states(self.conn, list(dict.fromkeys(r.item_id for r in shown)))
+        """Now: the calendar view filters, sorts and counts in SQL, by the rules of
+        `_in_range` ("by" dates are stored at their end, so the same rules hold); only the
+        entries shown are read, and their items read whole."""
+        held, held_or_before = None, None
+        if self.parsed.window is None:
+            if self.parsed.past:  # what was held, whenever dated, or is over by now
+                first, last, held_or_before = None, None, self.reference
+            else:
+                held = False
+        rows, total = q.calendar_rows(self.conn, first=first, last=last, kinds=kinds or None,
+                                      workshops="workshop" in subtypes, item_ids=item_ids,
+                                      held=held, held_or_before=held_or_before,
+                                      limit=LIST_LIMIT)
+        found = q.states(self.conn, list(dict.fromkeys(r.item_id for r in rows)))
         return [(r.label, PartialDate.from_dict(r.when), found[r.item_id], r.held)
-                for r in shown if r.item_id in found], len(rows)
+                for r in rows if r.item_id in found], total
 
     def partner(self, partner: PartnerRef) -> Answer:
         ids = q.items_with_partner(self.conn, partner.key)
