@@ -19,6 +19,9 @@ from cmsbot.settings import Settings
 from cmsbot.store import Tracker
 from projections.projector import Projector
 
+# Views this far behind the log (after a large import) catch up in one transaction.
+BULK_CATCH_UP = 20_000
+
 
 @dataclass
 class Container:
@@ -37,7 +40,10 @@ class Container:
         head = self.tracker.head()
         if head > self.chain.log_id():
             self.chain.catch_up()
-        if head > self.projector.position():
+        position = self.projector.position()
+        if head - position > BULK_CATCH_UP:
+            return self.projector.catch_up_in_bulk()
+        if head > position:
             return self.projector.catch_up()
         return 0
 

@@ -59,10 +59,13 @@ _CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubsc
 
 
 class _Rebuilding:
-    """What the batches of one rebuild share: every item's state, made from the log alone
-    (the views start empty), and which items' rows are still to be written."""
+    """What the batches of one bulk transaction (a rebuild, or catching up a long way)
+    share: the states of the items they touched, and which items' rows are still to be
+    written. A rebuild's states are made from the log alone (the views start empty); a
+    catch-up reads each item's state from the board when it first meets the item."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, complete: bool = True) -> None:
+        self.complete = complete
         self.states: dict[str, ItemState | None] = {}
         self.dirty: set[str] = set()
 
@@ -74,7 +77,7 @@ class _Batch:
                  rebuilding: _Rebuilding | None = None) -> None:
         self.conn, self.source, self.seen = conn, source, seen
         # States read or made in this transaction; a rebuild's are complete, never read.
-        self.complete = rebuilding is not None
+        self.complete = rebuilding is not None and rebuilding.complete
         self.states: dict[str, ItemState | None] = (
             {} if rebuilding is None else rebuilding.states)
         self.dirty: set[str] = set()
@@ -350,22 +353,32 @@ class Projector:
     def rebuild(self) -> int:
         """Empty every view and apply the whole log again, in one transaction, so readers
         see the old views until the new ones are complete."""
-        total = 0
         with collector_paused(), self._begin() as conn, conn.begin():
             self._lock(conn)
             for table in VIEW_TABLES:
                 conn.execute(delete(table))
             conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
                          .values(position=0))
-            rebuilding = _Rebuilding()
-            batches = 0
-            while count := self._batch(conn, rebuilding):
-                total += count
-                batches += 1
-                if batches % 4 == 0:
-                    collect_young()
-            writer = _Batch(conn, self.source, {}, rebuilding)
-            ids = sorted(rebuilding.dirty)
-            for start in range(0, len(ids), self.batch_size):
-                writer.flush_items(set(ids[start:start + self.batch_size]))
+            return self._in_bulk(conn, _Rebuilding())
+
+    def catch_up_in_bulk(self) -> int:
+        """Apply everything recorded so far in one transaction, as a rebuild does: each
+        touched item's state is kept from batch to batch and its rows written once, at the
+        end. For a long way behind (after a large import), where batch by batch would read
+        and write the same items' rows again and again. Readers see the views as they were
+        until it commits."""
+        with collector_paused(), self._begin() as conn, conn.begin():
+            return self._in_bulk(conn, _Rebuilding(complete=False))
+
+    def _in_bulk(self, conn: Connection, rebuilding: _Rebuilding) -> int:
+        total = batches = 0
+        while count := self._batch(conn, rebuilding):
+            total += count
+            batches += 1
+            if batches % 4 == 0:
+                collect_young()
+        writer = _Batch(conn, self.source, {}, rebuilding)
+        ids = sorted(rebuilding.dirty)
+        for start in range(0, len(ids), self.batch_size):
+            writer.flush_items(set(ids[start:start + self.batch_size]))
         return total

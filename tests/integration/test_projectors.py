@@ -49,3 +49,42 @@ def test_two_projectors_at_once_give_the_views_of_one(postgres_url: str) -> None
         assert view_rows(container) == concurrent
     finally:
         container.close()
+
+
+def test_catching_up_in_bulk_gives_the_views_of_a_rebuild(database_url: str, tmp_path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          ) -> None:
+    """Views well behind the log (after a large import) catch up in one transaction, the
+    items' states kept from batch to batch: the views equal those the log rebuilds, with
+    the items that were current before extended, not replaced."""
+    from bench.synth import Shape, write_history
+    from cmsbot import bootstrap
+
+    container = make_container(database_url)
+    try:
+        container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        container.catch_up()  # batch by batch: a little behind
+        for number in range(5):
+            container.recorder.record(
+                LOCAL_OPERATOR, key="unep-mts", what="progress noted",
+                fields={"summary": f"contact {number}"}, occurred="2016",
+                source=Source("test", str(number)))
+        path = tmp_path / "large.json"
+        write_history(Shape(items=80, partners=10, events=900, long_item_events=120), path)
+        container.importer.run_file(LOCAL_OPERATOR, path)
+        calls = []
+        monkeypatch.setattr(bootstrap, "BULK_CATCH_UP", 500)
+        monkeypatch.setattr(container.projector, "catch_up",
+                            lambda: calls.append("batch by batch") or 0)
+        applied = container.catch_up()
+        assert calls == [] and applied > 900
+        assert container.projector.position() == container.tracker.head()
+        caught_up = view_rows(container)
+        container.projector.rebuild()
+        assert view_rows(container) == caught_up
+        with container.engine.connect() as conn:
+            versions = conn.execute(select(t.board.c.version).where(
+                t.board.c.key == "unep-mts")).scalar_one()
+        assert versions > 5
+    finally:
+        container.close()
