@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from cmsbot.audit import tables as t
 from cmsbot.store import Tracker
+from projections.rows import RowWriter
 
 _DOMAIN = b"cmsbot-audit-chain-1"
+_ROWS = RowWriter()
 
 
 class HeadFormatError(ValueError):
@@ -57,16 +60,22 @@ def plain_state(stored: StoredEvent, mapper: Mapper[Any]) -> Any:
         state = mapper.cipher.decrypt(state)
     if mapper.compressor:
         state = mapper.compressor.decompress(state)
-    return json.loads(state)
+    try:
+        return orjson.loads(state)  # the same values as json.loads, several times faster
+    except orjson.JSONDecodeError:  # e.g. an integer beyond 64 bits, which json reads
+        return json.loads(state)
 
 
 def content(stored: StoredEvent, mapper: Mapper[Any]) -> dict[str, Any]:
     """What an event is, independent of how a backend stores it."""
     originator = stored.originator_id
-    try:
-        originator = str(UUID(str(originator)))  # SQLite keeps hex, PostgreSQL a uuid
-    except ValueError:
+    if isinstance(originator, UUID):
         originator = str(originator)
+    else:
+        try:
+            originator = str(UUID(str(originator)))  # SQLite keeps hex, PostgreSQL a uuid
+        except ValueError:
+            originator = str(originator)
     return {"originator_id": originator, "originator_version": stored.originator_version,
             "topic": stored.topic, "state": plain_state(stored, mapper)}
 
@@ -90,7 +99,7 @@ def link(previous: str, position: int, digest: str) -> str:
 class ChainKeeper:
     """Extends the stored chain over events recorded since it last ran."""
 
-    def __init__(self, engine: Engine, tracker: Tracker, *, batch_size: int = 1000) -> None:
+    def __init__(self, engine: Engine, tracker: Tracker, *, batch_size: int = 5000) -> None:
         self.engine, self.tracker, self.batch_size = engine, tracker, batch_size
 
     def _lock(self, conn: Connection) -> Any:
@@ -118,7 +127,7 @@ class ChainKeeper:
                 previous = link(previous, position, digest)
                 rows.append({"position": position, "log_id": notification.id,
                              "digest": digest, "hash": previous})
-            conn.execute(insert(t.chain), rows)
+            _ROWS.insert(conn, t.chain, rows)
             conn.execute(update(t.chain_head).where(t.chain_head.c.name == t.HEAD_ROW)
                          .values(position=position, log_id=page[-1].id, hash=previous))
             return len(page)

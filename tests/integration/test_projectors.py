@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -51,7 +52,7 @@ def test_two_projectors_at_once_give_the_views_of_one(postgres_url: str) -> None
         container.close()
 
 
-def test_catching_up_in_bulk_gives_the_views_of_a_rebuild(database_url: str, tmp_path,
+def test_catching_up_in_bulk_gives_the_views_of_a_rebuild(database_url: str, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           ) -> None:
     """Views well behind the log (after a large import) catch up in one transaction, the
@@ -72,10 +73,14 @@ def test_catching_up_in_bulk_gives_the_views_of_a_rebuild(database_url: str, tmp
         path = tmp_path / "large.json"
         write_history(Shape(items=80, partners=10, events=900, long_item_events=120), path)
         container.importer.run_file(LOCAL_OPERATOR, path)
-        calls = []
+        calls: list[str] = []
+
+        def batch_by_batch() -> int:
+            calls.append("batch by batch")
+            return 0
+
         monkeypatch.setattr(bootstrap, "BULK_CATCH_UP", 500)
-        monkeypatch.setattr(container.projector, "catch_up",
-                            lambda: calls.append("batch by batch") or 0)
+        monkeypatch.setattr(container.projector, "catch_up", batch_by_batch)
         applied = container.catch_up()
         assert calls == [] and applied > 900
         assert container.projector.position() == container.tracker.head()
