@@ -13,7 +13,8 @@ Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -33,15 +34,27 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
         if len(stored_events) <= PIPELINE_LIMIT:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        notification_ids: list[int] = []
+        with self.bulk() as add:
+            return add(stored_events)
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], list[int]]]:
+        """One transaction, holding the table lock, to which several parts of one save
+        are added in turn (an import adds each part as it is ready); it commits on leaving,
+        or records nothing if anything failed."""
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor() as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
-            for start in range(0, len(stored_events), CHUNK):
-                chunk = stored_events[start:start + CHUNK]
-                # The parent's INSERT … FROM unnest(…) RETURNING notification_id, chunk by
-                # chunk; the table lock is held until the transaction commits.
-                super(PostgresApplicationRecorder, self)._insert_stored_events(curs, chunk)
-                notification_ids.extend(row["notification_id"] for row in curs.fetchall())
-        return notification_ids
+
+            def add(stored_events: Sequence[StoredEvent]) -> list[int]:
+                notification_ids: list[int] = []
+                for start in range(0, len(stored_events), CHUNK):
+                    chunk = stored_events[start:start + CHUNK]
+                    # The parent's INSERT … FROM unnest(…) RETURNING notification_id, chunk
+                    # by chunk; the table lock is held until the transaction commits.
+                    super(PostgresApplicationRecorder, self)._insert_stored_events(curs, chunk)
+                    notification_ids.extend(row["notification_id"] for row in curs.fetchall())
+                return notification_ids
+
+            yield add

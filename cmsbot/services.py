@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
 import random
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -228,7 +229,8 @@ class Importer:
             *(event.raw.get(name) for entry in history.items for event in entry.events
               for name in _PARTNER_FIELDS)])
         recorder = _ItemRecorder(history, known)
-        items: list[Item] = []
+        new: list[Item] = []
+        extended: list[Item] = []
         for entry in history.items:
             existing = None
             if item_id(entry.key) in saved:
@@ -236,10 +238,12 @@ class Importer:
                 touched.append(existing.id)
             item = recorder.record(entry, existing)
             if item is not None:
-                items.append(item)
+                (new if existing is None else extended).append(item)
         if recorder.problems:
             raise HistoryFileError(history.name, recorder.problems)
-        self.tracker.save_all(*partners, *items)
+        # In the log: the partners, the new items, then the items recorded before, each
+        # in the file's order (as a parallel import records them).
+        self.tracker.save_all(*partners, *new, *extended)
         return ImportResult(len(partners), recorder.new_items, recorder.events,
                             skipped + recorder.skipped)
 
@@ -272,21 +276,24 @@ class Importer:
         work = _ShardWork(draft, known, self.tracker.mapper)
         shards = _shards(fresh, draft, self.workers)
         with _Forked(work, shards[1:]) as others:  # the other shards, while this process
-            results = [(shards[0], work.run(shards[0])),  # does the first, and the items
-                       (recorded, self._extend(work, recorded, touched))]  # recorded before
-            results += zip(shards[1:], others.results(), strict=True)
-        stored: dict[int, list[StoredEvent]] = {}
-        totals = [0, 0, 0]
-        for numbers, (found, made, counts) in results:
-            problems += found
-            stored.update(zip(numbers, ([StoredEvent(*row) for row in rows] for rows in made),
-                              strict=False))
-            totals = [total + count for total, count in zip(totals, counts, strict=True)]
-        if problems:
-            raise HistoryFileError(draft.name, problems)
-        self.tracker.insert_all([  # the partners first, then the items in file order
-            *[work.mapper.to_stored_event(e) for p in partners for e in p.collect_events()],
-            *[event for number in sorted(stored) for event in stored[number]]])
+            own = work.run(shards[0])  # does the first (a smaller one) and the items
+            extended = self._extend(work, recorded, touched)  # recorded before
+            totals = [0, 0, 0]
+            # The save begins with this process's part while the others finish theirs; it
+            # commits only if no part found a problem, so a bad file still records nothing.
+            with self.tracker.insert_in_parts() as add:
+                if not (problems or own[0] or extended[0]):
+                    add([work.mapper.to_stored_event(e) for p in partners
+                         for e in p.collect_events()])
+                for found, made, counts in itertools.chain([own], others.answers(),
+                                                           [extended]):
+                    problems += found
+                    totals = [total + n for total, n in zip(totals, counts, strict=True)]
+                    if not problems:
+                        add([StoredEvent(UUID(bytes=row[0]), *row[1:])
+                             for rows in made for row in rows])
+                if problems:
+                    raise HistoryFileError(draft.name, problems)
         return ImportResult(len(partners), totals[0], totals[1], skipped + totals[2])
 
     def _extend(self, work: _ShardWork, numbers: list[int], touched: list[UUID]) -> _Made:
@@ -322,8 +329,8 @@ class _Forked:
             self.started.append((process, reader))
         return self
 
-    def results(self) -> list[_Made]:
-        answers = []
+    def answers(self) -> Iterator[_Made]:
+        """Each process's answer, in the shards' order, as it comes."""
         for _, reader in self.started:
             try:
                 answer = reader.recv()
@@ -333,8 +340,7 @@ class _Forked:
             if isinstance(answer, str):
                 raise RuntimeError(f"an import process failed; nothing was recorded:\n"
                                    f"{answer}")
-            answers.append(answer)
-        return answers
+            yield answer
 
     def __exit__(self, *exc: object) -> None:
         for process, reader in self.started:
@@ -441,18 +447,29 @@ class _ShardWork:
 
 
 def _row(stored: StoredEvent) -> tuple[Any, ...]:
-    return (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+    """A stored event as plain values, which pickle fast (a UUID does not)."""
+    originator = stored.originator_id
+    return (originator.bytes if isinstance(originator, UUID) else UUID(originator).bytes,
+            stored.originator_version, stored.topic, stored.state)
+
+
+# The importing process's own run, against each other process's: it also saves.
+_OWN_SHARE = 0.8
 
 
 def _shards(numbers: list[int], draft: Draft, count: int) -> list[list[int]]:
-    """The items split into `count` runs in file order, of about as many events each."""
+    """The items split into `count` runs in file order, by their events: the first (this
+    process's) a little smaller, since this process begins the save while the others
+    finish."""
     weights = [1 + len(_events_of(draft.items[n])) for n in numbers]
+    shares = [_OWN_SHARE] + [1.0] * (count - 1)
     total, current, weight = sum(weights), [], 0
+    ends = list(itertools.accumulate(total * share / sum(shares) for share in shares))
     shards: list[list[int]] = []
     for number, item_weight in zip(numbers, weights, strict=True):
         current.append(number)
         weight += item_weight
-        if weight * count >= total * (len(shards) + 1) and len(shards) < count - 1:
+        if len(shards) < count - 1 and weight >= ends[len(shards)]:
             shards.append(current)
             current = []
     shards.append(current)

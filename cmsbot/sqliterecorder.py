@@ -11,7 +11,8 @@ Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -34,3 +35,11 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0])
         return list(range(last - len(stored_events) + 1, last + 1))
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int] | None]]:
+        """One transaction to which several parts of one save are added in turn (an
+        import adds each part as it is ready); it commits on leaving, or records nothing
+        if anything failed."""
+        with self.datastore.transaction(commit=True) as c:
+            yield lambda stored_events: self._insert_events(c, stored_events)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -200,6 +200,20 @@ class Tracker(Application[UUID]):
     def insert_all(self, stored: list[StoredEvent]) -> None:
         """Record events already encoded (by this application's mapper), in one insert."""
         self.recorder.insert_events(stored)
+
+    @contextlib.contextmanager
+    def insert_in_parts(self) -> Iterator[Callable[[list[StoredEvent]], None]]:
+        """One save made of parts added in turn, all or nothing: each part (events
+        encoded by this application's mapper) is inserted when it is added, and the save
+        commits when the block ends without an error."""
+        bulk = getattr(self.recorder, "bulk", None)
+        if bulk is not None:
+            with bulk() as add:
+                yield add
+            return
+        parts: list[StoredEvent] = []  # a recorder without bulk sessions: one insert
+        yield parts.extend
+        self.recorder.insert_events(parts)
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:
