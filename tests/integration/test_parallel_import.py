@@ -118,6 +118,17 @@ def test_problems_found_by_every_process_are_reported_with_their_lines(
     assert container.tracker.head() == 0
 
 
+def test_a_problem_found_after_this_process_began_the_save_records_nothing(
+        container: Container, tmp_path: Path) -> None:
+    data = history(SHAPE, seed=5)
+    data["items"][-1]["events"][-1]["occurred"] = "2015-13-45"  # in the last process's run
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, indent=1))
+    with pytest.raises(HistoryFileError, match="no such"):
+        parallel(container, workers=2).run_file(LOCAL_OPERATOR, path)
+    assert container.tracker.head() == 0
+
+
 def test_a_process_that_dies_leaves_nothing_recorded(container: Container, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
