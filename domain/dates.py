@@ -121,7 +121,7 @@ class PartialDate:
         return {
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat(),
-            "precision": self.precision.value,
+            "precision": _PRECISION_TEXT[self.precision],
             "tentative": self.tentative,
             "text": self.text,
         }
@@ -131,6 +131,9 @@ class PartialDate:
         # Frozen, and a log repeats its dates: each distinct one is made once.
         return _from_parts(data.get("start"), data["end"], data["precision"],
                            bool(data.get("tentative", False)), data.get("text"))
+
+
+_PRECISION_TEXT = {p: p.value for p in Precision}  # reading .value is slow in a hot path
 
 
 @functools.lru_cache(maxsize=65536)

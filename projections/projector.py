@@ -58,6 +58,11 @@ _CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubsc
                    ch.DigestReclaimed, ch.DigestPosted)
 
 
+_PARTNER_EVENTS = (ev.PartnerRegistered, ev.PartnerAliasAdded)
+_ITEM_EVENTS = (ev.ItemRegistered, ev.ItemEvent)
+_REVISIONS = (ev.EventCorrected, ev.EventRetracted)
+
+
 class _Rebuilding:
     """What the batches of one bulk transaction (a rebuild, or catching up a long way)
     share: the states of the items they touched, and which items' rows are still to be
@@ -103,7 +108,7 @@ class _Batch:
         return self.names.get(key, key)
 
     def apply(self, position: int, event: Any) -> None:
-        if isinstance(event, ev.PartnerRegistered | ev.PartnerAliasAdded):
+        if isinstance(event, _PARTNER_EVENTS):
             if position > self.seen["partners"]:
                 self._partner(position, event)
             return
@@ -111,7 +116,7 @@ class _Batch:
             if position > self.seen["channels"]:
                 self._channel(event)
             return
-        if not isinstance(event, ev.ItemRegistered | ev.ItemEvent):
+        if not isinstance(event, _ITEM_EVENTS):
             return  # nothing a view here knows
         item_id = str(event.originator_id)
         if position > self.seen["board"]:
@@ -119,7 +124,7 @@ class _Batch:
             names_before = _names_of(before) if before is not None else None
             if isinstance(event, ev.ItemRegistered):
                 self.states[item_id] = ItemState.registered(event)
-            elif isinstance(event, ev.EventCorrected | ev.EventRetracted):
+            elif isinstance(event, _REVISIONS):
                 self.states[item_id] = fold(self.source.item_events(
                     event.originator_id, up_to_version=event.originator_version))
             else:
@@ -228,7 +233,7 @@ class _Batch:
         """Write the rows of these items afresh."""
         ids = sorted(dirty)
         states = [s for s in (self.states[i] for i in ids) if s is not None]
-        if ids:
+        if ids and not self.complete:  # a rebuild's views were emptied: nothing to replace
             for table in (t.board, t.item_partners, t.calendar, t.consultations, t.submissions):
                 self.conn.execute(delete(table).where(table.c.item_id.in_(ids)))
         if states:
