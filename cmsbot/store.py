@@ -221,44 +221,6 @@ class Tracker(Application[UUID]):
         stored = self.recorder.select_events(aggregate_id, lte=up_to_version)
         return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
 
-    def items_events(self, up_to: dict[UUID, int], *, chunk: int = 200,
-                     ) -> dict[UUID, list[ItemRegistered | ItemEvent]]:
-        """Many items' events, each item's up to a version, in version order: a few
-        queries where `item_events` would make one per item. Only the events wanted are
-        decoded."""
-        found: dict[UUID, list[Any]] = {aggregate_id: [] for aggregate_id in up_to}
-        wanted = list(up_to)
-        for start in range(0, len(wanted), chunk):
-            for stored in self._stored_of(wanted[start:start + chunk]):
-                originator = UUID(str(stored.originator_id))
-                if stored.originator_version <= up_to[originator]:
-                    found[originator].append(stored)
-        return {aggregate_id: [self.mapper.to_domain_event(s)  # type: ignore[misc]
-                               for s in sorted(rows, key=lambda s: s.originator_version)]
-                for aggregate_id, rows in found.items()}
-
-    def _stored_of(self, ids: list[UUID]) -> list[StoredEvent]:
-        recorder: Any = self.recorder
-        table = recorder.events_table_name  # the recorder's own name, never user input
-        if isinstance(recorder, SQLiteAggregateRecorder):
-            marks = ",".join("?" * len(ids))
-            statement = ("SELECT originator_id, originator_version, topic, state "  # noqa: S608
-                         f"FROM {table} WHERE originator_id IN ({marks})")
-            with recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(statement, [i.hex for i in ids])
-                return [StoredEvent(row[0], row[1], row[2], row[3])
-                        for row in cursor.fetchall()]
-        from psycopg.sql import SQL, Identifier
-
-        query = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} "
-                    "WHERE originator_id = ANY(%s)").format(
-            Identifier(recorder.datastore.schema), Identifier(table))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(query, (ids,))
-            return [StoredEvent(row["originator_id"], row["originator_version"],
-                                row["topic"], bytes(row["state"]))
-                    for row in cursor.fetchall()]
-
     def read(self, after: int, limit: int) -> Sequence[Positioned]:
         """Up to `limit` events after log position `after`, in log order."""
         notifications = self.recorder.select_notifications(

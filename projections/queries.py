@@ -95,31 +95,6 @@ def calendar_between(conn: Connection, first: date, last: date) -> Sequence[Row[
         .order_by(t.calendar.c.start, t.calendar.c.end, t.calendar.c.label)).all()
 
 
-# Events visible as at any business date: an item's registration, and corrections and
-# retractions (they apply to what they point at, whenever it happened).
-ALWAYS_VISIBLE = ("ItemRegistered", "EventCorrected", "EventRetracted")
-
-
-def last_visible_versions(conn: Connection, item_ids: list[str], *,
-                          occurred_by: date | None, recorded_by: datetime | None,
-                          ) -> dict[str, int]:
-    """For each item, the version of its last event visible as at these times: one that
-    certainly happened by `occurred_by` (its date ends by then) or is always visible, and
-    was recorded by `recorded_by`. Events after it need not even be read."""
-    a = t.activity.c
-    found: dict[str, int] = {}
-    for start in range(0, len(item_ids), 500):
-        query = select(a.item_id, func.max(a.version)).where(
-            a.item_id.in_(item_ids[start:start + 500])).group_by(a.item_id)
-        if occurred_by is not None:
-            query = query.where(or_(a.occurred_end <= occurred_by,
-                                    a.event_type.in_(ALWAYS_VISIBLE)))
-        if recorded_by is not None:
-            query = query.where(a.recorded <= recorded_by)
-        found.update({row[0]: int(row[1]) for row in conn.execute(query)})
-    return found
-
-
 def agenda_item_ids(conn: Connection, *, occurred_by: date | None,
                     recorded_by: datetime | None) -> list[str]:
     """Items that had something on their agenda by a business or recorded time."""

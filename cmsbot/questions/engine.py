@@ -201,20 +201,7 @@ class Snapshot:
         if not self.historical:
             found = q.states(self.conn, item_ids)
             return [found[i] for i in item_ids if i in found]
-        # Each item's events read together, and only up to its last visible one.
-        last = q.last_visible_versions(self.conn, item_ids, occurred_by=self.as_at,
-                                       recorded_by=self.known_at)
-        read = self.engine.tracker.items_events(
-            {UUID(i): version for i, version in last.items()})
-        states = []
-        for item_id in item_ids:
-            events = read.get(UUID(item_id), []) if item_id in last else []
-            if self.known_at is not None:
-                events = [e for e in events if e.timestamp <= self.known_at]
-            state = self.state_from(events)
-            if state is not None:
-                states.append(state)
-        return states
+        return [s for s in (self.state(i) for i in item_ids) if s is not None]
 
     def name(self, key: str) -> str:
         return self.names.get(key, key)
