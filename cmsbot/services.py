@@ -180,8 +180,9 @@ class Importer:
 
     A large file is checked and recorded in several processes at once (`workers`, one per
     core): each takes a run of new items, checks them, runs their commands on their own
-    aggregates and encodes the events; this process records what they all made, in the
-    file's order, in one save. The result is the same as in one process."""
+    aggregates and encodes the events; this process records what they all made in one
+    save: the partners, the new items and then the items recorded before, each in the
+    file's order. The result is the same as in one process."""
 
     PARALLEL_FROM = 20_000  # events in a file: below this, starting processes costs more
 
@@ -191,14 +192,7 @@ class Importer:
 
     def run(self, principal: Principal, history: History) -> ImportResult:
         principal.require_editor()
-        touched: list[UUID] = []
-        try:
-            with collector_paused():
-                return self._run(history, touched)
-        except BaseException:
-            # Cached copies of the existing items may hold events that were never saved.
-            self.tracker.forget(*touched)
-            raise
+        return self._forgetting_on_failure(lambda touched: self._run(history, touched))
 
     def run_file(self, principal: Principal, path: Path) -> ImportResult:
         """Read, check and record a history file."""
@@ -212,10 +206,16 @@ class Importer:
             with collector_paused():
                 history = draft.check()
             return self.run(principal, history)
+        return self._forgetting_on_failure(lambda touched: self._run_parallel(draft, touched))
+
+    def _forgetting_on_failure(self, run: Callable[[list[UUID]], ImportResult],
+                               ) -> ImportResult:
+        """Run an import, given the list to note each recorded item it loads in. If it
+        fails, their cached copies may hold events that were never saved: forget them."""
         touched: list[UUID] = []
         try:
             with collector_paused():
-                return self._run_parallel(draft, touched)
+                return run(touched)
         except BaseException:
             self.tracker.forget(*touched)
             raise
