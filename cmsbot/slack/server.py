@@ -33,6 +33,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
         for name, value in self.options.items():
             self.cfg.set(name, value)
         self.cfg.set("worker_exit", self._worker_exit)
+        # gunicorn 25 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl),
+        # which every `cmsbot serve` on the machine would share; the platform, not
+        # gunicornc, manages this process.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def _worker_exit(self, server: Any, worker: Any) -> None:
         if self._answers is not None:

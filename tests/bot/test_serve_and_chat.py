@@ -31,8 +31,10 @@ def served(store: Container, fake: FakeSlack, tmp_path: Path) -> Iterator[str]:
 
 
 def test_serve_answers_a_signed_slash_command_and_rejects_a_bad_one(
-        served: str, fake: FakeSlack) -> None:
+        served: str, fake: FakeSlack, tmp_path: Path) -> None:
     assert http("GET", served + "healthz").json()["store"] == "answers"
+    # No gunicorn control socket, whose one path per user every serve would share.
+    assert "Control socket listening" not in (tmp_path / "serve.log").read_text()
     body = urlencode(command_form("status of IWC JWP", user=EDITOR,
                                   response_url=fake.response_url("served")))
     stamp = int(time.time())
