@@ -18,7 +18,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
-from cmsbot.services import Principal
+from cmsbot.services import ALREADY_RECORDED, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from domain.errors import DomainError
 from domain.provenance import Source
@@ -74,6 +74,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     rec.add_argument("--paragraph", help="the paragraph in the source document")
     rec.add_argument("--note")
     rec.add_argument("--actor", default=None, help="who records (default: your user name)")
+    rec.add_argument("--ref", help="a key of your own for this record: recording with the "
+                                   "same key again records nothing (for scripts that retry)")
 
     projections = sub.add_parser("projections", help="the read models")
     projections.add_argument("action", choices=["rebuild"])
@@ -170,7 +172,12 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             chat=f"cli:{actor} {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
         recorded = container.recorder.record(
             Principal(actor, may_record=True), key=args.item, what=args.what,
-            fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note)
+            fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
+            ref=f"cli:{args.ref}" if args.ref else None)
+        if recorded.summary == ALREADY_RECORDED:
+            print(f"Already recorded on {recorded.title} under --ref {args.ref}; nothing new",
+                  flush=True)
+            return 0
         print(f"Recorded on {recorded.title} (event {recorded.version}): {recorded.summary}",
               flush=True)
         _catch_up_after_write(container)

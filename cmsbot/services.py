@@ -38,6 +38,9 @@ from projections.bulk import collector_paused
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# The summary of a record whose ref was recorded before: nothing new was recorded.
+ALREADY_RECORDED = "already recorded"
+
 # Fields whose values name partners by key; unknown keys are refused.
 _PARTNER_FIELDS = ("partner", "donor", "organisers")
 
@@ -113,7 +116,7 @@ class Recorder:
                fields: dict[str, Any], when: PartialDate, source: Source, note: str | None,
                ref: str | None) -> Recorded:
         if ref and item.has_recorded(ref):
-            return Recorded(key, item.state.title, item.version, "already recorded")
+            return Recorded(key, item.state.title, item.version, ALREADY_RECORDED)
         spec = lookup(item.KIND, what)
         values = spec.coerce(fields)
         self._check_partners(values)

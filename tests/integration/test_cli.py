@@ -101,3 +101,16 @@ def test_digest_preview_as_at_the_report_date(database: str) -> None:
     assert "Philippines — UNEP/CMS/StC44/18 ¶20" in coming
     assert "Abidjan, Côte d'Ivoire — UNEP/CMS/StC44/18 ¶23" in coming
     assert "1 submission" in text
+
+
+def test_a_record_sent_again_with_its_ref_records_nothing(database: str) -> None:
+    """A script that retries a record whose first try may have landed gives it a ref."""
+    command = ("record", "unep-mts", "progress noted", "--occurred", "2016-03",
+               "--field", "summary=call with the focal point", "--ref", "mts-2016-03-call")
+    first = cmsbot(*command, database=database)
+    assert first.stdout.startswith("Recorded on")
+    again = cmsbot(*command, database=database)
+    assert "Already recorded" in again.stdout and "mts-2016-03-call" in again.stdout
+    history = cmsbot("ask", "history of unep-mts", database=database).stdout
+    entries = [line for line in history.splitlines() if line.startswith("•")]
+    assert sum("call with the focal point" in line for line in entries) == 1
