@@ -31,6 +31,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
+from slack_sdk.webhook import WebhookClient
 
 from cmsbot.settings import Settings
 
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 NICENESS = 5  # the answers yield the CPU to the acknowledgements, without starving
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `cmsbot` logs
 STOP_WAIT = 5.0  # seconds for the answer being worked on to finish when the server stops
+# Answers waiting for the answer process beyond which a question is told to come back
+# (at about 20 answers a second, a minute's wait), rather than queued without bound.
+MAX_WAITING = 1_000
+BUSY = ("I have a great many questions to answer just now and could not answer yours in "
+        "good time. Please ask again in a minute.")
 _LAZY_ONLY = "x-slack-bolt-lazy-only"
 _LAZY_NAME = "x-slack-bolt-lazy-function-name"
 
@@ -68,7 +74,13 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
                 log.warning("%s was not run: the server is stopping", name)
                 return
             jobs = self._jobs or self._spawn()
-            jobs.put(job)
+            waiting = _waiting(jobs)
+            if waiting < MAX_WAITING:
+                jobs.put(job)
+                return
+        # An answer behind this many would come too late to be of use: say so at once.
+        log.warning("%s was not run: %d answers are waiting already", name, waiting)
+        _say_busy(request)
 
     def warm(self) -> None:
         """Start the answer process now (it reads the store once), not on the first
@@ -116,6 +128,26 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
             self._process = self._jobs = self._stopping = None
         time.sleep(1)  # not in a tight loop, if it cannot start at all
         self.warm()
+
+
+def _waiting(jobs: Queue[Job | None]) -> int:
+    try:
+        return jobs.qsize()
+    except NotImplementedError:  # macOS has no sem_getvalue: no bound there
+        return 0
+
+
+def _say_busy(request: BoltRequest) -> None:
+    """Tell the asker, through the request's response_url when it has one (a slash
+    command, a button); an event (a mention) has none, and is only logged."""
+    body = request.body if isinstance(request.body, dict) else {}
+    url = body.get("response_url")
+    if not isinstance(url, str) or not url:
+        return
+    try:
+        WebhookClient(url, timeout=3).send(text=BUSY, response_type="ephemeral")
+    except Exception:  # the asker is told if Slack can be reached at all
+        log.warning("could not tell the asker that the answers are busy", exc_info=True)
 
 
 # In the answer process ------------------------------------------------------------------
