@@ -41,7 +41,8 @@ NICENESS = 5  # the answers yield the CPU to the acknowledgements, without starv
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `cmsbot` logs
 STOP_WAIT = 5.0  # seconds for the answer being worked on to finish when the server stops
 # Answers waiting for the answer process beyond which a question is told to come back
-# (at about 20 answers a second, a minute's wait), rather than queued without bound.
+# (at the 20 to 60 answers a second measured, up to a minute's wait), rather than queued
+# without bound.
 MAX_WAITING = 1_000
 BUSY = ("I have a great many questions to answer just now and could not answer yours in "
         "good time. Please ask again in a minute.")
