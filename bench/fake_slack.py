@@ -12,6 +12,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cmsbot.slack.answering import BUSY
+
 
 class FakeSlackAPI:
     """Web API methods under /api/<method>; posts to /response/<id> are response_url calls,
@@ -27,9 +29,11 @@ class FakeSlackAPI:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                data = self.rfile.read(length)
                 if self.path.startswith("/response/"):
-                    method = "response"
+                    # An asker told to come back (the answers' backlog was full) was not
+                    # answered.
+                    method = "busy" if BUSY.encode() in data else "response"
                 else:
                     method = self.path.removeprefix("/api/")
                 body = json.dumps(fake.reply(method)).encode()

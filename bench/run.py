@@ -370,6 +370,7 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
             thread.join()
         elapsed = time.monotonic() - started
         answered = fake.answered() - answered
+        told_busy = fake.counts["busy"]
     every = [result for client_results in results for result in client_results]
     statuses = Counter(status for status, _ in every)
     if set(statuses) != {200}:
@@ -379,7 +380,9 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
     times = [seconds * 1000 for _, seconds in every]
     return {"ack_p50_ms": percentile(times, 50), "ack_p95_ms": percentile(times, 95),
             "ack_p99_ms": percentile(times, 99), "ack_requests": len(every),
-            "ack_answers_per_s": answered / elapsed}
+            "ack_answers_per_s": answered / elapsed,
+            # Questions past the answers' backlog, told at once to ask again in a minute.
+            "ack_told_busy": told_busy}
 
 
 @contextmanager
