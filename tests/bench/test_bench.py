@@ -16,5 +16,8 @@ def test_the_benchmark_runs_and_writes_every_figure(tmp_path: Path) -> None:
     expected = set(TARGETS) | {"append_events_per_s", "raw_insert_rows_per_s", "ask_p50_ms",
                                "ask_p99_ms", "ack_p50_ms", "ack_p99_ms", "ack_requests"}
     assert expected <= set(figures)
-    assert all(value > 0 for value in figures.values())
+    # Every figure measured something; a tiny run's backlog never fills, so no asker is
+    # told to come back.
+    assert all(value > 0 for name, value in figures.items() if name != "ack_told_busy")
+    assert figures["ack_told_busy"] >= 0
     assert report["machine"]["cpus"] and report["history"]["events"] > 0
