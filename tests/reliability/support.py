@@ -27,7 +27,10 @@ from tests.bot.harness import CHANNEL, EDITOR, SECRET, Reply, command_form, http
 
 ROOT = Path(__file__).resolve().parents[2]
 CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
-ACK_WITHIN = 1.5  # seconds for Slack's request to be answered; Slack gives up after 3
+# Slack gives up on a request not answered in 3 seconds. What the tests check against it is
+# that nothing hangs (a store outage once held requests for about 50 s), not a speed:
+# speed is the benchmark's to measure, and a loaded CI machine is slow.
+ACK_WITHIN = 3.0
 IWC_ANSWER = "IWC–CMS Joint Work Plan: in negotiation"
 
 
@@ -291,5 +294,5 @@ def ask(bot: Served, text: str, name: str) -> str:
     """`/cms TEXT`, acknowledged in time; the answer that follows on its response_url."""
     reply = bot.command(text, response=name)
     assert reply.status == 200 and reply.seconds < ACK_WITHIN, reply
-    [answer] = bot.fake.wait_for(f"response:{name}", timeout=15)
+    [answer] = bot.fake.wait_for(f"response:{name}", timeout=30)
     return str(answer.params["text"])
