@@ -3,7 +3,7 @@
 Such work allocates hundreds of thousands of objects that live until it ends, and every
 automatic collection walks them again: a third of an import's time, measured. Events,
 states and rows hold no reference cycles, so reference counting frees what a bulk job
-drops; the collector is paused for the job and runs once at its end.
+drops; the collector is paused for the job and resumes when it ends.
 """
 
 from __future__ import annotations
