@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cmsbot import bootstrap as bootstrap_module
 from cmsbot import commands, redaction
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
@@ -204,6 +205,10 @@ def _catch_up_after_write(container: Container) -> None:
     The write stands (exit status 0, so that a script does not record it twice); the next
     command that reads brings the views up to date."""
     try:
+        behind = container.tracker.head() - container.projector.position()
+        if behind > bootstrap_module.BULK_CATCH_UP:  # minutes, for a million events
+            print(f"Bringing the audit chain and the views up to date with {behind} new "
+                  f"events…", file=sys.stderr, flush=True)
         container.catch_up()
     except STORE_ERRORS as error:
         print(f"cmsbot: recorded, but the views are not up to date yet: "

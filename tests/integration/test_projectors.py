@@ -93,3 +93,22 @@ def test_catching_up_in_bulk_gives_the_views_of_a_rebuild(database_url: str, tmp
         assert versions > 5
     finally:
         container.close()
+
+
+def test_the_cli_says_when_it_has_a_long_way_to_catch_up(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        ) -> None:
+    from cmsbot import bootstrap, cli
+
+    container = make_container(sqlite_url)
+    try:
+        container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        monkeypatch.setattr(bootstrap, "BULK_CATCH_UP", 50)
+        cli._catch_up_after_write(container)
+        said = capsys.readouterr().err
+        assert f"up to date with {container.tracker.head()} new events" in said
+        assert container.projector.position() == container.tracker.head()
+        cli._catch_up_after_write(container)  # nothing behind: nothing said
+        assert capsys.readouterr().err == ""
+    finally:
+        container.close()
