@@ -195,25 +195,17 @@ class Tracker(Application[UUID]):
         import's save. `save` does the same and also makes a recording of each event for
         followers, which nothing here has; at an import's size that costs a tenth of it."""
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        self.insert_all([self.mapper.to_stored_event(e) for e in events])
-
-    def insert_all(self, stored: list[StoredEvent]) -> None:
-        """Record events already encoded (by this application's mapper), in one insert."""
-        self.recorder.insert_events(stored)
+        self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
 
     @contextlib.contextmanager
     def insert_in_parts(self) -> Iterator[Callable[[list[StoredEvent]], None]]:
         """One save made of parts added in turn, all or nothing: each part (events
         encoded by this application's mapper) is inserted when it is added, and the save
-        commits when the block ends without an error."""
-        bulk = getattr(self.recorder, "bulk", None)
-        if bulk is not None:
-            with bulk() as add:
-                yield add
-            return
-        parts: list[StoredEvent] = []  # a recorder without bulk sessions: one insert
-        yield parts.extend
-        self.recorder.insert_events(parts)
+        commits when the block ends without an error. Both of the recorders the settings
+        choose (cmsbot.sqliterecorder, cmsbot.pgrecorder) hold such sessions."""
+        recorder: Any = self.recorder
+        with recorder.bulk() as add:
+            yield add
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:
