@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+
+from cmsbot.sqliterecorder import EventRow
 
 PIPELINE_LIMIT = 1000
 CHUNK = 5000
@@ -34,20 +37,26 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
         if len(stored_events) <= PIPELINE_LIMIT:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        with self.bulk() as add:
-            return add(stored_events)
+        with self._locked() as insert:
+            return insert(stored_events)
 
     @contextmanager
-    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], list[int]]]:
+    def bulk(self) -> Iterator[Callable[[Sequence[EventRow]], list[int]]]:
         """One transaction, holding the table lock, to which several parts of one save
-        are added in turn (an import adds each part as it is ready); it commits on leaving,
-        or records nothing if anything failed."""
+        are added in turn, as event rows (an import adds each part as it is ready, made in
+        other processes); it commits on leaving, or records nothing if anything failed."""
+        with self._locked() as insert:
+            yield lambda rows: insert([StoredEvent(UUID(hex=row[0]), *row[1:])
+                                       for row in rows])
+
+    @contextmanager
+    def _locked(self) -> Iterator[Callable[[Sequence[StoredEvent]], list[int]]]:
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor() as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
 
-            def add(stored_events: Sequence[StoredEvent]) -> list[int]:
+            def insert(stored_events: Sequence[StoredEvent]) -> list[int]:
                 notification_ids: list[int] = []
                 for start in range(0, len(stored_events), CHUNK):
                     chunk = stored_events[start:start + CHUNK]
@@ -57,4 +66,4 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
                     notification_ids.extend(row["notification_id"] for row in curs.fetchall())
                 return notification_ids
 
-            yield add
+            yield insert

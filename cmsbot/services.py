@@ -6,16 +6,19 @@ import itertools
 import logging
 import multiprocessing
 import os
+import queue
 import random
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 
 from cmsbot.history import (
     Draft,
@@ -26,6 +29,7 @@ from cmsbot.history import (
     item_key_of,
     read_draft_file,
 )
+from cmsbot.sqliterecorder import EventRow, event_row
 from cmsbot.store import Tracker
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
@@ -188,6 +192,7 @@ class Importer:
     file's order. The result is the same as in one process."""
 
     PARALLEL_FROM = 20_000  # events in a file: below this, starting processes costs more
+    PIECE_EVENTS = 5_000  # events a process makes before handing them to the save
 
     def __init__(self, tracker: Tracker, *, workers: int | None = None) -> None:
         self.tracker = tracker
@@ -276,47 +281,53 @@ class Importer:
               for name in _PARTNER_FIELDS)])
         fresh = [n for n, key in enumerate(keys) if key is None or item_id(key) not in saved]
         recorded = [n for n, key in enumerate(keys) if key is not None and item_id(key) in saved]
-        work = _ShardWork(draft, known, self.tracker.mapper)
+        work = _ShardWork(draft, known, self.tracker.mapper, self.PIECE_EVENTS)
         shards = _shards(fresh, draft, self.workers)
-        with _Forked(work, shards[1:]) as others:  # the other shards, while this process
-            own = work.run(shards[0])  # does the first (a smaller one) and the items
-            extended = self._extend(work, recorded, touched)  # recorded before
-            totals = [0, 0, 0]
-            # The save begins with this process's part while the others finish theirs; it
-            # commits only if no part found a problem, so a bad file still records nothing.
+        totals = [0, 0, 0]
+        unmet: list[tuple[int, str]] = []  # problems the commands met
+        # The other shards go to other processes. This one extends the items recorded
+        # before (it alone reads the store), then begins the one save with its own shard (a
+        # smaller one) and adds the others' pieces as they come. The save commits only if
+        # no part found a problem, so a bad file still records nothing.
+        with _Forked(work, shards[1:]) as others:
+            extended = list(self._extend(work, recorded, touched))
             with self.tracker.insert_in_parts() as add:
-                if not (problems or own[0] or extended[0]):
-                    add([work.mapper.to_stored_event(e) for p in partners
-                         for e in p.collect_events()])
-                for found, made, counts in itertools.chain([own], others.answers(),
-                                                           [extended]):
-                    problems += found
-                    totals = [total + n for total, n in zip(totals, counts, strict=True)]
-                    if not problems:
-                        add([StoredEvent(UUID(bytes=row[0]), *row[1:])
-                             for rows in made for row in rows])
-                if problems:
-                    raise HistoryFileError(draft.name, problems)
+                if not problems:
+                    add(self.tracker.event_rows(partners))
+                for piece in itertools.chain(work.run(shards[0]), others.pieces(), extended):
+                    if isinstance(piece, _Outcome):
+                        (problems if piece.checks_failed else unmet).extend(piece.problems)
+                        totals = [t + n for t, n in zip(totals, piece.counts, strict=True)]
+                    elif not (problems or unmet):
+                        add(piece)
+                # As one process reports them: the checks' problems, or if the whole file
+                # passed its checks, those its commands met.
+                if problems or unmet:
+                    raise HistoryFileError(draft.name, problems or unmet)
         return ImportResult(len(partners), totals[0], totals[1], skipped + totals[2])
 
-    def _extend(self, work: _ShardWork, numbers: list[int], touched: list[UUID]) -> _Made:
+    def _extend(self, work: _ShardWork, numbers: list[int], touched: list[UUID],
+                ) -> Iterator[_Piece]:
         """Check the items recorded before and run their commands on them, as read from
         the store (which only this process may use)."""
         entries, problems = work.draft.check_items([work.draft.items[n] for n in numbers])
         if problems:
-            return problems, [], (0, 0, 0)
+            yield _Outcome(problems, (0, 0, 0), checks_failed=True)
+            return
         recorder = _ItemRecorder(work.draft, work.partners)
         items = []
         for entry in entries:
             item = self.tracker.item(entry.key)
             touched.append(item.id)
             items.append(recorder.record(entry, item))
-        return work.made(recorder, items)
+        if not recorder.problems:
+            yield work.rows(items)
+        yield _Outcome(recorder.problems, recorder.counts)
 
 
 class _Forked:
-    """Forked processes doing shards of an import, each answering through a pipe; on
-    leaving, any still running (this process failed first) are stopped."""
+    """Forked processes doing shards of an import, each sending its pieces through a pipe;
+    on leaving, any still running (this process failed first) are stopped."""
 
     def __init__(self, work: _ShardWork, shards: list[list[int]]) -> None:
         self.work, self.shards = work, shards
@@ -332,18 +343,21 @@ class _Forked:
             self.started.append((process, reader))
         return self
 
-    def answers(self) -> Iterator[_Made]:
-        """Each process's answer, in the shards' order, as it comes."""
+    def pieces(self) -> Iterator[_Piece]:
+        """Each process's pieces, in the shards' order, as they come."""
         for _, reader in self.started:
-            try:
-                answer = reader.recv()
-            except EOFError:
-                raise RuntimeError("an import process ended without an answer; nothing "
-                                   "was recorded") from None
-            if isinstance(answer, str):
-                raise RuntimeError(f"an import process failed; nothing was recorded:\n"
-                                   f"{answer}")
-            yield answer
+            while True:
+                try:
+                    piece = reader.recv()
+                except EOFError:
+                    raise RuntimeError("an import process ended without an answer; nothing "
+                                       "was recorded") from None
+                if isinstance(piece, str):
+                    raise RuntimeError(f"an import process failed; nothing was recorded:\n"
+                                       f"{piece}")
+                yield piece
+                if isinstance(piece, _Outcome):
+                    break
 
     def __exit__(self, *exc: object) -> None:
         for process, reader in self.started:
@@ -361,6 +375,10 @@ class _ItemRecorder:
         self.header, self.partners = header, partners
         self.problems: list[tuple[int, str]] = []
         self.new_items = self.events = self.skipped = 0
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return self.new_items, self.events, self.skipped
 
     def record(self, entry: ItemEntry, existing: Item | None) -> Item | None:
         header = self.header
@@ -412,48 +430,89 @@ class _ItemRecorder:
         return item
 
 
-_Made = tuple[list[tuple[int, str]], list[list[tuple[Any, ...]]], tuple[int, int, int]]
+@dataclass(frozen=True)
+class _Outcome:
+    """How a run of items ended: the problems found (none if it was recorded), whether
+    they are the checks' (then its commands were not run), and the counts of new items,
+    events and what was recorded before."""
+
+    problems: list[tuple[int, str]]
+    counts: tuple[int, int, int]
+    checks_failed: bool = False
+
+
+# A part of an import: event rows to add to the save, or, last, how it ended.
+_Piece = list[EventRow] | _Outcome
 
 
 @dataclass(frozen=True)
 class _ShardWork:
     """What a process does with its run of new items: check them, run their commands, and
-    encode their events (as plain tuples, which travel between processes cheaply)."""
+    encode their events as rows, a piece at a time, so that the save can take each piece
+    while the next is made."""
 
     draft: Draft
     partners: set[str]
     mapper: Any
+    piece_events: int
 
-    def run(self, shard: list[int]) -> _Made:
-        entries, problems = self.draft.check_items([self.draft.items[n] for n in shard])
-        if problems:
-            return problems, [], (0, 0, 0)
+    def run(self, shard: list[int]) -> Iterator[_Piece]:
+        """The rows of each piece of the shard, then its outcome. Once a problem is found no
+        more rows are made, but every item is still checked, and recorded while no check
+        has failed, so the problems are those one process would report."""
         recorder = _ItemRecorder(self.draft, self.partners)
-        return self.made(recorder, [recorder.record(entry, None) for entry in entries])
+        failed_checks: list[tuple[int, str]] = []
+        for piece in self._pieces(shard):
+            entries, problems = self.draft.check_items([self.draft.items[n] for n in piece])
+            failed_checks += problems
+            if failed_checks:
+                continue
+            items = [recorder.record(entry, None) for entry in entries]
+            if not recorder.problems:
+                yield self.rows(items)
+        if failed_checks:
+            yield _Outcome(failed_checks, (0, 0, 0), checks_failed=True)
+        else:
+            yield _Outcome(recorder.problems, recorder.counts)
 
-    def made(self, recorder: _ItemRecorder, items: list[Item | None]) -> _Made:
-        """What the items' new events are, encoded, or the problems found on the way."""
-        if recorder.problems:
-            return recorder.problems, [], (0, 0, 0)
-        made = [[_row(self.mapper.to_stored_event(event)) for event in item.collect_events()]
-                for item in items if item is not None]
-        return [], made, (recorder.new_items, recorder.events, recorder.skipped)
+    def _pieces(self, shard: list[int]) -> Iterator[list[int]]:
+        piece: list[int] = []
+        weight = 0
+        for number in shard:
+            piece.append(number)
+            weight += 1 + len(_events_of(self.draft.items[number]))
+            if weight >= self.piece_events:
+                yield piece
+                piece, weight = [], 0
+        if piece:
+            yield piece
+
+    def rows(self, items: list[Item | None]) -> list[EventRow]:
+        """The items' new events, encoded."""
+        to_stored = self.mapper.to_stored_event
+        return [event_row(to_stored(event)) for item in items if item is not None
+                for event in item.collect_events()]
 
     def send(self, shard: list[int], writer: Any) -> None:
-        """In a forked process: do the work and send what it made, or why it failed."""
+        """In a forked process: do the work and send each piece, or why it failed. A thread
+        writes the pieces, so that the work goes on while the pipe is full (the importing
+        process reads them only once its own part is saved)."""
+        pending: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+
+        def write() -> None:
+            while (message := pending.get()) is not None:
+                writer.send_bytes(message)
+
+        writing = threading.Thread(target=write, daemon=True)
+        writing.start()
         try:
-            answer: _Made | str = self.run(shard)
+            for piece in self.run(shard):  # pickled as `Connection.send` would
+                pending.put(ForkingPickler.dumps(piece))
         except BaseException:
-            answer = traceback.format_exc()
-        writer.send(answer)
+            pending.put(ForkingPickler.dumps(traceback.format_exc()))
+        pending.put(None)
+        writing.join()
         writer.close()
-
-
-def _row(stored: StoredEvent) -> tuple[Any, ...]:
-    """A stored event as plain values, which pickle fast (a UUID does not)."""
-    originator = stored.originator_id
-    return (originator.bytes if isinstance(originator, UUID) else UUID(originator).bytes,
-            stored.originator_version, stored.topic, stored.state)
 
 
 # The importing process's own run, against each other process's: it also saves.

@@ -22,6 +22,17 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 MANY = 100
 
 
+# An event as the bulk sessions insert it: the originator's id as 32 hex digits (how the
+# library's SQLite recorder stores it), its version, its topic and its encoded state.
+EventRow = tuple[str, int, str, bytes]
+
+
+def event_row(stored: StoredEvent) -> EventRow:
+    originator = stored.originator_id
+    return (originator.hex if isinstance(originator, UUID) else UUID(originator).hex,
+            stored.originator_version, stored.topic, stored.state)
+
+
 class BulkSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder, with one statement for a large save."""
 
@@ -29,17 +40,18 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
                        **kwargs: Any) -> Sequence[int] | None:
         if len(stored_events) <= MANY:
             return super()._insert_events(c, stored_events, **kwargs)
-        c.executemany(self.insert_events_statement, [
-            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-             s.originator_version, s.topic, s.state) for s in stored_events])
+        return self._insert_rows(c, [event_row(s) for s in stored_events])
+
+    def _insert_rows(self, c: SQLiteCursor, rows: Sequence[EventRow]) -> list[int]:
+        c.executemany(self.insert_events_statement, rows)
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0])
-        return list(range(last - len(stored_events) + 1, last + 1))
+        return list(range(last - len(rows) + 1, last + 1))
 
     @contextmanager
-    def bulk(self) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int] | None]]:
-        """One transaction to which several parts of one save are added in turn (an
-        import adds each part as it is ready); it commits on leaving, or records nothing
-        if anything failed."""
+    def bulk(self) -> Iterator[Callable[[Sequence[EventRow]], list[int]]]:
+        """One transaction to which several parts of one save are added in turn, as event
+        rows (an import adds each part as it is ready, made in other processes); it commits
+        on leaving, or records nothing if anything failed."""
         with self.datastore.transaction(commit=True) as c:
-            yield lambda stored_events: self._insert_events(c, stored_events)
+            yield lambda rows: self._insert_rows(c, rows) if rows else []

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import EnvType
 
+from cmsbot.sqliterecorder import EventRow, event_row
 from domain.dates import PartialDate
 from domain.errors import UnknownItemError
 from domain.events import ItemEvent, ItemRegistered
@@ -198,14 +199,21 @@ class Tracker(Application[UUID]):
         self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
 
     @contextlib.contextmanager
-    def insert_in_parts(self) -> Iterator[Callable[[list[StoredEvent]], None]]:
-        """One save made of parts added in turn, all or nothing: each part (events
-        encoded by this application's mapper) is inserted when it is added, and the save
-        commits when the block ends without an error. Both of the recorders the settings
-        choose (cmsbot.sqliterecorder, cmsbot.pgrecorder) hold such sessions."""
+    def insert_in_parts(self) -> Iterator[Callable[[Sequence[EventRow]], object]]:
+        """One save made of parts added in turn, all or nothing: each part (event rows,
+        `event_rows` of events this application's mapper encodes) is inserted when it is
+        added, and the save commits when the block ends without an error. Both of the
+        recorders the settings choose (cmsbot.sqliterecorder, cmsbot.pgrecorder) hold such
+        sessions."""
         recorder: Any = self.recorder
         with recorder.bulk() as add:
             yield add
+
+    def event_rows(self, aggregates: Iterable[Item | Partner]) -> list[EventRow]:
+        """The new events of these aggregates, encoded as rows for `insert_in_parts`."""
+        to_stored = self.mapper.to_stored_event
+        return [event_row(to_stored(event)) for aggregate in aggregates
+                for event in aggregate.collect_events()]
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:

@@ -24,6 +24,7 @@ SHAPE = Shape(items=60, partners=12, events=700, long_item_events=150)
 def parallel(container: Container, workers: int = 3) -> Importer:
     importer = Importer(container.tracker, workers=workers)
     importer.PARALLEL_FROM = 0  # however small the file
+    importer.PIECE_EVENTS = 40  # each process hands the save many pieces
     return importer
 
 
@@ -99,22 +100,36 @@ def test_items_recorded_before_are_extended_as_by_one_process(container: Contain
     assert logged(other_store) == logged(container)
 
 
-def test_problems_found_by_every_process_are_reported_with_their_lines(
-        container: Container, tmp_path: Path) -> None:
+def problems_of(importer: Importer, path: Path) -> list[tuple[int, str]]:
+    with pytest.raises(HistoryFileError) as raised:
+        importer.run_file(LOCAL_OPERATOR, path)
+    return raised.value.problems
+
+
+@pytest.mark.parametrize("damage", ["checks and commands", "commands"])
+def test_problems_are_those_one_process_reports_with_their_lines(
+        container: Container, tmp_path: Path, damage: str) -> None:
     data = history(SHAPE, seed=3)
-    first, last = data["items"][0], data["items"][-1]  # in different processes' runs
-    first["events"][0]["type"] = "teleported"
-    last["partners"] = ["nobody-has-this-key"]
+    items = data["items"]
+    first, middle, last = items[0], items[len(items) // 2], items[-1]  # other processes'
+    if damage == "checks and commands":  # the checks' problems are reported, alone
+        first["events"][0]["type"] = "teleported"
+        last["events"][-1]["occurred"] = "2015-13-45"
+    for item in (first, middle, last):
+        item["partners"] = ["nobody-has-this-key"]  # found only when the commands run
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data, indent=1))
-    with pytest.raises(HistoryFileError) as raised:
-        parallel(container).run_file(LOCAL_OPERATOR, path)
-    reasons = [reason for _, reason in raised.value.problems]
-    assert any("has no event 'teleported'" in reason for reason in reasons)
-    assert "no partner has the key 'nobody-has-this-key'" in reasons
+    found = problems_of(parallel(container), path)
+    assert found == problems_of(serial(container), path)
+    reasons = [reason for _, reason in found]
+    if damage == "checks and commands":
+        assert len(found) == 2 and "has no event 'teleported'" in reasons[0]
+        assert "no such" in reasons[1]
+    else:
+        assert reasons == ["no partner has the key 'nobody-has-this-key'"] * 3
     lines = path.read_text().splitlines()
-    for line, reason in raised.value.problems:
-        assert lines[line - 1].strip() == "{", (line, reason)  # the entry's own line
+    for line, reason in found:
+        assert lines[line - 1].strip() in ("{", '"occurred": "2015-13-45",'), (line, reason)
     assert container.tracker.head() == 0
 
 
