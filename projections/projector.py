@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -67,12 +67,68 @@ class _Rebuilding:
     """What the batches of one bulk transaction (a rebuild, or catching up a long way)
     share: the states of the items they touched, and which items' rows are still to be
     written. A rebuild's states are made from the log alone (the views start empty); a
-    catch-up reads each item's state from the board when it first meets the item."""
+    catch-up reads each item's state from the board when it first meets the item. When
+    another process keeps the items (`items_apart`, a long rebuild), the batches keep
+    every other view."""
 
-    def __init__(self, *, complete: bool = True) -> None:
-        self.complete = complete
+    def __init__(self, *, complete: bool = True, items_apart: bool = False) -> None:
+        self.complete, self.items_apart = complete, items_apart
         self.states: dict[str, ItemState | None] = {}
         self.dirty: set[str] = set()
+
+
+class _Items:
+    """Items' states as the log changes them, and the rows of the views made of them (the
+    board, and the calendar, partners, consultations and submissions of each item)."""
+
+    def __init__(self, source: EventSource, states: dict[str, ItemState | None], *,
+                 complete: bool, conn: Connection | None = None) -> None:
+        # Complete: every state is made from the log (a rebuild), never read from the
+        # board, which `conn` reads otherwise.
+        self.source, self.states, self.complete, self.conn = source, states, complete, conn
+        self.dirty: set[str] = set()
+        self.names_at = 0  # the last position that changed a name
+
+    def state(self, item_id: str) -> ItemState | None:
+        if item_id not in self.states:
+            if self.complete or self.conn is None:
+                return None
+            row = self.conn.execute(
+                select(t.board.c.state).where(t.board.c.item_id == item_id)).first()
+            self.states[item_id] = ItemState.from_dict(row.state) if row else None
+        return self.states[item_id]
+
+    def apply(self, position: int, item_id: str, event: Any) -> None:
+        before = self.state(item_id)
+        names_before = _names_of(before) if before is not None else None
+        if isinstance(event, ev.ItemRegistered):
+            self.states[item_id] = ItemState.registered(event)
+        elif isinstance(event, _REVISIONS):
+            self.states[item_id] = fold(self.source.item_events(
+                event.originator_id, up_to_version=event.originator_version))
+        elif before is not None:
+            before.apply(event)
+        self.dirty.add(item_id)
+        after = self.states.get(item_id)
+        if after is not None and _names_of(after) != names_before:
+            self.names_at = position
+
+    def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """The rows of these items, for each of their views."""
+        states = [s for s in (self.states[i] for i in ids) if s is not None]
+        consultations = [s for s in states if s.kind.value == "consultation"]
+        return [
+            (t.board, [_board_row(s) for s in states]),
+            (t.item_partners, [{"item_id": s.id, "partner_key": p}
+                               for s in states for p in s.partners]),
+            (t.calendar, [row for s in states for row in _calendar_rows(s)]),
+            (t.consultations, [{
+                "item_id": s.id, "key": s.key, "title": s.title, "status": s.status,
+                "submission_count": len(s.submissions)} for s in consultations]),
+            (t.submissions, [
+                {"item_id": s.id, "number": n, "submitter": who, "title": title}
+                for s in consultations for n, (who, title) in enumerate(s.submissions, 1)]),
+        ]
 
 
 class _Batch:
@@ -83,22 +139,18 @@ class _Batch:
         self.conn, self.source, self.seen = conn, source, seen
         # States read or made in this transaction; a rebuild's are complete, never read.
         self.complete = rebuilding is not None and rebuilding.complete
-        self.states: dict[str, ItemState | None] = (
-            {} if rebuilding is None else rebuilding.states)
-        self.dirty: set[str] = set()
-        self.names_at = 0  # the last position in this batch that changed a name
+        self.items_apart = rebuilding is not None and rebuilding.items_apart
+        self.items = _Items(source, {} if rebuilding is None else rebuilding.states,
+                            complete=self.complete, conn=conn)
+        self.partners_at = 0  # the last position in this batch that changed a partner
         self.follows: set[tuple[str, str, str]] | None = None
         self.activity: list[dict[str, Any]] = []
         self.names: dict[str, str] | None = None
 
-    def state(self, item_id: str) -> ItemState | None:
-        if item_id not in self.states:
-            if self.complete:
-                return None
-            row = self.conn.execute(
-                select(t.board.c.state).where(t.board.c.item_id == item_id)).first()
-            self.states[item_id] = ItemState.from_dict(row.state) if row else None
-        return self.states[item_id]
+    @property
+    def names_at(self) -> int:
+        """The last position in this batch that changed a name."""
+        return max(self.partners_at, self.items.names_at)
 
     def name(self, key: str) -> str:
         if self.names is None:
@@ -119,22 +171,8 @@ class _Batch:
         if not isinstance(event, _ITEM_EVENTS):
             return  # nothing a view here knows
         item_id = str(event.originator_id)
-        if position > self.seen["board"]:
-            before = self.state(item_id)
-            names_before = _names_of(before) if before is not None else None
-            if isinstance(event, ev.ItemRegistered):
-                self.states[item_id] = ItemState.registered(event)
-            elif isinstance(event, _REVISIONS):
-                self.states[item_id] = fold(self.source.item_events(
-                    event.originator_id, up_to_version=event.originator_version))
-            else:
-                state = self.state(item_id)
-                if state is not None:
-                    state.apply(event)
-            self.dirty.add(item_id)
-            after = self.states.get(item_id)
-            if after is not None and _names_of(after) != names_before:
-                self.names_at = position
+        if position > self.seen["board"] and not self.items_apart:
+            self.items.apply(position, item_id, event)
         if position > self.seen[NOTICES]:
             self._notice(position, item_id, event)
         if position > self.seen["activity"]:
@@ -150,7 +188,7 @@ class _Batch:
 
     def _notice(self, position: int, item_id: str, event: Any) -> None:
         """Queue a notice for every channel that follows the item or one of its partners."""
-        state = self.state(item_id)
+        state = self.items.state(item_id)
         if state is None or isinstance(event, ev.ItemRegistered):
             return
         if self.follows is None:  # read once a batch; channel events below keep it current
@@ -172,7 +210,7 @@ class _Batch:
     def _partner(self, position: int,
                  event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
         self.names = None
-        self.names_at = position
+        self.partners_at = position
         partner_id = str(event.originator_id)
         if isinstance(event, ev.PartnerRegistered):
             self.conn.execute(delete(t.partners).where(t.partners.c.partner_id == partner_id))
@@ -222,7 +260,7 @@ class _Batch:
                 & (f.target_key == event.target_key)))
 
     def flush(self) -> None:
-        self.flush_items(self.dirty)
+        self.flush_items(self.items.dirty)
         self.flush_activity()
 
     def flush_activity(self) -> None:
@@ -232,22 +270,11 @@ class _Batch:
     def flush_items(self, dirty: set[str]) -> None:
         """Write the rows of these items afresh."""
         ids = sorted(dirty)
-        states = [s for s in (self.states[i] for i in ids) if s is not None]
         if ids and not self.complete:  # a rebuild's views were emptied: nothing to replace
             for table in (t.board, t.item_partners, t.calendar, t.consultations, t.submissions):
                 self.conn.execute(delete(table).where(table.c.item_id.in_(ids)))
-        if states:
-            self._insert(t.board, [_board_row(s) for s in states])
-            self._insert(t.item_partners, [{"item_id": s.id, "partner_key": p}
-                                           for s in states for p in s.partners])
-            self._insert(t.calendar, [row for s in states for row in _calendar_rows(s)])
-            consultations = [s for s in states if s.kind.value == "consultation"]
-            self._insert(t.consultations, [{
-                "item_id": s.id, "key": s.key, "title": s.title, "status": s.status,
-                "submission_count": len(s.submissions)} for s in consultations])
-            self._insert(t.submissions, [
-                {"item_id": s.id, "number": n, "submitter": who, "title": title}
-                for s in consultations for n, (who, title) in enumerate(s.submissions, 1)])
+        for table, rows in self.items.rows(ids):
+            self._insert(table, rows)
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
         _ROWS.insert(self.conn, table, rows)
@@ -327,7 +354,7 @@ class Projector:
         if rebuilding is None:
             batch.flush()
         else:  # an item's rows are written once, at the end, however many batches touch it
-            rebuilding.dirty |= batch.dirty
+            rebuilding.dirty |= batch.items.dirty
             batch.flush_activity()
         last = page[-1].position
         conn.execute(update(t.positions).where(t.positions.c.name.in_(TRACKED))
