@@ -67,12 +67,10 @@ class _Rebuilding:
     """What the batches of one bulk transaction (a rebuild, or catching up a long way)
     share: the states of the items they touched, and which items' rows are still to be
     written. A rebuild's states are made from the log alone (the views start empty); a
-    catch-up reads each item's state from the board when it first meets the item. When
-    another process keeps the items (`items_apart`, a long rebuild), the batches keep
-    every other view."""
+    catch-up reads each item's state from the board when it first meets the item."""
 
-    def __init__(self, *, complete: bool = True, items_apart: bool = False) -> None:
-        self.complete, self.items_apart = complete, items_apart
+    def __init__(self, *, complete: bool = True) -> None:
+        self.complete = complete
         self.states: dict[str, ItemState | None] = {}
         self.dirty: set[str] = set()
 
@@ -139,7 +137,6 @@ class _Batch:
         self.conn, self.source, self.seen = conn, source, seen
         # States read or made in this transaction; a rebuild's are complete, never read.
         self.complete = rebuilding is not None and rebuilding.complete
-        self.items_apart = rebuilding is not None and rebuilding.items_apart
         self.items = _Items(source, {} if rebuilding is None else rebuilding.states,
                             complete=self.complete, conn=conn)
         self.partners_at = 0  # the last position in this batch that changed a partner
@@ -171,7 +168,7 @@ class _Batch:
         if not isinstance(event, _ITEM_EVENTS):
             return  # nothing a view here knows
         item_id = str(event.originator_id)
-        if position > self.seen["board"] and not self.items_apart:
+        if position > self.seen["board"]:
             self.items.apply(position, item_id, event)
         if position > self.seen[NOTICES]:
             self._notice(position, item_id, event)
