@@ -11,6 +11,7 @@ Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 MANY = 100
 
+
+_uuid = functools.lru_cache(maxsize=65536)(UUID)
 
 # An event as the bulk sessions insert it: the originator's id as 32 hex digits (how the
 # library's SQLite recorder stores it), its version, its topic and its encoded state.
@@ -34,7 +37,13 @@ def event_row(stored: StoredEvent) -> EventRow:
 
 
 class BulkSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLiteApplicationRecorder, with one statement for a large save."""
+    """SQLiteApplicationRecorder, with one statement for a large save, and each item's id
+    made once however many of its events are read (a UUID is immutable)."""
+
+    def convert_originator_id(self, originator_id: str) -> UUID | str:
+        if self.datastore.originator_id_type == "uuid":
+            return _uuid(originator_id)
+        return originator_id
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
