@@ -500,8 +500,11 @@ class _ShardWork:
         pending: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
 
         def write() -> None:
-            while (message := pending.get()) is not None:
-                writer.send_bytes(message)
+            try:
+                while (message := pending.get()) is not None:
+                    writer.send_bytes(message)
+            except OSError:  # the importing process stopped reading: it failed first
+                return
 
         writing = threading.Thread(target=write, daemon=True)
         writing.start()
