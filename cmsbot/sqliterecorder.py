@@ -23,7 +23,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 MANY = 100
 
 
-_uuid = functools.lru_cache(maxsize=65536)(UUID)
+# Each item's id made once however many of its events are read (a UUID is immutable).
+uuid_of = functools.lru_cache(maxsize=65536)(UUID)
 
 # An event as the bulk sessions insert it: the originator's id as 32 hex digits (how the
 # library's SQLite recorder stores it), its version, its topic and its encoded state.
@@ -42,7 +43,7 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
 
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         if self.datastore.originator_id_type == "uuid":
-            return _uuid(originator_id)
+            return uuid_of(originator_id)
         return originator_id
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],

@@ -15,16 +15,17 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder, Transcoding
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import EnvType
 
-from cmsbot.sqliterecorder import EventRow, event_row
+from cmsbot.sqliterecorder import EventRow, event_row, uuid_of
 from domain.dates import PartialDate
 from domain.errors import UnknownItemError
 from domain.events import ItemEvent, ItemRegistered
 from domain.items import Item, Partner, item_id, partner_id
 from domain.provenance import Source
+from projections.projector import LogRow
 
 
 class PartialDateAsDict(Transcoding):
@@ -226,6 +227,33 @@ class Tracker(Application[UUID]):
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False)
         return [Positioned(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+    def read_rows(self, after: int, limit: int) -> list[LogRow]:
+        """Up to `limit` stored events after log position `after`, in log order, undecoded:
+        what a rebuild hands another process to decode."""
+        recorder: Any = self.recorder
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            table = recorder.events_table_name  # the recorder's own name, never user input
+            statement = (f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                         f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?")
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, (after, limit))
+                return [tuple(row) for row in cursor.fetchall()]
+        return [(n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
+                for n in recorder.select_notifications(start=after, limit=limit,
+                                                       inclusive_of_start=False)]
+
+    def decode_rows(self, rows: Sequence[LogRow]) -> list[Positioned]:
+        """Rows of `read_rows`, decoded; reads nothing (another process may do it)."""
+        to_domain_event = self.mapper.to_domain_event
+        return [Positioned(row[0], to_domain_event(StoredEvent(uuid_of(row[1]), *row[2:])))
+                for row in rows]
+
+    def originators_of(self, *event_types: type[Any]) -> set[str]:
+        """The ids (32 hex digits) of whatever recorded an event of these types."""
+        topics = [event_type.TOPIC for event_type in event_types]  # pinned topics
+        return {uuid_of(str(n.originator_id)).hex for n in self.recorder.select_notifications(
+            start=None, limit=2**62, topics=topics)}
 
     def head(self) -> int:
         """The position of the last event in the log (0 when empty)."""

@@ -9,10 +9,14 @@ give the same views as one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import logging
+import multiprocessing
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,6 +38,7 @@ NOTICES = "notices"
 NAMES = "names"
 TRACKED = (*VIEWS, NOTICES)
 _ROWS = RowWriter()  # compiled statements, shared by every batch
+log = logging.getLogger(__name__)
 
 
 class Positioned(Protocol):
@@ -51,6 +56,27 @@ class EventSource(Protocol):
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[Any]: ...
+
+
+# A stored event as read, undecoded: its log position, its originator's id (32 hex
+# digits), version, topic and encoded state.
+LogRow = tuple[int, str, int, str, bytes]
+
+
+@runtime_checkable
+class RowSource(EventSource, Protocol):
+    """An event store whose log can be read undecoded, and decoded elsewhere: what a rebuild
+    needs to share the decoding between two processes."""
+
+    def head(self) -> int: ...
+
+    def read_rows(self, after: int, limit: int) -> list[LogRow]:
+        ...
+
+    def decode_rows(self, rows: Sequence[LogRow],
+                    ) -> Sequence[Positioned]: ...
+
+    def originators_of(self, *event_types: type[Any]) -> set[str]: ...
 
 
 _CHANNEL_EVENTS = (ch.ChannelRegistered, ch.ChannelSubscribed, ch.ChannelUnsubscribed,
@@ -153,7 +179,7 @@ class _Batch:
         if self.names is None:
             rows = self.conn.execute(select(t.partners.c.key, t.partners.c.acronym,
                                             t.partners.c.name))
-            self.names = {r.key: r.acronym or r.name for r in rows}
+            self.names = {r.key: _partner_name(r.acronym, r.name) for r in rows}
         return self.names.get(key, key)
 
     def apply(self, position: int, event: Any) -> None:
@@ -173,15 +199,7 @@ class _Batch:
         if position > self.seen[NOTICES]:
             self._notice(position, item_id, event)
         if position > self.seen["activity"]:
-            self.activity.append({
-                "position": position, "item_id": item_id,
-                "version": event.originator_version, "event_type": type(event).__name__,
-                "summary": describe(event, self.name), "occurred": event.occurred.to_dict(),
-                "occurred_end": event.occurred.end, "recorded": event.timestamp,
-                "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
-                "target_version": getattr(event, "corrects", None) or getattr(
-                    event, "retracts", None),
-            })
+            self.activity.append(_activity_row(position, item_id, event, self.name))
 
     def _notice(self, position: int, item_id: str, event: Any) -> None:
         """Queue a notice for every channel that follows the item or one of its partners."""
@@ -277,6 +295,25 @@ class _Batch:
         _ROWS.insert(self.conn, table, rows)
 
 
+def _activity_row(position: int, item_id: str, event: Any,
+                  name: Callable[[str], str]) -> dict[str, Any]:
+    """The activity view's row of an item's event; `name` says a partner's key as the
+    partners view names it then."""
+    return {
+        "position": position, "item_id": item_id,
+        "version": event.originator_version, "event_type": type(event).__name__,
+        "summary": describe(event, name), "occurred": event.occurred.to_dict(),
+        "occurred_end": event.occurred.end, "recorded": event.timestamp,
+        "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
+        "target_version": getattr(event, "corrects", None) or getattr(event, "retracts", None),
+    }
+
+
+def _partner_name(acronym: str | None, name: str) -> str:
+    """How summaries name a partner."""
+    return acronym or name
+
+
 def _names_of(s: ItemState) -> tuple[Any, ...]:
     return (s.key, s.title, s.kind, s.subtype, tuple(s.aliases), tuple(s.partners))
 
@@ -302,6 +339,125 @@ def _calendar_rows(s: ItemState) -> list[dict[str, Any]]:
             for label, when, held in entries]
 
 
+# The items whose id ends in one of these digits are the other process's in a shared
+# rebuild: half of them (ids are uniform), which measured as the even split of the work,
+# since this process also reads the log and writes every row.
+_THEIRS = frozenset("01234567")
+_ITEM, _PARTNER, _OTHER = "item", "partner", "other"
+_ITEMS_A_MESSAGE = 1000
+
+
+class _TopicKinds:
+    """Whether a stored event is an item's, a partner's or another's, by its topic."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}
+
+    def of(self, topic: str) -> str:
+        kind = self.kinds.get(topic)
+        if kind is None:
+            cls = resolve_topic(topic)
+            kind = self.kinds[topic] = (_ITEM if issubclass(cls, _ITEM_EVENTS) else
+                                        _PARTNER if issubclass(cls, _PARTNER_EVENTS) else
+                                        _OTHER)
+        return kind
+
+
+class _HelperFailedError(Exception):
+    """The process sharing a rebuild died or failed; the rebuild's transaction is undone."""
+
+
+def _tell(writer: Any, message: Any) -> None:
+    """Send the helper its next rows (None: no more)."""
+    try:
+        writer.send(message)
+    except OSError:  # its end is closed: it died
+        raise _HelperFailedError("the process sharing the rebuild ended without an "
+                                 "answer") from None
+
+
+def _answer(reader: Any) -> Any:
+    """The helper's next answer, or why there is none."""
+    try:
+        answer = reader.recv()
+    except EOFError:
+        raise _HelperFailedError("the process sharing the rebuild ended without an "
+                                 "answer") from None
+    if isinstance(answer, str):
+        raise _HelperFailedError(f"the process sharing the rebuild failed:\n{answer}")
+    return answer
+
+
+class _NoStore:
+    """What the helper folds with: it must never read the store (its items have no
+    corrections, so it never needs to)."""
+
+    def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
+                    ) -> list[Any]:
+        raise RuntimeError("the process sharing a rebuild may not read the store")
+
+    def read(self, after: int, limit: int) -> Sequence[Positioned]:
+        raise RuntimeError("the process sharing a rebuild may not read the store")
+
+
+def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writer: Any,
+                 ) -> None:
+    """In the forked process sharing a rebuild: for each page of rows it is sent, decode
+    them, keep the partners' names and its items' states, and answer with the statements
+    that insert the page's activity rows; at the end, with those that insert its items'
+    rows, the last position that changed an item's name and its peak memory. It reads
+    nothing from the store and writes nothing."""
+    try:
+        items = _Items(_NoStore(), {}, complete=True)
+        names: dict[str, str] = {}
+
+        def name(key: str) -> str:
+            return names.get(key, key)
+
+        pages = 0
+        while (rows := rows_reader.recv()) is not None:
+            pages += 1
+            if pages % 4 == 0:
+                collect_young()
+            activity = []
+            for logged in source.decode_rows(rows):
+                position, event = logged.position, logged.event
+                if isinstance(event, ev.PartnerRegistered):
+                    names[event.key] = _partner_name(event.acronym, event.name)
+                elif isinstance(event, _ITEM_EVENTS):
+                    item_id = str(event.originator_id)
+                    items.apply(position, item_id, event)
+                    activity.append(_activity_row(position, item_id, event, name))
+            answers_writer.send([_ROWS.prepare(dialect, t.activity, activity)] if activity
+                                else [])
+        ids = sorted(items.dirty)
+        for start in range(0, len(ids), _ITEMS_A_MESSAGE):  # a few at a time: states are big
+            answers_writer.send([
+                _ROWS.prepare(dialect, table, table_rows)
+                for table, table_rows in items.rows(ids[start:start + _ITEMS_A_MESSAGE])
+                if table_rows])
+        answers_writer.send((items.names_at, _own_peak_mb()))
+    except BaseException:
+        answers_writer.send(traceback.format_exc())
+    answers_writer.close()
+
+
+def _own_peak_mb() -> float | None:
+    """The most memory this forked process has added to the rebuilding one's, in MB: its
+    peak resident memory (VmHWM) less what it still shares with it. Shared pages only
+    become private over time, so this is an upper bound. None where the system does not
+    say."""
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        with open("/proc/self/smaps_rollup") as rollup:
+            shared = sum(int(line.split()[1]) for line in rollup
+                         if line.startswith(("Shared_Clean:", "Shared_Dirty:")))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return (peak - shared) / 1024
+
+
 def ensure_positions(conn: Connection) -> None:
     """Create the position rows if missing; safe when two processes race. Notices start
     where the views are, so a store that gains them does not notice its past."""
@@ -317,10 +473,16 @@ def ensure_positions(conn: Connection) -> None:
 
 
 class Projector:
-    """Applies the log to every view, once, in batches."""
+    """Applies the log to every view, once, in batches. A rebuild of a long log shares the
+    work with a forked process (`_rebuild_shared`)."""
+
+    SHARE_FROM = 20_000  # a log this long is rebuilt with a second process
 
     def __init__(self, engine: Engine, source: EventSource, *, batch_size: int = 1000) -> None:
         self.engine, self.source, self.batch_size = engine, source, batch_size
+        # The most memory (MB) the process that shared the last rebuild added, if one did:
+        # the rebuild's memory is this process's and that.
+        self.helper_peak_mb: float | None = None
 
     def _begin(self) -> Any:
         return self.engine.connect().execution_options(write_lock=True)
@@ -340,11 +502,20 @@ class Projector:
 
     def _batch(self, conn: Connection, rebuilding: _Rebuilding | None = None) -> int:
         seen = self._lock(conn)
-        # A rebuild is one transaction whatever its batches: larger ones cost fewer trips.
-        size = self.batch_size if rebuilding is None else self.batch_size * 5
-        page = self.source.read(min(seen.values()), size)
+        page = self.source.read(min(seen.values()), self._page_size(rebuilding))
         if not page:
             return 0
+        self._apply(conn, seen, page, page[-1].position, rebuilding)
+        return len(page)
+
+    def _page_size(self, rebuilding: _Rebuilding | None) -> int:
+        # A rebuild is one transaction whatever its batches: larger ones cost fewer trips.
+        return self.batch_size if rebuilding is None else self.batch_size * 5
+
+    def _apply(self, conn: Connection, seen: dict[str, int], page: Sequence[Positioned],
+               last: int, rebuilding: _Rebuilding | None = None) -> int:
+        """Apply a page of the log, whose last position is `last`, and move the positions
+        on to it; returns the last position in it that changed a name (0 if none)."""
         batch = _Batch(conn, self.source, seen, rebuilding)
         for item in page:
             batch.apply(item.position, item.event)
@@ -353,13 +524,15 @@ class Projector:
         else:  # an item's rows are written once, at the end, however many batches touch it
             rebuilding.dirty |= batch.items.dirty
             batch.flush_activity()
-        last = page[-1].position
         conn.execute(update(t.positions).where(t.positions.c.name.in_(TRACKED))
                      .where(t.positions.c.position < last).values(position=last))
         if batch.names_at:
-            conn.execute(update(t.positions).where(t.positions.c.name == NAMES)
-                         .values(position=batch.names_at))
-        return len(page)
+            self._names_moved(conn, batch.names_at)
+        return batch.names_at
+
+    def _names_moved(self, conn: Connection, position: int) -> None:
+        conn.execute(update(t.positions).where(t.positions.c.name == NAMES)
+                     .values(position=position))
 
     def run_once(self) -> int:
         """Apply one batch in one transaction; returns how many events it read."""
@@ -381,14 +554,91 @@ class Projector:
 
     def rebuild(self) -> int:
         """Empty every view and apply the whole log again, in one transaction, so readers
-        see the old views until the new ones are complete."""
+        see the old views until the new ones are complete. A long log (`SHARE_FROM`
+        events) is shared with a second process where it can be (`_rebuild_shared`)."""
+        self.helper_peak_mb = None
+        source = self.source
+        if (isinstance(source, RowSource) and source.head() >= self.SHARE_FROM
+                and "fork" in multiprocessing.get_all_start_methods()):
+            try:
+                return self._rebuild(lambda conn, seen: self._rebuild_shared(conn, seen, source))
+            except _HelperFailedError as failure:  # its transaction was rolled back
+                log.warning("Rebuilding in one process: %s", failure)
+        return self._rebuild(lambda conn, seen: self._in_bulk(conn, _Rebuilding()))
+
+    def _rebuild(self, run: Callable[[Connection, dict[str, int]], int]) -> int:
         with collector_paused(), self._begin() as conn, conn.begin():
-            self._lock(conn)
+            seen = self._lock(conn)
             for table in VIEW_TABLES:
                 conn.execute(delete(table))
             conn.execute(update(t.positions).where(t.positions.c.name.in_(VIEWS))
                          .values(position=0))
+            return run(conn, {**seen, **dict.fromkeys(VIEWS, 0)})
+
+    def _rebuild_shared(self, conn: Connection, seen: dict[str, int], source: RowSource,
+                        ) -> int:
+        """Rebuild with a forked process that decodes and applies half of the items'
+        events: this one reads the log undecoded and hands it each page's rows of its
+        items (and the partners', which name things in summaries). Each process makes
+        its items' states and activity rows, so each event is decoded once; this one
+        applies everything else and writes every row. Items with corrections stay here,
+        since folding them again reads the store, which the other process must not use (a
+        connection must not cross a fork). Not when a channel has ever followed something
+        and notices are behind: notices need every item's state here."""
+        head = source.head()
+        if seen[NOTICES] < head and source.originators_of(ch.ChannelFollowed):
             return self._in_bulk(conn, _Rebuilding())
+        revised = source.originators_of(*_REVISIONS)
+        context = multiprocessing.get_context("fork")
+        rows_reader, rows_writer = context.Pipe(duplex=False)  # to the helper
+        answers_reader, answers_writer = context.Pipe(duplex=False)  # from it
+        helper = context.Process(target=_share_items, daemon=True, args=(
+            source, conn.dialect, rows_reader, answers_writer))
+        helper.start()
+        rows_reader.close()  # the helper's ends now: if it dies, recv says so
+        answers_writer.close()
+        kinds = _TopicKinds()
+        try:
+            rebuilding = _Rebuilding()
+            after = total = pages = names_at = 0
+            while after < head:
+                rows = [r for r in source.read_rows(after, self._page_size(rebuilding))
+                        if r[0] <= head]
+                if not rows:
+                    break
+                theirs: list[LogRow] = []
+                mine: list[LogRow] = []
+                for row in rows:
+                    kind = kinds.of(row[3])
+                    if kind is _ITEM and row[1][-1] in _THEIRS and row[1] not in revised:
+                        theirs.append(row)
+                        continue
+                    mine.append(row)
+                    if kind is _PARTNER:
+                        theirs.append(row)
+                _tell(rows_writer, theirs)
+                names_at = max(names_at, self._apply(
+                    conn, self._lock(conn), source.decode_rows(mine), rows[-1][0], rebuilding))
+                for statement in _answer(answers_reader):  # their activity rows, this page
+                    conn.exec_driver_sql(*statement)
+                after, total, pages = rows[-1][0], total + len(rows), pages + 1
+                if pages % 4 == 0:
+                    collect_young()
+            _tell(rows_writer, None)
+            self._flush_items(conn, rebuilding)  # while it makes its items' rows
+            while not isinstance(answer := _answer(answers_reader), tuple):
+                for statement in answer:  # their items' rows
+                    conn.exec_driver_sql(*statement)
+            their_names_at, self.helper_peak_mb = answer
+            if their_names_at > names_at:  # as one process would leave it: the last change
+                self._names_moved(conn, their_names_at)
+            return total
+        finally:
+            rows_writer.close()
+            answers_reader.close()
+            if helper.is_alive():
+                helper.kill()
+            helper.join()
 
     def catch_up_in_bulk(self) -> int:
         """Apply everything recorded so far in one transaction, as a rebuild does: each
@@ -406,8 +656,11 @@ class Projector:
             batches += 1
             if batches % 4 == 0:
                 collect_young()
+        self._flush_items(conn, rebuilding)
+        return total
+
+    def _flush_items(self, conn: Connection, rebuilding: _Rebuilding) -> None:
         writer = _Batch(conn, self.source, {}, rebuilding)
         ids = sorted(rebuilding.dirty)
         for start in range(0, len(ids), self.batch_size):
             writer.flush_items(set(ids[start:start + self.batch_size]))
-        return total

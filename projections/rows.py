@@ -51,11 +51,16 @@ class RowWriter:
         self._statements: dict[tuple[str, str, tuple[str, ...]], _Statement] = {}
 
     def insert(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
+        if rows:
+            conn.exec_driver_sql(*self.prepare(conn.dialect, table, rows))
+
+    def prepare(self, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]],
+                ) -> tuple[str, list[Any]]:
+        """The statement and the driver's parameters that insert these rows (which
+        another process may make, to be executed here)."""
         keys = tuple(rows[0])
-        cache_key = (conn.dialect.name, table.name, keys)
+        cache_key = (dialect.name, table.name, keys)
         statement = self._statements.get(cache_key)
         if statement is None:
-            statement = self._statements[cache_key] = _Statement(conn.dialect, table, keys)
-        conn.exec_driver_sql(statement.sql, statement.params(rows))
+            statement = self._statements[cache_key] = _Statement(dialect, table, keys)
+        return statement.sql, statement.params(rows)
