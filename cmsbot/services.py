@@ -37,7 +37,7 @@ from domain.describe import describe
 from domain.errors import CorrectionTargetError, DomainError, UnknownItemError
 from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
 from domain.provenance import Fact, Source
-from projections.bulk import collector_paused
+from projections.bulk import collector_paused, next_answer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -347,14 +347,7 @@ class _Forked:
         """Each process's pieces, in the shards' order, as they come."""
         for _, reader in self.started:
             while True:
-                try:
-                    piece = reader.recv()
-                except EOFError:
-                    raise RuntimeError("an import process ended without an answer; nothing "
-                                       "was recorded") from None
-                if isinstance(piece, str):
-                    raise RuntimeError(f"an import process failed; nothing was recorded:\n"
-                                       f"{piece}")
+                piece = next_answer(reader, _import_failed)
                 yield piece
                 if isinstance(piece, _Outcome):
                     break
@@ -365,6 +358,12 @@ class _Forked:
             if process.is_alive() and exc[0] is not None:
                 process.kill()
             process.join()
+
+
+def _import_failed(trace: str | None) -> RuntimeError:
+    if trace is None:
+        return RuntimeError("an import process ended without an answer; nothing was recorded")
+    return RuntimeError(f"an import process failed; nothing was recorded:\n{trace}")
 
 
 class _ItemRecorder:

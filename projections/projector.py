@@ -26,7 +26,7 @@ from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState, fold
 from projections import tables as t
-from projections.bulk import collect_young, collector_paused
+from projections.bulk import collect_young, collector_paused, next_answer
 from projections.rows import RowWriter
 from projections.tables import VIEW_TABLES
 
@@ -367,25 +367,23 @@ class _HelperFailedError(Exception):
     """The process sharing a rebuild died or failed; the rebuild's transaction is undone."""
 
 
+def _helper_failed(trace: str | None) -> _HelperFailedError:
+    if trace is None:
+        return _HelperFailedError("the process sharing the rebuild ended without an answer")
+    return _HelperFailedError(f"the process sharing the rebuild failed:\n{trace}")
+
+
 def _tell(writer: Any, message: Any) -> None:
     """Send the helper its next rows (None: no more)."""
     try:
         writer.send(message)
     except OSError:  # its end is closed: it died
-        raise _HelperFailedError("the process sharing the rebuild ended without an "
-                                 "answer") from None
+        raise _helper_failed(None) from None
 
 
 def _answer(reader: Any) -> Any:
     """The helper's next answer, or why there is none."""
-    try:
-        answer = reader.recv()
-    except EOFError:
-        raise _HelperFailedError("the process sharing the rebuild ended without an "
-                                 "answer") from None
-    if isinstance(answer, str):
-        raise _HelperFailedError(f"the process sharing the rebuild failed:\n{answer}")
-    return answer
+    return next_answer(reader, _helper_failed)
 
 
 class _NoStore:
