@@ -32,9 +32,13 @@ EventRow = tuple[str, int, str, bytes]
 
 
 def event_row(stored: StoredEvent) -> EventRow:
-    originator = stored.originator_id
-    return (originator.hex if isinstance(originator, UUID) else UUID(originator).hex,
-            stored.originator_version, stored.topic, stored.state)
+    return (hex_of(stored.originator_id), stored.originator_version, stored.topic,
+            stored.state)
+
+
+def hex_of(originator_id: UUID | str) -> str:
+    """An id as the 32 hex digits SQLite stores."""
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
 
 
 class BulkSQLiteRecorder(SQLiteApplicationRecorder):

@@ -19,7 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder, T
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import EnvType
 
-from cmsbot.sqliterecorder import EventRow, event_row, uuid_of
+from cmsbot.sqliterecorder import EventRow, event_row, hex_of, uuid_of
 from domain.dates import PartialDate
 from domain.errors import UnknownItemError
 from domain.events import ItemEvent, ItemRegistered
@@ -252,7 +252,7 @@ class Tracker(Application[UUID]):
     def originators_of(self, *event_types: type[Any]) -> set[str]:
         """The ids (32 hex digits) of whatever recorded an event of these types."""
         topics = [event_type.TOPIC for event_type in event_types]  # pinned topics
-        return {uuid_of(str(n.originator_id)).hex for n in self.recorder.select_notifications(
+        return {hex_of(n.originator_id) for n in self.recorder.select_notifications(
             start=None, limit=2**62, topics=topics)}
 
     def head(self) -> int:
