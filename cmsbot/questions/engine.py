@@ -359,9 +359,10 @@ class _Asking(Snapshot):
             subject_items = [i for partner in partners
                              for i in q.items_with_partner(self.conn, partner.key)]
         elif parsed.subject and self.index.normal(parsed.subject):
-            # "when is the Philippines workshop?" is about one item; "workshops in 2016" is not.
-            found = resolve(self.index, parsed.subject)
-            if found.winner is not None and not parsed.plural and parsed.window is None:
+            # "when is the Philippines workshop?" is about one item; "workshops in 2016" is
+            # not, and is not searched for one.
+            if (not parsed.plural and parsed.window is None
+                    and resolve(self.index, parsed.subject).winner is not None):
                 return self.about_item("status")
             named = self.index.partners_in(parsed.subject)
             if named:
