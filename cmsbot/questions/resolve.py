@@ -20,6 +20,7 @@ MATCH = 72.0  # a single item at or above this is answered
 TIE = 4.0  # items within this many points of the best are a near tie
 SUGGEST = 45.0  # suggestions offered when nothing matches
 SHORTLIST = 200  # names scored in full after the first pass
+NEAR_CACHE = 50_000  # tokens whose typo matches an index keeps
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class Index:
                     postings.setdefault(token, set()).add(name_id)
         self.postings = postings
         self.tokens = list(postings)
+        # Typo matches of each token met so far (the vocabulary repeats itself), and the
+        # tokens long enough and short enough to match one of a given length at all.
+        self._near: dict[str, list[str]] = {}
+        self._pools: dict[int, list[str]] = {}
 
     def _names_of(self, ref: ItemRef, aliases: Iterable[str]) -> list[str]:
         raw = [ref.title, ref.key.replace("-", " "), *aliases]
@@ -110,10 +115,30 @@ class Index:
             if token in self.postings:
                 found |= self.postings[token]
             if len(token) >= 4:
-                for near, _score, _ in process.extract(token, self.tokens, scorer=fuzz.ratio,
-                                                       score_cutoff=80, limit=5):
+                for near in self._typos(token):
                     found |= self.postings[near]
         return found
+
+    def _typos(self, token: str) -> list[str]:
+        """The (up to five) tokens nearest `token` with a ratio of 80 or more."""
+        near = self._near.get(token)
+        if near is None:
+            near = [found for found, _score, _ in process.extract(
+                token, self._pool(len(token)), scorer=fuzz.ratio, score_cutoff=80, limit=5)]
+            if len(self._near) < NEAR_CACHE:
+                self._near[token] = near
+        return near
+
+    def _pool(self, length: int) -> list[str]:
+        """The tokens that can score 80 against one of `length` characters, in the index's
+        order (which breaks ties among equal scores). fuzz.ratio is at most
+        200·min(a, b)/(a + b), so the other's length must lie within [2/3, 3/2] of it."""
+        pool = self._pools.get(length)
+        if pool is None:
+            pool = self._pools[length] = [t for t in self.tokens
+                                          if 3 * len(t) >= 2 * length
+                                          and 2 * len(t) <= 3 * length]
+        return pool
 
     def search(self, subject: str, *, kinds: set[str] | None = None) -> list[Scored]:
         """Items scored against the subject, best first, one entry per item."""
