@@ -211,8 +211,25 @@ _DASH = r"\s*(?:-|–|—|to|until)\s*"
 _YEAR = r"(\d{4})"
 
 
+# The forms machines write most (a day, "by" a day, a year), read without the general
+# path's passes; the result is the same (a machine form keeps no text).
+_ISO_DAY = re.compile(r"(by )?(\d{4})-(\d{1,2})-(\d{1,2})")
+_ISO_YEAR = re.compile(r"\d{4}")
+
+
 @functools.lru_cache(maxsize=65536)  # a history repeats its dates; PartialDate is frozen
 def _parse(original: str) -> PartialDate:
+    if (m := _ISO_DAY.fullmatch(original)) is not None:
+        day = _make_date(int(m[2]), int(m[3]), int(m[4]), original)
+        return PartialDate(None if m[1] else day, day, Precision.DAY)
+    if _ISO_YEAR.fullmatch(original) and original != "0000":
+        year = int(original)
+        return PartialDate(date(year, 1, 1), date(year, 12, 31), Precision.YEAR)
+    return _parse_any(original)
+
+
+def _parse_any(original: str) -> PartialDate:
+    """Any of the forms `PartialDate.parse` reads."""
     text = " ".join(original.split())
     if not text:
         raise InvalidDateError("a date is empty")

@@ -70,3 +70,23 @@ def test_a_partial_date_survives_serialisation(day: date, length: int, by: bool)
     value = PartialDate(None if by else day, end, Precision.DAY)
     assert PartialDate.from_dict(value.to_dict()) == value
     assert PartialDate.parse(str(value)).end == value.end
+
+
+_DIGIT_FORMS = st.from_regex(r"\A(by |By |by  )?[0-9]{1,5}(-[0-9]{1,3}(-[0-9]{1,3})?)?\Z")
+
+
+@given(st.one_of(_DIGIT_FORMS, st.sampled_from(["0000", "2015-02-29", "2016-02-29",
+                                                "2015-9-1", " 2015-09-01", "2015-09-01 ",
+                                                "by 2015-02-29", "by 0000-01-01"])))
+def test_the_quick_forms_read_as_the_general_path_reads_them(text: str) -> None:
+    """ISO days, "by" ISO days and years skip the general path; what they give (or
+    refuse) must not change."""
+    from domain.dates import _parse, _parse_any
+
+    def outcome(read: object) -> object:
+        try:
+            return read(text)  # type: ignore[operator]
+        except InvalidDateError as error:
+            return str(error)
+
+    assert outcome(_parse.__wrapped__) == outcome(_parse_any)
