@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import logging
 import multiprocessing
 import os
-import queue
+import pickle
 import random
-import threading
+import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from multiprocessing.reduction import ForkingPickler
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -186,13 +186,15 @@ class Importer:
     """Records a checked history file: all of it in one transaction, or nothing.
 
     A large file is checked and recorded in several processes at once (`workers`, one per
-    core): each takes a run of new items, checks them, runs their commands on their own
-    aggregates and encodes the events; this process records what they all made in one
-    save: the partners, the new items and then the items recorded before, each in the
-    file's order. The result is the same as in one process."""
+    core). Its new items are cut into pieces of about `PIECE_EVENTS` events, in the file's
+    order; each process takes the next piece not yet taken, checks its items, runs their
+    commands on their own aggregates and encodes the events. This process also saves: it
+    adds each piece to the one save in the file's order as soon as the pieces before it are
+    in, and does a piece itself whenever the next is not ready. The partners come first,
+    the items recorded before last. The result is the same as in one process."""
 
     PARALLEL_FROM = 20_000  # events in a file: below this, starting processes costs more
-    PIECE_EVENTS = 5_000  # events a process makes before handing them to the save
+    PIECE_EVENTS = 2_000  # events in a piece of work: small, so that all finish together
 
     def __init__(self, tracker: Tracker, *, workers: int | None = None) -> None:
         self.tracker = tracker
@@ -281,83 +283,142 @@ class Importer:
               for name in _PARTNER_FIELDS)])
         fresh = [n for n, key in enumerate(keys) if key is None or item_id(key) not in saved]
         recorded = [n for n, key in enumerate(keys) if key is not None and item_id(key) in saved]
-        work = _ShardWork(draft, known, self.tracker.mapper, self.PIECE_EVENTS)
-        shards = _shards(fresh, draft, self.workers)
-        totals = [0, 0, 0]
-        unmet: list[tuple[int, str]] = []  # problems the commands met
-        # The other shards go to other processes. This one extends the items recorded
-        # before (it alone reads the store), then begins the one save with its own shard (a
-        # smaller one) and adds the others' pieces as they come. The save commits only if
-        # no part found a problem, so a bad file still records nothing.
-        with _Forked(work, shards[1:]) as others:
-            extended = list(self._extend(work, recorded, touched))
+        work = _PieceWork(draft, known, self.tracker.mapper,
+                          _cut(fresh, draft, self.PIECE_EVENTS))
+        # The other processes start on the pieces at once. This one extends the items
+        # recorded before (it alone reads the store), then saves the pieces in order,
+        # doing one itself whenever the next is not ready. The save commits only if no
+        # piece found a problem, so a bad file still records nothing.
+        with _Helpers(work, self.workers - 1) as helpers:
+            extended = self._extend(work, recorded, touched)
             with self.tracker.insert_in_parts() as add:
-                if not problems:
-                    add(self.tracker.event_rows(partners))
-                for piece in itertools.chain(work.run(shards[0]), others.pieces(), extended):
-                    if isinstance(piece, _Outcome):
-                        (problems if piece.checks_failed else unmet).extend(piece.problems)
-                        totals = [t + n for t, n in zip(totals, piece.counts, strict=True)]
-                    elif not (problems or unmet):
-                        add(piece)
-                # As one process reports them: the checks' problems, or if the whole file
-                # passed its checks, those its commands met.
-                if problems or unmet:
-                    raise HistoryFileError(draft.name, problems or unmet)
-        return ImportResult(len(partners), totals[0], totals[1], skipped + totals[2])
+                save = _Save(add, problems)
+                save.rows(self.tracker.event_rows(partners))
+                for done in helpers.in_order():
+                    save.take(done)
+                save.take(extended)
+                save.raise_problems(draft.name)
+        new_items, events, skipped_entries = save.counts
+        return ImportResult(len(partners), new_items, events, skipped + skipped_entries)
 
-    def _extend(self, work: _ShardWork, numbers: list[int], touched: list[UUID],
-                ) -> Iterator[_Piece]:
+    def _extend(self, work: _PieceWork, numbers: list[int], touched: list[UUID]) -> _Done:
         """Check the items recorded before and run their commands on them, as read from
         the store (which only this process may use)."""
         entries, problems = work.draft.check_items([work.draft.items[n] for n in numbers])
         if problems:
-            yield _Outcome(problems, (0, 0, 0), checks_failed=True)
-            return
+            return _Done(problems, (0, 0, 0), checks_failed=True)
         recorder = _ItemRecorder(work.draft, work.partners)
         items = []
         for entry in entries:
             item = self.tracker.item(entry.key)
             touched.append(item.id)
             items.append(recorder.record(entry, item))
-        if not recorder.problems:
-            yield work.rows(items)
-        yield _Outcome(recorder.problems, recorder.counts)
+        rows = [] if recorder.problems else work.rows(items)
+        return _Done(recorder.problems, recorder.counts, rows=rows)
 
 
-class _Forked:
-    """Forked processes doing shards of an import, each sending its pieces through a pipe;
-    on leaving, any still running (this process failed first) are stopped."""
+class _Save:
+    """The pieces of a parallel import, taken in the file's order: their rows are added to
+    the one save until a problem is known, and their counts are summed. The problems are
+    those one process reports: the checks', or if every check passed, the commands'."""
 
-    def __init__(self, work: _ShardWork, shards: list[list[int]]) -> None:
-        self.work, self.shards = work, shards
-        self.started: list[tuple[Any, Any]] = []
+    def __init__(self, add: Callable[[Sequence[EventRow]], object],
+                 problems: list[tuple[int, str]]) -> None:
+        self.add = add
+        self.problems = problems  # the checks' (the file's own first)
+        self.unmet: list[tuple[int, str]] = []  # those the commands met
+        self.counts = (0, 0, 0)  # new items, events, entries recorded before
 
-    def __enter__(self) -> _Forked:
-        context = multiprocessing.get_context("fork")
-        for shard in self.shards:
-            reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=self.work.send, args=(shard, writer), daemon=True)
+    def rows(self, rows: list[EventRow]) -> None:
+        if not (self.problems or self.unmet):
+            self.add(rows)
+
+    def take(self, done: _Done) -> None:
+        (self.problems if done.checks_failed else self.unmet).extend(done.problems)
+        (new_items, events, skipped), more = self.counts, done.counts
+        self.counts = (new_items + more[0], events + more[1], skipped + more[2])
+        if done.rows:
+            self.rows(done.rows)
+
+    def raise_problems(self, name: str) -> None:
+        if self.problems or self.unmet:
+            raise HistoryFileError(name, self.problems or self.unmet)
+
+
+class _Helpers:
+    """Forked processes doing pieces of an import beside this one, which saves them.
+
+    A shared counter hands out the pieces: each process takes the next one not yet taken,
+    so all stay busy whatever a piece costs. A helper writes each piece it did to a file of
+    a private directory and sends its number and name through a pipe (a short message, so
+    it never waits for this process to read). On leaving, helpers still running (this
+    process failed first) are stopped, and the directory is removed."""
+
+    def __init__(self, work: _PieceWork, count: int) -> None:
+        self.work, self.count = work, count
+        self.context = multiprocessing.get_context("fork")
+        self.next_piece = self.context.Value("l", 0)
+        self.processes: list[Any] = []
+        self.readers: list[Any] = []  # the pipes of helpers that have not said they ended
+
+    def __enter__(self) -> _Helpers:
+        self.directory = tempfile.TemporaryDirectory(prefix="cmsbot-import-")
+        for _ in range(self.count):
+            reader, writer = self.context.Pipe(duplex=False)
+            process = self.context.Process(
+                target=self.work.serve, args=(self.take, writer, Path(self.directory.name)),
+                daemon=True)
             process.start()
             writer.close()  # theirs now: a process that dies closes it, and recv says so
-            self.started.append((process, reader))
+            self.processes.append(process)
+            self.readers.append(reader)
         return self
 
-    def pieces(self) -> Iterator[_Piece]:
-        """Each process's pieces, in the shards' order, as they come."""
-        for _, reader in self.started:
-            while True:
-                piece = next_answer(reader, _import_failed)
-                yield piece
-                if isinstance(piece, _Outcome):
+    def take(self) -> int:
+        """The number of the next piece no process has taken (past the last when none)."""
+        with self.next_piece.get_lock():
+            number: int = self.next_piece.value
+            self.next_piece.value = number + 1
+        return number
+
+    def in_order(self) -> Iterator[_Done]:
+        """Every piece done, in the file's order, each as soon as those before it are."""
+        done: dict[int, _Done] = {}
+        pieces = len(self.work.pieces)
+        for number in range(pieces):
+            while number not in done:
+                self._receive(done, wait=False)
+                if number in done:
                     break
+                mine = self.take()
+                if mine < pieces:
+                    done[mine] = self.work.do(self.work.pieces[mine])
+                else:  # every piece is taken: wait for the helpers'
+                    self._receive(done, wait=True)
+            yield done.pop(number)
+
+    def _receive(self, done: dict[int, _Done], *, wait: bool) -> None:
+        """Take in the pieces the helpers have sent; if `wait`, wait for at least one."""
+        if wait and not self.readers:
+            raise RuntimeError("an import piece was taken but never done; nothing was recorded")
+        for reader in connection_wait(self.readers, timeout=None if wait else 0):
+            message = next_answer(reader, _import_failed)
+            if message is None:  # it did all it took
+                self.readers.remove(reader)
+                continue
+            number, name = message
+            path = Path(self.directory.name) / name
+            done[number] = pickle.loads(path.read_bytes())  # noqa: S301 - our own process's
+            path.unlink()
 
     def __exit__(self, *exc: object) -> None:
-        for process, reader in self.started:
+        for reader in self.readers:
             reader.close()
+        for process in self.processes:
             if process.is_alive() and exc[0] is not None:
                 process.kill()
             process.join()
+        self.directory.cleanup()
 
 
 def _import_failed(trace: str | None) -> RuntimeError:
@@ -430,61 +491,44 @@ class _ItemRecorder:
 
 
 @dataclass(frozen=True)
-class _Outcome:
-    """How a run of items ended: the problems found (none if it was recorded), whether
-    they are the checks' (then its commands were not run), and the counts of new items,
-    events and what was recorded before."""
+class _Done:
+    """A piece of an import, done: the problems found (none if it can be recorded), whether
+    they are the checks' (then its commands were not run), the counts of new items, events
+    and what was recorded before, and its events' rows (made only while no process has
+    found a problem)."""
 
     problems: list[tuple[int, str]]
     counts: tuple[int, int, int]
     checks_failed: bool = False
-
-
-# A part of an import: event rows to add to the save, or, last, how it ended.
-_Piece = list[EventRow] | _Outcome
+    rows: list[EventRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class _ShardWork:
-    """What a process does with its run of new items: check them, run their commands, and
-    encode their events as rows, a piece at a time, so that the save can take each piece
-    while the next is made."""
+class _PieceWork:
+    """What a process does with a piece of new items: check them, run their commands and
+    encode their events as rows."""
 
     draft: Draft
     partners: set[str]
     mapper: Any
-    piece_events: int
+    pieces: list[list[int]]  # the new items' numbers, cut in the file's order
+    # Set once any process has found a problem: the pieces done after that are still
+    # checked and their commands run (every problem is reported), but make no rows.
+    failed: Any = field(default_factory=lambda: multiprocessing.get_context("fork").Value(
+        "b", 0, lock=False))
 
-    def run(self, shard: list[int]) -> Iterator[_Piece]:
-        """The rows of each piece of the shard, then its outcome. Once a problem is found no
-        more rows are made, but every item is still checked, and recorded while no check
-        has failed, so the problems are those one process would report."""
+    def do(self, numbers: list[int]) -> _Done:
+        """Check a piece's items, run their commands and encode their events."""
+        entries, problems = self.draft.check_items([self.draft.items[n] for n in numbers])
+        if problems:
+            self.failed.value = 1
+            return _Done(problems, (0, 0, 0), checks_failed=True)
         recorder = _ItemRecorder(self.draft, self.partners)
-        failed_checks: list[tuple[int, str]] = []
-        for piece in self._pieces(shard):
-            entries, problems = self.draft.check_items([self.draft.items[n] for n in piece])
-            failed_checks += problems
-            if failed_checks:
-                continue
-            items = [recorder.record(entry, None) for entry in entries]
-            if not recorder.problems:
-                yield self.rows(items)
-        if failed_checks:
-            yield _Outcome(failed_checks, (0, 0, 0), checks_failed=True)
-        else:
-            yield _Outcome(recorder.problems, recorder.counts)
-
-    def _pieces(self, shard: list[int]) -> Iterator[list[int]]:
-        piece: list[int] = []
-        weight = 0
-        for number in shard:
-            piece.append(number)
-            weight += 1 + len(_events_of(self.draft.items[number]))
-            if weight >= self.piece_events:
-                yield piece
-                piece, weight = [], 0
-        if piece:
-            yield piece
+        items = [recorder.record(entry, None) for entry in entries]
+        if recorder.problems:
+            self.failed.value = 1
+        rows = [] if self.failed.value else self.rows(items)
+        return _Done(recorder.problems, recorder.counts, rows=rows)
 
     def rows(self, items: list[Item | None]) -> list[EventRow]:
         """The items' new events, encoded."""
@@ -492,54 +536,37 @@ class _ShardWork:
         return [event_row(to_stored(event)) for item in items if item is not None
                 for event in item.collect_events()]
 
-    def send(self, shard: list[int], writer: Any) -> None:
-        """In a forked process: do the work and send each piece, or why it failed. A thread
-        writes the pieces, so that the work goes on while the pipe is full (the importing
-        process reads them only once its own part is saved)."""
-        pending: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
-
-        def write() -> None:
-            try:
-                while (message := pending.get()) is not None:
-                    writer.send_bytes(message)
-            except OSError:  # the importing process stopped reading: it failed first
-                return
-
-        writing = threading.Thread(target=write, daemon=True)
-        writing.start()
+    def serve(self, take: Callable[[], int], writer: Any, directory: Path) -> None:
+        """In a forked process: do the next piece not yet taken until none is left, writing
+        each to a file of `directory` and sending its number and the file's name; then
+        None. If anything fails, send why instead."""
         try:
-            for piece in self.run(shard):  # pickled as `Connection.send` would
-                pending.put(ForkingPickler.dumps(piece))
+            while (number := take()) < len(self.pieces):
+                name = f"{os.getpid()}-{number}"
+                (directory / name).write_bytes(
+                    pickle.dumps(self.do(self.pieces[number]), pickle.HIGHEST_PROTOCOL))
+                writer.send((number, name))
+            writer.send(None)
         except BaseException:
-            pending.put(ForkingPickler.dumps(traceback.format_exc()))
-        pending.put(None)
-        writing.join()
+            with contextlib.suppress(OSError):  # the importing process failed first
+                writer.send(traceback.format_exc())
         writer.close()
 
 
-# The importing process's own run, against each other process's: it also saves. With the
-# save taking pieces as they are made, 0.9 measured best for 60k events on two cores
-# (median of five: 1.71–1.75 s, against 1.78–2.26 s at 0.8 and 1.80 s at 1.0).
-_OWN_SHARE = 0.9
-
-
-def _shards(numbers: list[int], draft: Draft, count: int) -> list[list[int]]:
-    """The items split into `count` runs in file order, by their events: the first (this
-    process's) a little smaller, since this process begins the save while the others
-    finish."""
-    weights = [1 + len(_events_of(draft.items[n])) for n in numbers]
-    shares = [_OWN_SHARE] + [1.0] * (count - 1)
-    total, current, weight = sum(weights), [], 0
-    ends = list(itertools.accumulate(total * share / sum(shares) for share in shares))
-    shards: list[list[int]] = []
-    for number, item_weight in zip(numbers, weights, strict=True):
-        current.append(number)
-        weight += item_weight
-        if len(shards) < count - 1 and weight >= ends[len(shards)]:
-            shards.append(current)
-            current = []
-    shards.append(current)
-    return shards + [[] for _ in range(count - len(shards))]
+def _cut(numbers: list[int], draft: Draft, size: int) -> list[list[int]]:
+    """The items cut in the file's order into pieces of about `size` events each."""
+    pieces: list[list[int]] = []
+    piece: list[int] = []
+    weight = 0
+    for number in numbers:
+        piece.append(number)
+        weight += 1 + len(_events_of(draft.items[number]))
+        if weight >= size:
+            pieces.append(piece)
+            piece, weight = [], 0
+    if piece:
+        pieces.append(piece)
+    return pieces
 
 
 def _events_of(mapping: Any) -> list[Any]:

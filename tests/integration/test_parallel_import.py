@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,8 @@ from sqlalchemy import select
 
 from bench.synth import Shape, history, write_history
 from cmsbot.bootstrap import Container
-from cmsbot.history import HistoryFileError
-from cmsbot.services import LOCAL_OPERATOR, Importer, _ShardWork
+from cmsbot.history import HistoryFileError, read_draft_file
+from cmsbot.services import LOCAL_OPERATOR, Importer, _cut, _PieceWork
 from projections import tables as t
 from tests.conftest import make_container, view_rows
 
@@ -24,7 +26,7 @@ SHAPE = Shape(items=60, partners=12, events=700, long_item_events=150)
 def parallel(container: Container, workers: int = 3) -> Importer:
     importer = Importer(container.tracker, workers=workers)
     importer.PARALLEL_FROM = 0  # however small the file
-    importer.PIECE_EVENTS = 40  # each process hands the save many pieces
+    importer.PIECE_EVENTS = 40  # many pieces, done in turn by every process
     return importer
 
 
@@ -136,7 +138,7 @@ def test_problems_are_those_one_process_reports_with_their_lines(
 def test_a_problem_found_after_this_process_began_the_save_records_nothing(
         container: Container, tmp_path: Path) -> None:
     data = history(SHAPE, seed=5)
-    data["items"][-1]["events"][-1]["occurred"] = "2015-13-45"  # in the last process's run
+    data["items"][-1]["events"][-1]["occurred"] = "2015-13-45"  # in the last piece
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data, indent=1))
     with pytest.raises(HistoryFileError, match="no such"):
@@ -144,14 +146,49 @@ def test_a_problem_found_after_this_process_began_the_save_records_nothing(
     assert container.tracker.head() == 0
 
 
+@pytest.mark.parametrize("slow", ["helpers", "this process"])
+def test_pieces_done_out_of_turn_are_saved_in_the_files_order(
+        container: Container, other_store: Container, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, slow: str) -> None:
+    """Whoever is slow, the others take more pieces, and the save still takes them in the
+    file's order; the pieces' files are removed."""
+    path = tmp_path / "history.json"
+    write_history(SHAPE, path)
+    serial(container).run_file(LOCAL_OPERATOR, path)
+    importing, do = os.getpid(), _PieceWork.do
+    done_here: list[int] = []
+
+    def unevenly(self: _PieceWork, numbers: list[int]) -> Any:
+        here = os.getpid() == importing
+        if here:
+            done_here.append(numbers[0])
+        if here == (slow == "this process"):
+            time.sleep(0.05)
+        return do(self, numbers)
+
+    monkeypatch.setattr(_PieceWork, "do", unevenly)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    importer = parallel(other_store, workers=2)
+    importer.run_file(LOCAL_OPERATOR, path)
+    assert logged(other_store) == logged(container)
+    pieces = len(_cut(list(range(SHAPE.items)), read_draft_file(path), importer.PIECE_EVENTS))
+    if slow == "helpers":
+        assert len(done_here) > pieces / 2
+    else:
+        assert 0 < len(done_here) < pieces / 2
+    assert not list(tmp_path.glob("cmsbot-import-*"))
+
+
 def test_a_process_that_dies_leaves_nothing_recorded(container: Container, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
-    monkeypatch.setattr(_ShardWork, "send", lambda self, shard, writer: os._exit(3))
+    monkeypatch.setattr(_PieceWork, "serve", lambda *args: os._exit(3))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(RuntimeError, match="ended without an answer; nothing was recorded"):
         parallel(container).run_file(LOCAL_OPERATOR, path)
     assert container.tracker.head() == 0
+    assert not list(tmp_path.glob("cmsbot-import-*"))
 
 
 def test_a_process_that_fails_says_why_and_nothing_is_recorded(
@@ -160,11 +197,11 @@ def test_a_process_that_fails_says_why_and_nothing_is_recorded(
     write_history(SHAPE, path)
     calls = []
 
-    def run(self: _ShardWork, shard: list[int]) -> Any:
-        calls.append(shard)
+    def do(self: _PieceWork, numbers: list[int]) -> Any:
+        calls.append(numbers)
         raise MemoryError("out of memory in a worker")
 
-    monkeypatch.setattr(_ShardWork, "run", run)
+    monkeypatch.setattr(_PieceWork, "do", do)
     with pytest.raises((RuntimeError, MemoryError), match="out of memory in a worker"):
         parallel(container).run_file(LOCAL_OPERATOR, path)
     assert container.tracker.head() == 0
@@ -174,6 +211,6 @@ def test_a_small_file_is_done_in_this_process(container: Container, tmp_path: Pa
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
-    monkeypatch.setattr(_ShardWork, "run", lambda *args: pytest.fail("forked"))
+    monkeypatch.setattr(_PieceWork, "do", lambda *args: pytest.fail("forked"))
     result = Importer(container.tracker, workers=4).run_file(LOCAL_OPERATOR, path)
     assert result.events > 0
