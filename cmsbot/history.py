@@ -469,7 +469,8 @@ class _Checker:
         try:
             # A correction names its target by entry id; the importer turns it into a version.
             typed = spec.coerce({k: 0 if k in ("corrects", "retracts") else v
-                                 for k, v in raw.items()})
+                                 for k, v in raw.items()}
+                                if "corrects" in raw or "retracts" in raw else raw)
         except DomainError as error:
             self.fail(data, str(error))
             typed = {}

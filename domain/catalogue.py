@@ -40,13 +40,16 @@ class EventSpec:
     fields: tuple[FieldSpec, ...]
     label: str
 
+    @functools.cached_property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(spec.name for spec in self.fields)
+
     def coerce(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Typed keyword arguments for the command, or InvalidFieldError naming the field."""
-        known = {spec.name for spec in self.fields}
-        unknown = sorted(set(raw) - known)
-        if unknown:
+        known = self.field_names
+        if not known.issuperset(raw):
             raise InvalidFieldError(
-                f"'{self.name}' has no field {', '.join(map(repr, unknown))}; "
+                f"'{self.name}' has no field {', '.join(map(repr, sorted(set(raw) - known)))}; "
                 f"its fields are {', '.join(sorted(known)) or 'none'}")
         values: dict[str, Any] = {}
         for spec in self.fields:
