@@ -29,8 +29,8 @@ from cmsbot.history import (
     item_key_of,
     read_draft_file,
 )
-from cmsbot.sqliterecorder import EventRow, event_row
-from cmsbot.store import Tracker
+from cmsbot.sqliterecorder import EventRow
+from cmsbot.store import Tracker, encode_rows
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
@@ -532,9 +532,7 @@ class _PieceWork:
 
     def rows(self, items: list[Item | None]) -> list[EventRow]:
         """The items' new events, encoded."""
-        to_stored = self.mapper.to_stored_event
-        return [event_row(to_stored(event)) for item in items if item is not None
-                for event in item.collect_events()]
+        return encode_rows(self.mapper, [item for item in items if item is not None])
 
     def serve(self, take: Callable[[], int], writer: Any, directory: Path) -> None:
         """In a forked process: do the next piece not yet taken until none is left, writing

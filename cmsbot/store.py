@@ -15,9 +15,15 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+    Transcoding,
+)
 from eventsourcing.sqlite import SQLiteAggregateRecorder
-from eventsourcing.utils import EnvType
+from eventsourcing.utils import EnvType, get_topic
 
 from cmsbot.sqliterecorder import EventRow, event_row, hex_of, uuid_of
 from domain.dates import PartialDate
@@ -104,6 +110,32 @@ class FastJSONTranscoder(JSONTranscoder):
         """Each flat type's decode, by the name it is stored under."""
         return {name: self.names[name].decode for name in self._FLAT_TYPES
                 if name in self.names}
+
+
+def encode_rows(mapper: Mapper[Any], aggregates: Iterable[Any]) -> list[EventRow]:
+    """The new events of these aggregates as `mapper.to_stored_event` encodes them, as
+    rows: the same state bytes, without a StoredEvent for each event, and each
+    aggregate's id written once (an import encodes a million events this way)."""
+    if mapper.compressor is not None or mapper.cipher is not None:
+        return [event_row(mapper.to_stored_event(event)) for aggregate in aggregates
+                for event in aggregate.collect_events()]
+    encode = mapper.transcoder.encode
+    rows: list[EventRow] = []
+    for aggregate in aggregates:
+        events = aggregate.collect_events()
+        if not events:
+            continue
+        originator = hex_of(events[0].originator_id)  # an aggregate's events share it
+        for event in events:
+            state = dict(vars(event))
+            del state["originator_id"]
+            version = state.pop("originator_version")
+            kind = type(event)
+            class_version = getattr(kind, "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
+            rows.append((originator, version, get_topic(kind), encode(state)))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -212,9 +244,7 @@ class Tracker(Application[UUID]):
 
     def event_rows(self, aggregates: Iterable[Item | Partner]) -> list[EventRow]:
         """The new events of these aggregates, encoded as rows for `insert_in_parts`."""
-        to_stored = self.mapper.to_stored_event
-        return [event_row(to_stored(event)) for aggregate in aggregates
-                for event in aggregate.collect_events()]
+        return encode_rows(self.mapper, aggregates)
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:
