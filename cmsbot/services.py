@@ -284,7 +284,8 @@ class Importer:
         fresh = [n for n, key in enumerate(keys) if key is None or item_id(key) not in saved]
         recorded = [n for n, key in enumerate(keys) if key is not None and item_id(key) in saved]
         work = _PieceWork(draft, known, self.tracker.mapper,
-                          _cut(fresh, draft, self.PIECE_EVENTS))
+                          _cut(fresh, draft, self.PIECE_EVENTS),
+                          failed=multiprocessing.get_context("fork").Value("b", 0, lock=False))
         # The other processes start on the pieces at once. This one extends the items
         # recorded before (it alone reads the store), then saves the pieces in order,
         # doing one itself whenever the next is not ready. The save commits only if no
@@ -512,10 +513,10 @@ class _PieceWork:
     partners: set[str]
     mapper: Any
     pieces: list[list[int]]  # the new items' numbers, cut in the file's order
-    # Set once any process has found a problem: the pieces done after that are still
-    # checked and their commands run (every problem is reported), but make no rows.
-    failed: Any = field(default_factory=lambda: multiprocessing.get_context("fork").Value(
-        "b", 0, lock=False))
+    # A flag shared with the forked processes, set once any process has found a problem:
+    # the pieces done after that are still checked and their commands run (every problem
+    # is reported), but make no rows.
+    failed: Any
 
     def do(self, numbers: list[int]) -> _Done:
         """Check a piece's items, run their commands and encode their events."""

@@ -222,8 +222,7 @@ def _parse(original: str) -> PartialDate:
     if (m := _ISO_DAY.fullmatch(original)) is not None:
         day = _make_date(int(m[2]), int(m[3]), int(m[4]), original)
         return PartialDate(None if m[1] else day, day, Precision.DAY)
-    if _ISO_YEAR.fullmatch(original) and original != "0000":
-        year = int(original)
+    if _ISO_YEAR.fullmatch(original) and (year := int(original)) > 0:  # "0000": refused below
         return PartialDate(date(year, 1, 1), date(year, 12, 31), Precision.YEAR)
     return _parse_any(original)
 
