@@ -19,7 +19,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
-from cmsbot.services import ALREADY_RECORDED, Principal
+from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from domain.errors import DomainError
 from domain.provenance import Source
@@ -101,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
             UsageError) as error:
+        print(f"cmsbot: {error}", file=sys.stderr)
+        return 1
+    except ImportFailedError as error:  # one line; the process's traceback at -vv
+        log.debug("the import failed: %s", error.trace or "no traceback")
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except STORE_ERRORS as error:  # down, full, read-only: one line, not a traceback

@@ -363,7 +363,12 @@ class _Helpers:
         self.readers: list[Any] = []  # the pipes of helpers that have not said they ended
 
     def __enter__(self) -> _Helpers:
-        self.directory = tempfile.TemporaryDirectory(prefix="cmsbot-import-")
+        try:
+            self.directory = tempfile.TemporaryDirectory(prefix="cmsbot-import-")
+        except OSError as error:
+            raise ImportFailedError(
+                f"no directory for the import's processes to hand over their work ({error}); "
+                "set TMPDIR to a writable directory; nothing was recorded") from None
         for _ in range(self.count):
             reader, writer = self.context.Pipe(duplex=False)
             process = self.context.Process(
@@ -422,10 +427,22 @@ class _Helpers:
         self.directory.cleanup()
 
 
-def _import_failed(trace: str | None) -> RuntimeError:
+class ImportFailedError(RuntimeError):
+    """A process of a parallel import died, or failed (a full disk, a bug): nothing was
+    recorded. `trace` is the traceback it sent, if any."""
+
+    def __init__(self, message: str, trace: str | None = None) -> None:
+        super().__init__(message)
+        self.trace = trace
+
+
+def _import_failed(trace: str | None) -> ImportFailedError:
     if trace is None:
-        return RuntimeError("an import process ended without an answer; nothing was recorded")
-    return RuntimeError(f"an import process failed; nothing was recorded:\n{trace}")
+        return ImportFailedError("an import process ended without an answer; "
+                                 "nothing was recorded")
+    said = trace.strip().splitlines()[-1]  # the exception, as "Type: message"
+    return ImportFailedError(f"an import process failed ({said}); nothing was recorded",
+                             trace)
 
 
 class _ItemRecorder:

@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.synth import Shape, write_history
 from cmsbot import cli
 from cmsbot.audit.verify import verify
 from cmsbot.bootstrap import bootstrap
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
+from cmsbot.services import LOCAL_OPERATOR, Importer
 from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.conftest import view_rows
@@ -263,3 +264,27 @@ def test_a_write_past_the_file_size_limit_is_kept_whole_or_not_at_all(
     assert cli.main(["record", "sdgs", "progress noted", "--occurred", "2016",
                      "--field", "summary=Written within the limit"]) == 0
     assert "Recorded on" in capsys.readouterr().out
+
+
+def test_an_import_whose_processes_cannot_hand_over_their_work_says_so_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file large enough to be imported by several processes, whose temporary directory
+    # (TMPDIR) is on a full tmpfs: the processes cannot write the pieces they hand over.
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the import runs in one process")
+    url = f"sqlite:///{tmp_path}/cmsbot.sqlite"
+    seed(url)
+    before = snapshot(url)
+    history = tmp_path / "large.json"
+    assert write_history(Shape(items=400, partners=20, events=24_000,
+                               long_item_events=2_000), history) >= Importer.PARALLEL_FROM
+    with tmpfs(tmp_path / "tmp") as folder:
+        monkeypatch.setenv("TMPDIR", str(folder))
+        with full_disk(folder, folder / "unused"):
+            imported = run(url, "import", str(history))
+        assert list(folder.iterdir()) == []  # no pieces, no directory left behind
+    assert imported.returncode == 1 and imported.stdout == "", imported
+    line = one_line(imported)
+    assert line.startswith("cmsbot: "), line
+    assert "No space left on device" in line and "nothing was recorded" in line, line
+    assert snapshot(url) == before
