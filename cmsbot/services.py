@@ -392,13 +392,12 @@ class _Helpers:
         done: dict[int, _Done] = {}
         pieces = len(self.work.pieces)
         for number in range(pieces):
+            self._receive(done, wait=False)
             while number not in done:
-                self._receive(done, wait=False)
-                if number in done:
-                    break
                 mine = self.take()
                 if mine < pieces:
                     done[mine] = self.work.do(self.work.pieces[mine])
+                    self._receive(done, wait=False)
                 else:  # every piece is taken: wait for the helpers'
                     self._receive(done, wait=True)
             yield done.pop(number)
