@@ -294,7 +294,7 @@ class Importer:
             extended = self._extend(work, recorded, touched)
             with self.tracker.insert_in_parts() as add:
                 save = _Save(add, problems)
-                save.rows(self.tracker.event_rows(partners))
+                save.rows(work.rows(partners))
                 for done in helpers.in_order():
                     save.take(done)
                 save.take(extended)
@@ -547,9 +547,9 @@ class _PieceWork:
         rows = [] if self.failed.value else self.rows(items)
         return _Done(recorder.problems, recorder.counts, rows=rows)
 
-    def rows(self, items: list[Item | None]) -> list[EventRow]:
-        """The items' new events, encoded."""
-        return encode_rows(self.mapper, [item for item in items if item is not None])
+    def rows(self, aggregates: Sequence[Item | Partner | None]) -> list[EventRow]:
+        """The aggregates' new events, encoded (None: an item not recorded)."""
+        return encode_rows(self.mapper, [a for a in aggregates if a is not None])
 
     def serve(self, take: Callable[[], int], writer: Any, directory: Path) -> None:
         """In a forked process: do the next piece not yet taken until none is left, writing

@@ -234,17 +234,13 @@ class Tracker(Application[UUID]):
     @contextlib.contextmanager
     def insert_in_parts(self) -> Iterator[Callable[[Sequence[EventRow]], object]]:
         """One save made of parts added in turn, all or nothing: each part (event rows,
-        `event_rows` of events this application's mapper encodes) is inserted when it is
+        `encode_rows` of events this application's mapper encodes) is inserted when it is
         added, and the save commits when the block ends without an error. Both of the
         recorders the settings choose (cmsbot.sqliterecorder, cmsbot.pgrecorder) hold such
         sessions."""
         recorder: Any = self.recorder
         with recorder.bulk() as add:
             yield add
-
-    def event_rows(self, aggregates: Iterable[Item | Partner]) -> list[EventRow]:
-        """The new events of these aggregates, encoded as rows for `insert_in_parts`."""
-        return encode_rows(self.mapper, aggregates)
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[ItemRegistered | ItemEvent]:
