@@ -16,6 +16,7 @@ from cmsbot.settings import Database
 from cmsbot.slack import deliveries as slack_deliveries
 from projections.projector import VIEWS, ensure_positions
 from projections.tables import VIEW_TABLES, VIEWS_VERSION, metadata, positions, schema_info
+from projections.writing import writing
 
 
 class StoreNotInitialisedError(Exception):
@@ -87,7 +88,7 @@ def make_engine(database: Database) -> Engine:
 def create_views(engine: Engine) -> None:
     """Create the view tables; views of an older shape are dropped first, and the
     projector then rebuilds them from the log."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         inspector = inspect(conn)
         stale = inspector.has_table("board") and _views_version(conn) != str(VIEWS_VERSION)
         if stale:
@@ -95,14 +96,14 @@ def create_views(engine: Engine) -> None:
                 table.drop(conn, checkfirst=True)
             conn.execute(delete(positions).where(positions.c.name.in_(VIEWS)))
     metadata.create_all(engine)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         # Written only when it changes: a store that is current is not written to on
         # start, so that it can still be read on a full disk.
         if _views_version(conn) != str(VIEWS_VERSION):
             conn.execute(delete(schema_info).where(schema_info.c.name == "views_version"))
             conn.execute(insert(schema_info).values(name="views_version",
                                                     value=str(VIEWS_VERSION)))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         ensure_positions(conn)
     slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
 

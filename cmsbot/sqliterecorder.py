@@ -20,6 +20,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from projections.writing import sqlite_gate
+
 MANY = 100
 
 
@@ -50,6 +52,11 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
             return uuid_of(originator_id)
         return originator_id
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any,
+                      ) -> Sequence[int] | None:
+        with sqlite_gate(self.datastore.pool.db_name):  # see projections.writing
+            return super().insert_events(stored_events, **kwargs)
+
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
         if len(stored_events) <= MANY:
@@ -67,5 +74,6 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
         """One transaction to which several parts of one save are added in turn, as event
         rows (an import adds each part as it is ready, made in other processes); it commits
         on leaving, or records nothing if anything failed."""
-        with self.datastore.transaction(commit=True) as c:
+        with sqlite_gate(self.datastore.pool.db_name), \
+                self.datastore.transaction(commit=True) as c:
             yield lambda rows: self._insert_rows(c, rows) if rows else []

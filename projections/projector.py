@@ -29,6 +29,7 @@ from projections import tables as t
 from projections.bulk import collect_young, collector_paused, next_answer
 from projections.rows import RowWriter
 from projections.tables import VIEW_TABLES
+from projections.writing import writing
 
 VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
 # Kept from the log like the views, but never rebuilt: it would notice the past again.
@@ -482,9 +483,6 @@ class Projector:
         # the rebuild's memory is this process's and that.
         self.helper_peak_mb: float | None = None
 
-    def _begin(self) -> Any:
-        return self.engine.connect().execution_options(write_lock=True)
-
     def _lock(self, conn: Connection) -> dict[str, int]:
         """Lock the views' position rows for this transaction and read them."""
         query = select(t.positions.c.name, t.positions.c.position).where(
@@ -534,7 +532,7 @@ class Projector:
 
     def run_once(self) -> int:
         """Apply one batch in one transaction; returns how many events it read."""
-        with self._begin() as conn, conn.begin():
+        with writing(self.engine) as conn:
             return self._batch(conn)
 
     def catch_up(self) -> int:
@@ -565,7 +563,7 @@ class Projector:
         return self._rebuild(lambda conn, seen: self._in_bulk(conn, _Rebuilding()))
 
     def _rebuild(self, run: Callable[[Connection, dict[str, int]], int]) -> int:
-        with collector_paused(), self._begin() as conn, conn.begin():
+        with collector_paused(), writing(self.engine) as conn:
             seen = self._lock(conn)
             for table in VIEW_TABLES:
                 conn.execute(delete(table))
@@ -644,7 +642,7 @@ class Projector:
         end. For a long way behind (after a large import), where batch by batch would read
         and write the same items' rows again and again. Readers see the views as they were
         until it commits."""
-        with collector_paused(), self._begin() as conn, conn.begin():
+        with collector_paused(), writing(self.engine) as conn:
             return self._in_bulk(conn, _Rebuilding(complete=False))
 
     def _in_bulk(self, conn: Connection, rebuilding: _Rebuilding) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, select, update
 from cmsbot.audit import tables as t
 from cmsbot.store import Tracker
 from projections.rows import RowWriter
+from projections.writing import writing
 
 _DOMAIN = b"cmsbot-audit-chain-1"
 _ROWS = RowWriter()
@@ -114,7 +115,7 @@ class ChainKeeper:
 
     def run_once(self) -> int:
         """Chain one batch in one transaction; returns how many events it chained."""
-        with self.engine.connect().execution_options(write_lock=True) as conn, conn.begin():
+        with writing(self.engine) as conn:
             head = self._lock(conn)
             page: Sequence[Any] = self.tracker.recorder.select_notifications(
                 start=head.log_id, limit=self.batch_size, inclusive_of_start=False)

@@ -6,6 +6,8 @@ from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from projections.writing import writing
+
 GENESIS = "0" * 64
 HEAD_ROW = "chain"
 
@@ -44,7 +46,7 @@ def ensure_head(conn: Connection) -> None:
 def create_tables(engine: Engine) -> None:
     """Create the chain's tables and head row; safe to repeat."""
     metadata.create_all(engine)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         ensure_head(conn)
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy import Engine, insert, select, update
 
 from projections import tables as t
+from projections.writing import writing
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class NoticeSender:
             for row in rows:
                 thread = self._thread(row.channel, row.item_id, row.title)
                 ts = self.post(channel=row.channel, text=row.text, thread_ts=thread)
-                with self.engine.begin() as conn:
+                with writing(self.engine) as conn:
                     conn.execute(update(t.notice_outbox).where(
                         (t.notice_outbox.c.position == row.position)
                         & (t.notice_outbox.c.channel == row.channel)).values(sent_ts=ts))
@@ -54,7 +55,7 @@ class NoticeSender:
         if found:
             return str(found)
         ts = self.post(channel=channel, text=f"Updates on *{title}* (each one in this thread)")
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(insert(t.notice_threads).values(channel=channel, item_id=item_id,
                                                          thread_ts=ts))
         return ts

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from projections.writing import writing
+
 log = logging.getLogger(__name__)
 
 # Not a view: `projections rebuild` must not forget what was handled.
@@ -59,7 +61,7 @@ class Deliveries:
         """True the first time `key` is claimed, False ever after."""
         now = datetime.now(UTC)
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(insert(deliveries).values(
                     key=key[:255], handled_at=now, retry_num=retry_num,
                     retry_reason=(retry_reason or None) and retry_reason[:100]))
@@ -72,6 +74,6 @@ class Deliveries:
         return True
 
     def prune(self, before: datetime) -> int:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(delete(deliveries)
                                 .where(deliveries.c.handled_at < before)).rowcount
