@@ -106,13 +106,8 @@ class Recorder:
         when = PartialDate.parse(occurred)
 
         def attempt() -> Recorded:
-            item = self.tracker.item(key)
-            try:
-                return self._apply(principal, item, key, what, fields, when, source, note,
-                                   ref)
-            except BaseException:
-                self.tracker.forget(item.id)  # its cached copy may hold the failed event
-                raise
+            item = self.tracker.item(key)  # a copy of this thread's own
+            return self._apply(principal, item, key, what, fields, when, source, note, ref)
 
         return retrying(attempt, self.attempts)
 
@@ -128,9 +123,10 @@ class Recorder:
             values["changes"] = _typed_changes(item, values["corrects"], values["changes"])
         fact = Fact(when, principal.id, source, note, ref)
         getattr(item, spec.command)(fact, **values)
+        [event] = item.pending_events  # the one this command raised: what is confirmed
         self.tracker.save(item)
-        return Recorded(key, item.state.title, item.version,
-                        describe(item.history[-1], self._partner_name))
+        return Recorded(key, item.state.title, event.originator_version,
+                        describe(event, self._partner_name))
 
     def _check_partners(self, values: dict[str, Any]) -> None:
         for name in _PARTNER_FIELDS:
@@ -202,7 +198,8 @@ class Importer:
 
     def run(self, principal: Principal, history: History) -> ImportResult:
         principal.require_editor()
-        return self._forgetting_on_failure(lambda touched: self._run(history, touched))
+        with collector_paused():
+            return self._run(history)
 
     def run_file(self, principal: Principal, path: Path) -> ImportResult:
         """Read, check and record a history file."""
@@ -216,21 +213,10 @@ class Importer:
             with collector_paused():
                 history = draft.check()
             return self.run(principal, history)
-        return self._forgetting_on_failure(lambda touched: self._run_parallel(draft, touched))
+        with collector_paused():
+            return self._run_parallel(draft)
 
-    def _forgetting_on_failure(self, run: Callable[[list[UUID]], ImportResult],
-                               ) -> ImportResult:
-        """Run an import, given the list to note each recorded item it loads in. If it
-        fails, their cached copies may hold events that were never saved: forget them."""
-        touched: list[UUID] = []
-        try:
-            with collector_paused():
-                return run(touched)
-        except BaseException:
-            self.tracker.forget(*touched)
-            raise
-
-    def _run(self, history: History, touched: list[UUID]) -> ImportResult:
+    def _run(self, history: History) -> ImportResult:
         saved = self.tracker.existing([partner_id(p.key) for p in history.partners]
                                       + [item_id(entry.key) for entry in history.items])
         partners, skipped = self._new_partners(history, saved)
@@ -245,7 +231,6 @@ class Importer:
             existing = None
             if item_id(entry.key) in saved:
                 existing = self.tracker.item(entry.key)
-                touched.append(existing.id)
             item = recorder.record(entry, existing)
             if item is not None:
                 (new if existing is None else extended).append(item)
@@ -271,7 +256,7 @@ class Importer:
         recorded = self.tracker.existing([partner_id(key) for key in others])
         return known | {key for key in others if partner_id(key) in recorded}
 
-    def _run_parallel(self, draft: Draft, touched: list[UUID]) -> ImportResult:
+    def _run_parallel(self, draft: Draft) -> ImportResult:
         problems = draft.file_problems()
         keys = [item_key_of(mapping) for mapping in draft.items]
         saved = self.tracker.existing([partner_id(p.key) for p in draft.partners]
@@ -291,7 +276,7 @@ class Importer:
         # doing one itself whenever the next is not ready. The save commits only if no
         # piece found a problem, so a bad file still records nothing.
         with _Helpers(work, self.workers - 1) as helpers:
-            extended = self._extend(work, recorded, touched)
+            extended = self._extend(work, recorded)
             with self.tracker.insert_in_parts() as add:
                 save = _Save(add, problems)
                 save.rows(work.rows(partners))
@@ -302,7 +287,7 @@ class Importer:
         new_items, events, skipped_entries = save.counts
         return ImportResult(len(partners), new_items, events, skipped + skipped_entries)
 
-    def _extend(self, work: _PieceWork, numbers: list[int], touched: list[UUID]) -> _Done:
+    def _extend(self, work: _PieceWork, numbers: list[int]) -> _Done:
         """Check the items recorded before and run their commands on them, as read from
         the store (which only this process may use)."""
         entries, problems = work.draft.check_items([work.draft.items[n] for n in numbers])
@@ -312,7 +297,6 @@ class Importer:
         items = []
         for entry in entries:
             item = self.tracker.item(entry.key)
-            touched.append(item.id)
             items.append(recorder.record(entry, item))
         rows = [] if recorder.problems else work.rows(items)
         return _Done(recorder.problems, recorder.counts, rows=rows)

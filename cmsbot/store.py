@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
 import orjson
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
@@ -22,7 +23,11 @@ from eventsourcing.persistence import (
     Transcoder,
     Transcoding,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteAggregateRecorder,
+    SQLiteDatastore,
+)
 from eventsourcing.utils import EnvType, get_topic
 
 from cmsbot.sqliterecorder import EventRow, event_row, hex_of, uuid_of
@@ -151,12 +156,23 @@ class Tracker(Application[UUID]):
 
     name = "cmsbot"
     # Long-lived items stay fast to load: the cache keeps them, and fast-forwards
-    # from the store when another process recorded since.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000",
-                                     "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
+    # from the store when another process recorded since. Each caller gets a copy of its
+    # own (the library's default), so that threads never share an aggregate they change.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
+        # The library fast-forwards a cached aggregate under a lock of its own, but copies
+        # it after releasing that lock, so a copy could catch another thread's fast-forward
+        # half done: one lock per aggregate (striped) covers both.
+        self._loading = tuple(threading.Lock() for _ in range(64))
+        datastore = getattr(self.recorder, "datastore", None)
+        if isinstance(datastore, SQLiteDatastore):
+            # SQLite has one writer at a time. A save waits for the file's lock for up to
+            # SQLITE_LOCK_TIMEOUT; the pool's own writer slot must wait as long, or writers
+            # queued behind it fail after the pool's 5 s instead of taking their turn.
+            datastore.pool.pool_timeout = float(
+                self.env.get("SQLITE_LOCK_TIMEOUT") or SQLITE3_DEFAULT_LOCK_TIMEOUT)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastJSONTranscoder()
@@ -177,21 +193,16 @@ class Tracker(Application[UUID]):
         return self._get(partner_id(key), key)  # type: ignore[no-any-return]
 
     def _get(self, aggregate_id: UUID, key: str) -> Any:
-        from eventsourcing.application import AggregateNotFoundError
-
         try:
-            return self.repository.get(aggregate_id)
+            return self.get(aggregate_id)
         except AggregateNotFoundError:
             raise UnknownItemError(f"nothing is tracked under the key {key!r}") from None
 
-    def forget(self, *aggregate_ids: UUID) -> None:
-        """Drop aggregates from the cache. Commands mutate the cached object itself (no
-        deep copy, for speed), so one whose save failed must be loaded afresh."""
-        cache = self.repository.cache
-        if cache is not None:
-            for aggregate_id in aggregate_ids:
-                with contextlib.suppress(KeyError):  # not cached: nothing to forget
-                    cache.get(aggregate_id, evict=True)
+    def get(self, aggregate_id: UUID) -> Any:
+        """The aggregate as the store has it now, as a copy the caller alone may change
+        (raises AggregateNotFoundError)."""
+        with self._loading[aggregate_id.int % len(self._loading)]:
+            return self.repository.get(aggregate_id)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository

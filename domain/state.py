@@ -150,6 +150,21 @@ class ItemState:
         if partner and partner not in self.partners:
             self.partners.append(partner)
 
+    def copy(self) -> ItemState:
+        """A copy that `apply` can change without changing this one. Only the lists are
+        copied (and lists within them): what they hold, and every other field, is a value
+        nothing changes in place (texts, dates, sources, tuples)."""
+        clone = object.__new__(ItemState)
+        values = dict(self.__dict__)
+        for name in _LIST_FIELDS:
+            values[name] = [list(v) if isinstance(v, list) else v for v in values[name]]
+        values["agenda"] = list(self.agenda)
+        values["sources"] = list(self.sources)
+        if "_known_sources" in values:
+            values["_known_sources"] = set(values["_known_sources"])
+        clone.__dict__.update(values)
+        return clone
+
     # Serialisation (the board keeps the state of each row) -----------------------------
 
     def to_dict(self) -> dict[str, Any]:

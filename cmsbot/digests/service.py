@@ -45,15 +45,11 @@ class Subscriptions:
         another request changed the same channel first."""
         def attempt() -> T:
             try:
-                record: Channel = self.tracker.repository.get(channel_id(channel))
+                record: Channel = self.tracker.get(channel_id(channel))
             except AggregateNotFoundError:
                 record = Channel.register(channel=channel, actor=actor)
-            try:
-                result = command(record)
-                self.tracker.save(record)
-            except BaseException:
-                self.tracker.forget(record.id)
-                raise
+            result = command(record)
+            self.tracker.save(record)
             return result
         return retrying(attempt)
 

@@ -194,15 +194,16 @@ class Served:
     """`cmsbot serve` (gunicorn: an arbiter and its worker) in a process group of its own,
     on a free port, calling the fake Slack."""
 
-    def __init__(self, database_url: str, fake: FakeSlack, log: Path) -> None:
+    def __init__(self, database_url: str, fake: FakeSlack, log: Path, *, workers: int = 1,
+                 editors: tuple[str, ...] = (EDITOR,)) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.fake = fake
         self.log = log
         env = {**os.environ, "CMSBOT_DATABASE_URL": database_url,
                "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": EDITOR,
-               "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+               "SLACK_API_URL": fake.api_url, "CMSBOT_EDITORS": ",".join(editors),
+               "PORT": str(self.port), "WEB_CONCURRENCY": str(workers)}
         with log.open("ab") as out:
             self.process = subprocess.Popen([CMSBOT, "serve"], env=env, cwd=ROOT,
                                             stdout=subprocess.DEVNULL, stderr=out,
@@ -253,8 +254,9 @@ class Served:
 
 
 @contextmanager
-def serving(database_url: str, fake: FakeSlack, log: Path) -> Iterator[Served]:
-    served = Served(database_url, fake, log)
+def serving(database_url: str, fake: FakeSlack, log: Path, *, workers: int = 1,
+            editors: tuple[str, ...] = (EDITOR,)) -> Iterator[Served]:
+    served = Served(database_url, fake, log, workers=workers, editors=editors)
     try:
         yield served
     finally:
@@ -281,12 +283,18 @@ def progress_form(key: str, summary: str, *, view_id: str) -> dict[str, Any]:
 
 def told_recorded(fake: FakeSlack) -> list[str]:
     """The summaries the bot confirmed to their editor as recorded."""
+    return [summary for _, _, summary in confirmations(fake)]
+
+
+def confirmations(fake: FakeSlack) -> list[tuple[str, int, str]]:
+    """Each "Recorded on …" message: to whom it went, the event's number, its summary."""
     found = []
     for call in fake.of("chat.postMessage"):
-        match = re.search(r"Recorded on .* \(event \d+\): (.*?)\. Source:",
+        match = re.search(r"Recorded on .* \(event (\d+)\): (.*?)\. Source:",
                           str(call.params.get("text")))
         if match:
-            found.append(match.group(1))
+            found.append((str(call.params.get("channel")), int(match.group(1)),
+                          match.group(2)))
     return found
 
 
