@@ -4,9 +4,11 @@ exactly what one process would have recorded, and a bad file must leave no trace
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,36 +148,64 @@ def test_a_problem_found_after_this_process_began_the_save_records_nothing(
     assert container.tracker.head() == 0
 
 
-@pytest.mark.parametrize("slow", ["helpers", "this process"])
+@pytest.mark.parametrize("slow", ["helper", "this process"])
 def test_pieces_done_out_of_turn_are_saved_in_the_files_order(
         container: Container, other_store: Container, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, slow: str) -> None:
-    """Whoever is slow, the others take more pieces, and the save still takes them in the
-    file's order; the pieces' files are removed."""
+    """Whoever finishes a piece first, the save takes the pieces in the file's order, and
+    the pieces' files are removed. Which process does which piece is not left to the
+    scheduler: the helper starts only once this process is at work on the first piece,
+    and the slow one, on its first piece, waits until the other has done a later one."""
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
     serial(container).run_file(LOCAL_OPERATOR, path)
-    importing, do = os.getpid(), _PieceWork.do
-    done_here: list[int] = []
+    importing, do, serve = os.getpid(), _PieceWork.do, _PieceWork.serve
+    fork = multiprocessing.get_context("fork")
+    helper_may_start, helper_took = fork.Event(), fork.Event()
+    done_here, done_by_helper = fork.Value("l", -1), fork.Value("l", -1)
+    firsts = {numbers[0]: n for n, numbers in enumerate(
+        _cut(list(range(SHAPE.items)), read_draft_file(path), 40))}
+    here: list[int] = []
 
-    def unevenly(self: _PieceWork, numbers: list[int]) -> Any:
-        here = os.getpid() == importing
-        if here:
-            done_here.append(numbers[0])
-        if here == (slow == "this process"):
-            time.sleep(0.05)
-        return do(self, numbers)
+    def wait(ready: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60  # a safety net against a hang, not a timing
+        while not ready():
+            assert time.monotonic() < deadline, "the other process did no piece"
+            time.sleep(0.001)
 
-    monkeypatch.setattr(_PieceWork, "do", unevenly)
+    def helper(self: _PieceWork, *args: Any) -> None:
+        helper_may_start.wait(60)
+        serve(self, *args)
+
+    def in_turns(self: _PieceWork, numbers: list[int]) -> Any:
+        piece = firsts[numbers[0]]
+        if os.getpid() == importing:
+            here.append(piece)
+            if piece == 0:  # the first piece is this process's: the helper takes the next
+                helper_may_start.set()
+                helper_took.wait(60)
+            if slow == "this process" and piece == 0:
+                wait(lambda: done_by_helper.value > piece)
+            result = do(self, numbers)
+            done_here.value = max(done_here.value, piece)
+            return result
+        first = not helper_took.is_set()
+        helper_took.set()
+        if slow == "helper" and first:
+            wait(lambda: done_here.value > piece)
+        result = do(self, numbers)
+        done_by_helper.value = max(done_by_helper.value, piece)
+        return result
+
+    monkeypatch.setattr(_PieceWork, "serve", helper)
+    monkeypatch.setattr(_PieceWork, "do", in_turns)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     importer = parallel(other_store, workers=2)
     importer.run_file(LOCAL_OPERATOR, path)
     assert logged(other_store) == logged(container)
-    pieces = len(_cut(list(range(SHAPE.items)), read_draft_file(path), importer.PIECE_EVENTS))
-    if slow == "helpers":
-        assert len(done_here) > pieces / 2
-    else:
-        assert 0 < len(done_here) < pieces / 2
+    assert here[0] == 0 and 1 not in here  # the helper's first piece was the second
+    if slow == "helper":
+        assert 2 in here  # done here while the helper held the piece before it
     assert not list(tmp_path.glob("cmsbot-import-*"))
 
 
