@@ -225,10 +225,7 @@ def test_a_process_that_fails_says_why_and_nothing_is_recorded(
         container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
-    calls = []
-
     def do(self: _PieceWork, numbers: list[int]) -> Any:
-        calls.append(numbers)
         raise MemoryError("out of memory in a worker")
 
     monkeypatch.setattr(_PieceWork, "do", do)

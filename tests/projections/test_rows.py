@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Table, Text, cast, delete, insert, select
+from sqlalchemy import Connection, Table, Text, cast, delete, event, insert, select
 
 from cmsbot.bootstrap import Container
 from projections import tables as t
@@ -50,5 +50,13 @@ def test_a_column_the_rows_leave_out_is_left_as_sqlalchemy_leaves_it(seeded: Con
 
 
 def test_no_rows_is_nothing_to_do(seeded: Container) -> None:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
     with seeded.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", note)
         RowWriter().insert(conn, t.board, [])
+        event.remove(conn, "before_cursor_execute", note)
+    assert statements == []
