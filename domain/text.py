@@ -10,9 +10,9 @@ have it removed instead (`storable`).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, Self
 from uuid import UUID
 
@@ -40,17 +40,39 @@ def check_text(name: str, text: str) -> None:
 def check_fields(fields: Mapping[str, Any]) -> None:
     """Check every text in an event's fields: texts, lists and mappings of them, a source's
     parts and a date's words. Raise InvalidTextError naming the first field that fails."""
+    # Called for every event an import raises: printable text (nearly all of it) is passed
+    # by one C call, and the common types are told apart without isinstance.
     for name, value in fields.items():
-        if type(value) is str:
-            if not value.isascii() or not value.isprintable():  # most text is plain: cheap
+        kind = type(value)
+        if kind is str:
+            if not value.isprintable():
                 check_text(name, value)
-        elif value is not None:
+        elif value is None or kind in _PLAIN:
+            continue
+        elif kind is list:
+            for item in value:
+                if type(item) is not str or not item.isprintable():
+                    _check_value(name, value)
+                    break
+        elif kind is Source:
+            for part in ("document", "paragraph", "chat"):
+                text = getattr(value, part)
+                if text is not None and not text.isprintable():
+                    check_text(f"{name}.{part}", text)
+        elif kind is PartialDate:
+            if value.text is not None and not value.text.isprintable():
+                check_text(name, value.text)
+        else:
             _check_value(name, value)
+
+
+_PLAIN = frozenset({bool, int, float, date, datetime, UUID})
 
 
 def _check_value(name: str, value: Any) -> None:
     if isinstance(value, str):
-        check_text(name, value)
+        if not value.isprintable():
+            check_text(name, value)
     elif isinstance(value, list | tuple):
         for number, inner in enumerate(value):
             _check_value(f"{name}[{number}]", inner)
@@ -58,29 +80,8 @@ def _check_value(name: str, value: Any) -> None:
         for key, inner in value.items():
             _check_value(name, key)
             _check_value(f"{name}.{key}", inner)
-    elif isinstance(value, Source):
-        _check_source(name, value)
-    elif isinstance(value, PartialDate) and value.text is not None:
-        check_text(name, value.text)
-
-
-def _check_source(name: str, source: Source) -> None:
-    problem = _source_problem(source)
-    if problem is not None:
-        part, character, position = problem
-        raise InvalidTextError(f"{name}.{part}", character, position)
-
-
-@functools.lru_cache(maxsize=4096)
-def _source_problem(source: Source) -> tuple[str, str, int] | None:
-    """The first part of a source that no store can hold, its character and where: once for
-    each source, since an import's thousands of events cite a few."""
-    for part in ("document", "paragraph", "chat"):
-        text = getattr(source, part)
-        found = UNSTORABLE.search(text) if text is not None else None
-        if found is not None:
-            return part, found.group(), found.start()
-    return None
+    elif isinstance(value, Source | PartialDate):
+        check_fields({name: value})
 
 
 class TextChecked(BaseAggregate[UUID]):

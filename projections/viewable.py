@@ -10,13 +10,13 @@ event in the log is never changed.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from typing import Any
 
 from domain.dates import PartialDate
+from domain.errors import InvalidTextError
 from domain.provenance import Source
-from domain.text import UNSTORABLE
+from domain.text import UNSTORABLE, check_fields
 
 log = logging.getLogger(__name__)
 REPLACEMENT = "\ufffd"
@@ -26,17 +26,13 @@ def viewable(event: Any) -> Any:
     """The event, or, if any of its text cannot be stored, a copy with that text mended
     (and a warning naming the event and its fields)."""
     state = event.__dict__
-    mended: dict[str, Any] | None = None
-    for name, value in state.items():
-        if type(value) is str and value.isascii() and value.isprintable():
-            continue  # most text is plain: the cheap test passes it
-        new = _mend(value)
-        if new is not value:
-            if mended is None:
-                mended = dict(state)
-            mended[name] = new
-    if mended is None:
+    try:
+        check_fields(state)  # the commands' own check: cheap when all is well
+    except InvalidTextError:
+        pass
+    else:
         return event
+    mended = {name: _mend(value) for name, value in state.items()}
     fields = sorted(name for name in mended if mended[name] is not state[name])
     log.warning("event %s v%s (%s) holds text no store can hold in %s; the views show "
                 "each such character as U+FFFD", state.get("originator_id"),
@@ -60,23 +56,11 @@ def _mend(value: Any) -> Any:
             return value
         return dict(pairs)
     if kind is Source:
-        return _mend_source(value)
-    if kind is PartialDate:
-        return _mend_date(value)
+        parts = (value.document, value.paragraph, value.chat)
+        mended = [None if p is None else _mend(p) for p in parts]
+        if all(a is b for a, b in zip(mended, parts, strict=True)):
+            return value
+        return Source.shared(*mended)
+    if kind is PartialDate and value.text is not None and UNSTORABLE.search(value.text):
+        return dataclasses.replace(value, text=_mend(value.text))
     return value
-
-
-@functools.lru_cache(maxsize=4096)
-def _mend_source(source: Source) -> Source:
-    parts = (source.document, source.paragraph, source.chat)
-    mended = tuple(None if p is None else _mend(p) for p in parts)
-    if all(a is b for a, b in zip(mended, parts, strict=True)):
-        return source
-    return Source.shared(*mended)
-
-
-@functools.lru_cache(maxsize=4096)
-def _mend_date(date: PartialDate) -> PartialDate:
-    if date.text is None or not UNSTORABLE.search(date.text):
-        return date
-    return dataclasses.replace(date, text=_mend(date.text))
