@@ -19,9 +19,16 @@ import pytest
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
+from cmsbot.audit.transfer import export_jsonl, import_jsonl
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
-from cmsbot.history import HistoryFileError, read_history, read_json_history
+from cmsbot.history import (
+    SEED,
+    HistoryFileError,
+    read_history,
+    read_history_file,
+    read_json_history,
+)
 from cmsbot.services import LOCAL_OPERATOR
 from domain import events as ev
 from domain.channels import Channel
@@ -35,7 +42,7 @@ from projections.viewable import REPLACEMENT
 from tests.bot.fakes import FakeSlack
 from tests.bot.harness import EDITOR, serving, view_submission
 from tests.bot.test_recording import endorsement_form, fill
-from tests.conftest import view_rows
+from tests.conftest import make_container, view_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 # What no store can hold, or should: PostgreSQL's text refuses NUL; orjson and PostgreSQL
@@ -162,8 +169,6 @@ class TestTheCommandLine:
 
     @pytest.mark.postgres
     def test_record_refuses_in_one_line(self, postgres_url: str) -> None:
-        from tests.conftest import make_container
-
         container = make_container(postgres_url)
         try:
             container.importer.run(LOCAL_OPERATOR, _one_engagement())
@@ -279,3 +284,30 @@ class TestAStoreThatAlreadyHoldsNul:
         seeded.projector.rebuild()
         assert view_rows(seeded) == caught_up
         assert "\0" not in json.dumps(caught_up, default=str, ensure_ascii=False)
+
+    @pytest.mark.postgres
+    def test_its_export_imports_as_it_is_into_postgresql(
+            self, sqlite_url: str, postgres_url: str, tmp_path: Path) -> None:
+        """An export copies the log exactly (the chain covers every byte), NUL included."""
+        old, copy = make_container(sqlite_url), make_container(postgres_url)
+        try:
+            old.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+            old.catch_up()
+            hold_nul_text(old)
+            old.catch_up()
+            exported = tmp_path / "log.jsonl"
+            with exported.open("w", encoding="utf-8") as out:
+                export_jsonl(old.tracker, out)
+            import_jsonl(copy, LOCAL_OPERATOR, exported)
+            copy.catch_up()
+            assert copy.chain.head() == old.chain.head()
+            for question in ("history of unep-mts", "status of nul-1", "what's coming up"):
+                assert (copy.questions.answer(question).text
+                        == old.questions.answer(question).text)
+            assert f"c{REPLACEMENT}d" in copy.questions.answer("history of unep-mts").text
+            caught_up = view_rows(copy)
+            copy.projector.rebuild()
+            assert view_rows(copy) == caught_up
+        finally:
+            old.close()
+            copy.close()
