@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
+import os
+import pwd
 import sys
 import time
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from cmsbot.history import SEED, HistoryFileError
 from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from domain.errors import DomainError
-from domain.provenance import Source
+from domain.provenance import COMMAND_LINE, Source, acting_for
 
 log = logging.getLogger("cmsbot")
 
@@ -74,7 +75,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     rec.add_argument("--document", help="the source document symbol")
     rec.add_argument("--paragraph", help="the paragraph in the source document")
     rec.add_argument("--note")
-    rec.add_argument("--actor", default=None, help="who records (default: your user name)")
+    rec.add_argument("--actor", "--on-behalf-of", dest="actor", metavar="WHO", help=(
+        "record on behalf of WHO: the actor is then 'cli:<you> on behalf of WHO' "
+        "(it is always cli:<you>, the user running the command)"))
     rec.add_argument("--ref", help="a key of your own for this record: recording with the "
                                    "same key again records nothing (for scripts that retry)")
 
@@ -137,7 +140,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
     if args.command == "import":
         if bool(args.file) == bool(args.seed):
             raise UsageError("give a history file or --seed (one of them)")
-        principal = Principal(f"cli:{getpass.getuser()}", may_record=True)
+        principal = Principal(f"{COMMAND_LINE}{os_user()}", may_record=True)
         if args.file is not None and args.file.suffix == ".jsonl":
             from cmsbot.audit.transfer import import_jsonl  # an `audit export` file
 
@@ -172,9 +175,10 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             else:
                 fields[name] = [*existing, value] if isinstance(existing, list) else [
                     existing, value]
-        actor = args.actor or f"cli:{getpass.getuser()}"
-        source = Source(args.document, args.paragraph) if args.document else Source(
-            chat=f"cli:{actor} {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        user = os_user()
+        actor = acting_for(f"{COMMAND_LINE}{user}", args.actor)
+        source = (Source(args.document, args.paragraph) if args.document
+                  else Source.command_line(user))
         recorded = container.recorder.record(
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
@@ -217,6 +221,16 @@ def _catch_up_after_write(container: Container) -> None:
     except STORE_ERRORS as error:
         print(f"cmsbot: recorded, but the views are not up to date yet: "
               f"{store_problem(error, container.settings.database)}", file=sys.stderr)
+
+
+def os_user() -> str:
+    """Who runs the command: the name of the process's real user id. Not $USER or
+    $LOGNAME (which getpass reads first), since anyone can set those."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a container's user with no entry in /etc/passwd
+        return f"uid{uid}"
 
 
 def _numbers(fields: dict[str, object]) -> dict[str, object]:

@@ -18,8 +18,9 @@ import yaml
 
 from domain.catalogue import EventSpec, lookup
 from domain.dates import PartialDate
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidTextError
 from domain.state import Kind
+from domain.text import check_fields, check_text
 from projections.bulk import collector_paused
 
 SEED = Path(__file__).parent / "data" / "stc44-synergies-and-partnerships.yaml"
@@ -378,7 +379,7 @@ class _Checker:
     def _text(self, data: _Mapping, name: str, *, required: bool = False) -> str | None:
         value = data.get(name)
         if type(value) is str and value:
-            return value.strip()
+            return value.strip() if self._storable(data, name, value) else None
         if value is None or value == "":
             if required:
                 self.fail(data, f"'{name}' is required")
@@ -395,7 +396,19 @@ class _Checker:
         if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
             self.fail(data, f"'{name}' must be a list of text")
             return []
-        return [str(v).strip() for v in value]
+        texts = [str(v).strip() for v in value]
+        return texts if all(self._storable(data, name, t) for t in texts) else []
+
+    def _storable(self, data: _Mapping, name: str, text: str) -> bool:
+        """Whether a store can hold the text; if not, the problem is noted."""
+        if text.isprintable():  # nearly all text: one C call
+            return True
+        try:
+            check_text(name, text)
+        except InvalidTextError as error:
+            self.fail(data, str(error))
+            return False
+        return True
 
     def _date(self, value: Any, at: _Mapping, name: str) -> PartialDate | None:
         try:
@@ -466,6 +479,10 @@ class _Checker:
             self.fail(data, str(error))
             return None
         raw = {k: v for k, v in data.items() if k not in _EVENT_FIELDS}
+        try:
+            check_fields(raw)
+        except InvalidTextError as error:
+            self.fail(data, str(error))
         try:
             # A correction names its target by entry id; the importer turns it into a version.
             typed = spec.coerce({k: 0 if k in ("corrects", "retracts") else v

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, BaseAggregate
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.errors import DomainError, InvalidFieldError
 from domain.items import NAMESPACE
+from domain.text import TextChecked
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FILTER_KINDS = ("partner", "kind", "item")
@@ -151,7 +152,7 @@ def digest_id(channel: str, period: str) -> UUID:
     return uuid5(NAMESPACE, f"digest:{channel}:{period}")
 
 
-class Channel(BaseAggregate[UUID]):
+class Channel(TextChecked):
     """A Slack channel's standing requests."""
 
     TOPIC = "cmsbot.Channel"
@@ -203,7 +204,7 @@ class Channel(BaseAggregate[UUID]):
                            actor=actor)
 
 
-class Digest(BaseAggregate[UUID]):
+class Digest(TextChecked):
     """One digest for one channel and period: claimed, then posted."""
 
     TOPIC = "cmsbot.Digest"

@@ -75,3 +75,24 @@ class UnknownItemError(DomainError):
 
 class DuplicateItemError(DomainError):
     """An item or partner with that key already exists."""
+
+
+class InvalidTextError(InvalidFieldError):
+    """Text with a character no store can hold: NUL, a control character, a lone surrogate."""
+
+    def __init__(self, field: str, character: str, position: int) -> None:
+        self.field, self.character, self.position = field, character, position
+        code = ord(character)
+        if code == 0:
+            what = "a NUL character (U+0000)"
+        elif 0xDC80 <= code <= 0xDCFF:  # how Python carries a byte that is not UTF-8
+            what = f"a byte that is not UTF-8 (0x{code - 0xDC00:02X})"
+        elif 0xD800 <= code <= 0xDFFF:
+            what = f"half of a character (a lone surrogate, U+{code:04X})"
+        else:
+            what = f"a control character (U+{code:04X})"
+        super().__init__(f"{field}: {what} at character {position + 1} cannot be recorded; "
+                         "remove it")
+
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, int]]:
+        return type(self), (self.field, self.character, self.position)

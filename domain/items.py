@@ -11,13 +11,12 @@ import functools
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import BaseAggregate
-
 from domain import errors
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.provenance import Fact
 from domain.state import AGGREGATE_TOPICS, ItemState, Kind, fold
+from domain.text import TextChecked
 
 NAMESPACE = UUID("5f0c3f4e-61a1-4b0e-9c1e-8f2f3c9a7d11")
 _UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originator_topic",
@@ -36,7 +35,7 @@ def partner_id(key: str) -> UUID:
     return uuid5(NAMESPACE, f"partner:{key}")
 
 
-class Item(BaseAggregate[UUID]):
+class Item(TextChecked):
     """What every tracked item has: a title, partners, a history, corrections."""
 
     KIND: ClassVar[Kind]
@@ -374,7 +373,7 @@ ITEM_CLASSES: dict[Kind, type[Item]] = {
 }
 
 
-class Partner(BaseAggregate[UUID]):
+class Partner(TextChecked):
     """An organisation: its acronym, full name and the names people type for it."""
 
     TOPIC = "cmsbot.Partner"

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.dates import PartialDate
 from domain.errors import InvalidFieldError
+
+COMMAND_LINE = "cli:"  # the command line's actors and chat references: cli:<OS user>
+_OLD_COMMAND_LINE = re.compile(r"cli:(.+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
+ON_BEHALF = " on behalf of "
+
+
+def acting_for(recorder: str, other: str | None) -> str:
+    """The actor of an event that `recorder` records for `other` (say, a script's `--actor`):
+    the recorder first, always, so that no one can record as someone else."""
+    other = (other or "").strip()
+    return f"{recorder}{ON_BEHALF}{other}" if other and other != recorder else recorder
+
+
+def recorder_of(actor: str) -> str:
+    """Who recorded an event, without whom they recorded it for."""
+    return actor.split(ON_BEHALF, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -29,7 +46,19 @@ class Source:
                 return self.document
             mark = "¶" if self.paragraph[0].isdigit() else ""
             return f"{self.document} {mark}{self.paragraph}"
-        return f"chat {self.chat}"
+        chat = self.chat or ""
+        if chat.startswith(COMMAND_LINE):
+            # Older stores hold "cli:<actor> <time>", actor "cli:<user>" or as --actor said.
+            older = _OLD_COMMAND_LINE.fullmatch(chat)
+            said = ", ".join(older.groups()) if older else chat
+            return f"command line ({said})"
+        return f"chat {chat}"
+
+    @classmethod
+    def command_line(cls, user: str) -> Source:
+        """What the command line records on when no document is given: who ran it (the
+        event's own timestamp says when)."""
+        return cls(chat=f"{COMMAND_LINE}{user}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"document": self.document, "paragraph": self.paragraph, "chat": self.chat}

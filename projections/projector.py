@@ -29,6 +29,7 @@ from projections import tables as t
 from projections.bulk import collect_young, collector_paused, next_answer
 from projections.rows import RowWriter
 from projections.tables import VIEW_TABLES
+from projections.viewable import viewable
 from projections.writing import writing
 
 VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
@@ -129,8 +130,8 @@ class _Items:
         if isinstance(event, ev.ItemRegistered):
             self.states[item_id] = ItemState.registered(event)
         elif isinstance(event, _REVISIONS):
-            self.states[item_id] = fold(self.source.item_events(
-                event.originator_id, up_to_version=event.originator_version))
+            self.states[item_id] = fold([viewable(e) for e in self.source.item_events(
+                event.originator_id, up_to_version=event.originator_version)])
         elif before is not None:
             before.apply(event)
         self.dirty.add(item_id)
@@ -184,6 +185,7 @@ class _Batch:
         return self.names.get(key, key)
 
     def apply(self, position: int, event: Any) -> None:
+        event = viewable(event)
         if isinstance(event, _PARTNER_EVENTS):
             if position > self.seen["partners"]:
                 self._partner(position, event)
@@ -420,7 +422,7 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
                 collect_young()
             activity = []
             for logged in source.decode_rows(rows):
-                position, event = logged.position, logged.event
+                position, event = logged.position, viewable(logged.event)
                 if isinstance(event, ev.PartnerRegistered):
                     names[event.key] = _partner_name(event.acronym, event.name)
                 elif isinstance(event, _ITEM_EVENTS):

@@ -17,6 +17,7 @@ from cmsbot.audit.records import Book, record, recorded_of
 from cmsbot.audit.walk import walk
 from cmsbot.store import Tracker
 from domain import events as ev
+from domain.provenance import recorder_of
 
 _FIXES = (ev.EventCorrected.TOPIC, ev.EventRetracted.TOPIC)
 
@@ -40,7 +41,8 @@ class LogFilter:
         if self.until is not None and recorded >= self.until:
             return False
         actor = getattr(event, "actor", None) or getattr(event, "claimed_by", None) or ""
-        return self.actor is None or actor.casefold() == self.actor.casefold()
+        # Who recorded it: "cli:ann on behalf of X" is ann's record, not X's.
+        return self.actor is None or recorder_of(actor).casefold() == self.actor.casefold()
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def cite(sources: list[Source]) -> str:
     """"UNEP/CMS/StC44/18 ¶8, ¶10" — sources grouped by document."""
     by_document: dict[str, list[str]] = {}
     for source in sources:
-        document = source.document or f"chat {source.chat}"
+        document = source.document or source.cite()  # a chat or the command line
         paragraphs = by_document.setdefault(document, [])
         if source.paragraph and source.paragraph not in paragraphs:
             paragraphs.append(source.paragraph)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from domain.dates import PartialDate
 from domain.errors import DomainError
+from domain.text import storable
 
 _MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
 _DATE = re.compile(
@@ -109,7 +110,8 @@ class Parsed:
 
 def parse(question: str, today: date) -> Parsed:
     """Classify a question; `today` anchors "next 60 days" and "since last week"."""
-    text = " ".join(re.sub(r"<[@#!][^>]*>", " ", question).split())
+    # A question records nothing, so what a store cannot hold (NUL…) is removed, not refused.
+    text = " ".join(re.sub(r"<[@#!][^>]*>", " ", storable(question)).split())
     if not text or HELP.match(text):
         return Parsed("help", "")
     window, since, rest = _times(text, today)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from domain.catalogue import EventSpec, FieldSpec
-from domain.errors import DomainError, InvalidDateError, UnknownItemError
+from domain.errors import DomainError, InvalidDateError, InvalidTextError, UnknownItemError
 
 Block = dict[str, Any]
 
@@ -156,10 +156,15 @@ def error_block(error: DomainError, view: Mapping[str, Any]) -> str:
     present = [b.get("block_id", "") for b in view.get("blocks", []) if b.get("type") == "input"]
     message = str(error)
     wanted: list[str] = []
+    texts = None  # the field of unstorable text: "note", "source.chat", "topics[1]"…
+    if isinstance(error, InvalidTextError):
+        texts = error.field.split(".")[0].split("[")[0]
+        wanted += [b for b in (NOTE, SOURCE, OCCURRED) if b == texts]
     for block_id in present:
         if block_id.startswith(FIELD):
             name = block_id.split(":")[1]
-            if isinstance(error, InvalidDateError) and message.startswith(f"{name}:"):
+            if name == texts or (isinstance(error, InvalidDateError)
+                                 and message.startswith(f"{name}:")):
                 wanted.insert(0, block_id)
             elif f"'{name}'" in message or (name in PARTNER_FIELDS and "partner" in message):
                 wanted.append(block_id)
