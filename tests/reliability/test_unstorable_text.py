@@ -217,7 +217,6 @@ def store_unchecked(container: Container, event: Any) -> None:
     recorder, past every command's check."""
     tracker = container.tracker
     tracker.recorder.insert_events([tracker.mapper.to_stored_event(event)])
-    tracker.forget(event.originator_id)
 
 
 def _provenance(version: int, aggregate: UUID, **fields: Any) -> dict[str, Any]:
