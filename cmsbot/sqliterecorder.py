@@ -6,6 +6,10 @@ inserted with one `executemany` instead: inside the save's transaction the first
 takes the write lock, so the rowids it is given are consecutive, and the ids are the run
 ending at the largest.
 
+Every write first asks the store's file (`cmsbot.storefile`) whether it may be written, and
+afterwards whether it is still the store, so that nothing written to a file that is gone,
+replaced, read-only or damaged is confirmed.
+
 Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 """
 
@@ -19,6 +23,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from cmsbot.storefile import StoreFile
 
 MANY = 100
 
@@ -44,6 +50,18 @@ def hex_of(originator_id: UUID | str) -> str:
 class BulkSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder, with one statement for a large save, and each item's id
     made once however many of its events are read (a UUID is immutable)."""
+
+    # The file this recorder writes to, set by `bootstrap`; each write is checked against it.
+    store_file: StoreFile | None = None
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any,
+                      ) -> Sequence[int] | None:
+        if self.store_file is not None:
+            self.store_file.refuse_writes()
+        ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        if self.store_file is not None:
+            self.store_file.confirm_written()
+        return ids
 
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         if self.datastore.originator_id_type == "uuid":
