@@ -211,7 +211,8 @@ class TestAStoreThatGoesAway:
 
 class TestADamagedStore:
     def test_is_unhealthy_and_record_and_import_are_refused_in_one_line(
-            self, tmp_path: Path) -> None:
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
         url, path = seeded(tmp_path / "store")
         damage(path)
         before = path.read_bytes()
@@ -232,6 +233,11 @@ class TestADamagedStore:
             lazy.close()
         assert not ok and detail["store"] == "damaged", detail
         assert detail["problem"].startswith("PRAGMA quick_check: "), detail
+        monkeypatch.setenv("CMSBOT_DATABASE_URL", url)
+        assert cli.main(["ask", "status of IWC JWP"]) == 1  # it reads a damaged page
+        assert capsys.readouterr().err.endswith(
+            "database disk image is malformed (its file is damaged: restore it from a "
+            "backup)\n")
 
     def test_the_quick_check_runs_at_most_once_per_interval(self, tmp_path: Path) -> None:
         _, path = seeded(tmp_path / "store")
