@@ -18,13 +18,17 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy.exc import OperationalError
 
 from cmsbot import cli
 from cmsbot.bootstrap import Container
+from cmsbot.db import make_engine
 from cmsbot.services import LOCAL_OPERATOR, Recorded
 from cmsbot.settings import Database, Settings
 from cmsbot.slack.app import LazyContainer, health
 from cmsbot.slack.bot import STORE_DOWN, STORE_DOWN_RECORDING
+from cmsbot.store import Tracker
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from domain.provenance import Source
 from tests.bot.fakes import FakeSlack
@@ -324,6 +328,20 @@ class TestMakingAStore:
         assert capsys.readouterr().err == (f"cmsbot: sqlite:///{path} has no cmsbot tables; "
                                            "run `cmsbot db init` once\n")
         assert path.stat().st_size == 0
+
+    def test_no_connection_makes_a_file_where_the_store_is_gone(self, tmp_path: Path) -> None:
+        # Both the views' engine and the event store's own pool open the file without
+        # creating it: a connection made after the file was deleted fails instead.
+        database = Database(f"sqlite:///{tmp_path}/gone.sqlite")
+        engine = make_engine(database)
+        try:
+            with pytest.raises(OperationalError, match="unable to open database file"):
+                engine.connect().close()
+        finally:
+            engine.dispose()
+        with pytest.raises(PersistenceError, match="unable to open database file"):
+            Tracker(env=database.eventsourcing_env(create_table=False)).head()
+        assert list(tmp_path.iterdir()) == []
 
     def test_the_default_store_is_made_on_first_use_only_where_its_folder_is(
             self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
