@@ -20,7 +20,9 @@ install: $(STAMP)
 demo: export CMSBOT_DATABASE_URL =
 
 demo: $(STAMP)
-	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into the embedded store var/cmsbot.sqlite"
+	@echo "== Creating the embedded store var/cmsbot.sqlite (kept if it exists)"
+	$(BIN)/cmsbot db init
+	@echo "== Importing the StC44 report (UNEP/CMS/StC44/18) into it"
 	$(BIN)/cmsbot import --seed
 	@echo "== Importing it again records nothing new"
 	$(BIN)/cmsbot import --seed

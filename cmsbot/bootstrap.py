@@ -12,11 +12,19 @@ from sqlalchemy import Engine, text
 
 from cmsbot.audit import tables as audit_tables
 from cmsbot.audit.chain import ChainKeeper
-from cmsbot.db import StoreNotInitialisedError, create_views, make_engine, views_exist
+from cmsbot.db import (
+    StoreMissingError,
+    StoreNotInitialisedError,
+    create_views,
+    make_engine,
+    views_exist,
+)
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Settings
+from cmsbot.sqliterecorder import BulkSQLiteRecorder
 from cmsbot.store import Tracker
+from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from projections.projector import Projector
 
 # Views this far behind the log (after a large import) catch up in one transaction.
@@ -33,6 +41,18 @@ class Container:
     recorder: Recorder
     importer: Importer
     chain: ChainKeeper
+    store_file: StoreFile | None = None  # the SQLite store's file (None on PostgreSQL)
+
+    def store_fault(self) -> StoreUnhealthyError | None:
+        """What is wrong with the SQLite store's file: missing, replaced, read-only, or
+        damaged by a `PRAGMA quick_check` at most `storefile.CHECK_EVERY` seconds old. None
+        when nothing is, and on PostgreSQL (whose server says what is wrong)."""
+        return None if self.store_file is None else self.store_file.fault()
+
+    def store_moved(self) -> bool:
+        """Whether the SQLite store's path no longer names the file this container
+        opened: deleted, moved or replaced."""
+        return self.store_file is not None and self.store_file.moved()
 
     def catch_up(self) -> int:
         """Bring the audit chain and the views up to the log's head (a cheap check when
@@ -63,8 +83,9 @@ class Container:
 
 
 def init_schema(settings: Settings) -> None:
-    """Create the event table and the views once (`cmsbot db init`); safe to repeat."""
-    engine = make_engine(settings.database)
+    """Create the event table and the views once (`cmsbot db init`); safe to repeat. The
+    one command that makes a new SQLite store (and its folder)."""
+    engine = make_engine(settings.database, create=True)
     try:
         if settings.database.schema:
             with engine.begin() as conn:
@@ -77,32 +98,55 @@ def init_schema(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
-    """Wire the application. The embedded SQLite store is created on first use; a
-    PostgreSQL store must have been initialised with `cmsbot db init`."""
+    """Wire the application to a store that exists. A store is made by `cmsbot db init`
+    alone, except the default SQLite store (`sqlite:///var/cmsbot.sqlite`), which is made
+    on first use where its folder exists."""
     settings = settings or Settings.from_env()
     database = settings.database
-    if database.is_sqlite and not database.sqlite_path.exists():
-        init_schema(settings)
+    store_file = _store_file(settings) if database.is_sqlite else None
     engine = make_engine(database)
-    if database.is_sqlite:
-        create_views(engine)  # idempotent: also adds the tables a newer version brings
-    elif not views_exist(engine):
+    try:
+        if not views_exist(engine):
+            raise StoreNotInitialisedError(
+                f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
+        if store_file is not None and store_file.read_only() is None:
+            create_views(engine)  # idempotent: also adds the tables a newer version brings
+            audit_tables.create_tables(engine)  # (a store that cannot be written is read as is)
+        elif not audit_tables.tables_exist(engine):
+            raise StoreNotInitialisedError(f"{database.redacted} has no audit chain yet; run "
+                                           "`cmsbot db init` once more")
+    except BaseException:
         engine.dispose()
-        raise StoreNotInitialisedError(
-            f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
-    if database.is_sqlite:
-        audit_tables.create_tables(engine)
-    elif not audit_tables.tables_exist(engine):
-        engine.dispose()
-        raise StoreNotInitialisedError(
-            f"{database.redacted} has no audit chain yet; run `cmsbot db init` once more")
+        raise
     tracker = Tracker(env=database.eventsourcing_env(create_table=database.is_sqlite))
+    recorder: Any = tracker.recorder
+    if isinstance(recorder, BulkSQLiteRecorder):
+        recorder.store_file = store_file  # every write asks the file first
     projector = Projector(engine, tracker)
     container = Container(
         settings=settings, tracker=tracker, engine=engine, projector=projector,
         questions=QuestionEngine(engine, tracker, **overrides),
         recorder=Recorder(tracker), importer=Importer(tracker),
-        chain=ChainKeeper(engine, tracker),
+        chain=ChainKeeper(engine, tracker), store_file=store_file,
     )
     container.questions.before_reading = container.catch_up
     return container
+
+
+def _store_file(settings: Settings) -> StoreFile:
+    """The SQLite store's file, as it is now: a file that is not there is not made (a
+    mistyped path is said, not answered from an empty store), except the default one."""
+    database = settings.database
+    path = database.sqlite_path
+    if not path.exists() and database.is_default and path.parent.is_dir():
+        init_schema(settings)
+    try:
+        store_file = StoreFile(path)
+    except FileNotFoundError:
+        raise StoreMissingError(
+            f"the store {database.redacted} does not exist: check CMSBOT_DATABASE_URL, or "
+            "make a new, empty store there with `cmsbot db init`") from None
+    if path.is_file() and path.stat().st_size == 0:  # opening it would write SQLite's header
+        raise StoreNotInitialisedError(
+            f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
+    return store_file

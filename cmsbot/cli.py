@@ -50,7 +50,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the database schema")
-    db.add_argument("action", choices=["init"], help="init: create the tables once")
+    db.add_argument("action", choices=["init"], help=(
+        "init: create the store (a new SQLite file and its folder, or the tables in a "
+        "PostgreSQL database); safe to repeat"))
 
     imp = sub.add_parser("import", help="record a history file (YAML, or JSON for bulk) "
                          "or an audit export (.jsonl); re-importing is a no-op")
@@ -102,8 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
-    except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
-            UsageError) as error:
+    except ConfigurationError as error:  # a bad setting, as argparse exits for bad words
+        print(f"cmsbot: {error}", file=sys.stderr)
+        return 2
+    except (DomainError, HistoryFileError, StoreNotInitialisedError, UsageError) as error:
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except ImportFailedError as error:  # one line; the process's traceback at -vv

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsbot.settings import Database
 from cmsbot.slack import deliveries as slack_deliveries
+from cmsbot.storefile import StoreUnhealthyError
 from projections.projector import VIEWS, ensure_positions
 from projections.tables import VIEW_TABLES, VIEWS_VERSION, metadata, positions, schema_info
 from projections.writing import writing
@@ -23,14 +24,21 @@ class StoreNotInitialisedError(Exception):
     """The database has no cmsbot schema yet: run `cmsbot db init`."""
 
 
-# What the store raises when it is down, full, read-only or not set up: said in words
-# (see `store_problem`), never swallowed and never a traceback.
+class StoreMissingError(StoreNotInitialisedError):
+    """The SQLite store's file does not exist, and only `cmsbot db init` makes a new one."""
+
+
+# What the store raises when it is down, full, read-only, damaged, gone or not set up: said
+# in words (see `store_problem`), never swallowed and never a traceback.
 STORE_ERRORS: tuple[type[Exception], ...] = (
-    SQLAlchemyError, PersistenceError, StoreNotInitialisedError, sqlite3.Error)
+    SQLAlchemyError, PersistenceError, StoreNotInitialisedError, StoreUnhealthyError,
+    sqlite3.Error)
 
 
 def store_problem(error: BaseException, database: Database) -> str:
     """One line for a person: which store, what its database said, and what that means."""
+    if isinstance(error, StoreUnhealthyError):
+        return f"the store {database.redacted} {error}"
     cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
     said = next((line.strip() for line in str(cause).splitlines() if line.strip()),
                 type(cause).__name__)
@@ -40,10 +48,16 @@ def store_problem(error: BaseException, database: Database) -> str:
         folder = path.parent if path.parent.exists() else Path(".")
         if "full" in said or "disk I/O" in said:
             hint = " (is its disk full? Free some space, then try again)"
+        if "malformed" in said or "not a database" in said:
+            hint = " (its file is damaged: restore it from a backup)"
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
             hint = " (its file system is read-only)"
         elif "readonly" in said or (path.exists() and not os.access(path, os.W_OK)):
             hint = " (its file cannot be written)"
+        elif not path.exists():
+            hint = " (its file is gone: it was deleted or moved)"
+        elif not os.access(path.parent, os.W_OK):
+            hint = " (its folder cannot be written)"
     elif "connect" in said or "timeout" in said.lower():
         hint = " (is the database server running? Try again when it is)"
     return f"the store {database.redacted} did not work: {said}{hint}"
@@ -58,13 +72,15 @@ def _dumps(value: Any) -> str:
 _JSON_COLUMNS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
-def make_engine(database: Database) -> Engine:
+def make_engine(database: Database, *, create: bool = False) -> Engine:
     """An engine for the views. On SQLite, a connection asked for `write_lock` begins
-    with BEGIN IMMEDIATE, so that two projectors serialise instead of racing."""
+    with BEGIN IMMEDIATE, so that two projectors serialise instead of racing; and only
+    with `create` does connecting make the file (and its folder) when there is none."""
     if database.is_sqlite:
-        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database.sqlalchemy_url(), connect_args={"timeout": 30},
-                               **_JSON_COLUMNS)
+        if create:
+            database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database.sqlalchemy_url(create=create),
+                               connect_args={"timeout": 30}, **_JSON_COLUMNS)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/cmsbot.sqlite"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/?#@\s]*):[^@/\s]+@")
 
 
 class ConfigurationError(Exception):
@@ -22,12 +24,32 @@ class Database:
 
     url: str
 
+    def __post_init__(self) -> None:
+        # A URL that cannot be understood is said at once, in words, where it is read.
+        if self.is_sqlite:
+            path = str(self.sqlite_path)
+            if path == ":memory:" or "mode=memory" in path:
+                raise ConfigurationError(f"a SQLite store in memory keeps nothing: give a "
+                                         f"file, as in {DEFAULT_DATABASE_URL}")
+            if "?" in path or "#" in path:
+                raise ConfigurationError(f"a SQLite URL takes no options (?…): "
+                                         f"{self.redacted}")
+            if self.url.endswith("/"):
+                raise ConfigurationError(f"{self.redacted} names a folder: give the store's "
+                                         f"file, as in {DEFAULT_DATABASE_URL}")
+        else:
+            self._parts  # noqa: B018 - parsed for its errors
+
     def __repr__(self) -> str:
         return f"Database({self.redacted!r})"
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite:")
+
+    @property
+    def is_default(self) -> bool:
+        return self.url == DEFAULT_DATABASE_URL
 
     @property
     def sqlite_path(self) -> Path:
@@ -37,14 +59,33 @@ class Database:
                                      f"not {self.redacted}")
         return Path(path)
 
+    def sqlite_uri(self, *, create: bool) -> str:
+        """The file as an SQLite URI. Without `create`, opening it never makes a file: a
+        store that is gone is an error, not a new empty store."""
+        return self._sqlite_file() + ("" if create else "?mode=rw")
+
+    def _sqlite_file(self) -> str:
+        return f"file:{quote(os.path.abspath(self.sqlite_path))}"
+
+    def _split(self) -> SplitResult:
+        try:
+            parts = urlsplit(self.url)
+            parts.port  # noqa: B018 - read for its errors
+        except ValueError as error:  # a port that is no number, a broken [IPv6] host
+            raise ConfigurationError(f"CMSBOT_DATABASE_URL cannot be read ({error}): "
+                                     f"{self.redacted}") from None
+        return parts
+
     @property
     def _parts(self) -> tuple[str, str, int, str, str | None, str | None]:
-        parts = urlsplit(self.url)
+        parts = self._split()
         if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
             raise ConfigurationError(
                 f"CMSBOT_DATABASE_URL must start sqlite:/// or postgresql://, not {self.redacted}")
         query = parse_qs(parts.query)
         schema = query.get("schema", [None])[0]
+        if schema is not None and (not schema.isprintable() or '"' in schema):
+            raise ConfigurationError(f"the schema in {self.redacted} must be a plain name")
         return (parts.hostname or "127.0.0.1", unquote(parts.username or "postgres"),
                 parts.port or 5432, parts.path.lstrip("/") or "postgres",
                 unquote(parts.password) if parts.password else None, schema)
@@ -52,16 +93,20 @@ class Database:
     @property
     def redacted(self) -> str:
         """The URL with any password hidden, for messages and logs."""
-        parts = urlsplit(self.url)
-        if parts.password:
-            return self.url.replace(f":{parts.password}@", ":***@")
+        try:
+            password = urlsplit(self.url).password
+        except ValueError:  # not a URL urlsplit reads: hide what is shaped like a password
+            return _URL_PASSWORD.sub(r"\1:***@", self.url)
+        if password:
+            return self.url.replace(f":{password}@", ":***@")
         return self.url
 
     def eventsourcing_env(self, *, create_table: bool) -> dict[str, str]:
         env = {"CREATE_TABLE": "y" if create_table else "n"}
         if self.is_sqlite:
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
-                       SQLITE_DBNAME=str(self.sqlite_path), SQLITE_LOCK_TIMEOUT="30",
+                       SQLITE_DBNAME=self.sqlite_uri(create=create_table),
+                       SQLITE_LOCK_TIMEOUT="30",
                        # Large saves (history imports) go in one statement.
                        APPLICATION_RECORDER_TOPIC="cmsbot.sqliterecorder:BulkSQLiteRecorder")
             return env
@@ -81,11 +126,14 @@ class Database:
     def schema(self) -> str | None:
         return None if self.is_sqlite else self._parts[5]
 
-    def sqlalchemy_url(self) -> str:
-        if self.is_sqlite:
-            return f"sqlite:///{self.sqlite_path}"
+    def sqlalchemy_url(self, *, create: bool = False) -> str:
+        """The URL SQLAlchemy connects with; on SQLite, the file's URI (see `sqlite_uri`)."""
         from sqlalchemy import URL  # quotes what must be quoted: a password with @ or /
 
+        if self.is_sqlite:
+            options = {"uri": "true"} if create else {"uri": "true", "mode": "rw"}
+            return URL.create("sqlite", database=self._sqlite_file(),
+                              query=options).render_as_string()
         host, user, port, dbname, password, _ = self._parts
         return URL.create("postgresql+psycopg", username=user, password=password, host=host,
                           port=port, database=dbname).render_as_string(hide_password=False)

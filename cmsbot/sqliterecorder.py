@@ -6,6 +6,10 @@ inserted with one `executemany` instead: inside the save's transaction the first
 takes the write lock, so the rowids it is given are consecutive, and the ids are the run
 ending at the largest.
 
+Every write first asks the store's file (`cmsbot.storefile`) whether it may be written, and
+afterwards whether it is still the store, so that nothing written to a file that is gone,
+replaced, read-only or damaged is confirmed.
+
 Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 """
 
@@ -20,6 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from cmsbot.storefile import StoreFile
 from projections.writing import sqlite_gate
 
 MANY = 100
@@ -47,15 +52,23 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder, with one statement for a large save, and each item's id
     made once however many of its events are read (a UUID is immutable)."""
 
-    def convert_originator_id(self, originator_id: str) -> UUID | str:
-        if self.datastore.originator_id_type == "uuid":
-            return uuid_of(originator_id)
-        return originator_id
+    # The file this recorder writes to, set by `bootstrap`; each write is checked against it.
+    store_file: StoreFile | None = None
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any,
                       ) -> Sequence[int] | None:
         with sqlite_gate(self.datastore.pool.db_name):  # see projections.writing
-            return super().insert_events(stored_events, **kwargs)
+            if self.store_file is not None:
+                self.store_file.refuse_writes()
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            if self.store_file is not None:
+                self.store_file.confirm_written()
+            return ids
+
+    def convert_originator_id(self, originator_id: str) -> UUID | str:
+        if self.datastore.originator_id_type == "uuid":
+            return uuid_of(originator_id)
+        return originator_id
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
@@ -74,6 +87,10 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
         """One transaction to which several parts of one save are added in turn, as event
         rows (an import adds each part as it is ready, made in other processes); it commits
         on leaving, or records nothing if anything failed."""
-        with sqlite_gate(self.datastore.pool.db_name), \
-                self.datastore.transaction(commit=True) as c:
-            yield lambda rows: self._insert_rows(c, rows) if rows else []
+        with sqlite_gate(self.datastore.pool.db_name):
+            if self.store_file is not None:
+                self.store_file.refuse_writes()
+            with self.datastore.transaction(commit=True) as c:
+                yield lambda rows: self._insert_rows(c, rows) if rows else []
+            if self.store_file is not None:
+                self.store_file.confirm_written()

@@ -67,11 +67,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from postgres_schema_url(server)
 
 
+def new_store(url: str) -> str:
+    """`url`, with a store made there if there is none (what `cmsbot db init` does; nothing
+    else makes one)."""
+    init_schema(Settings(database=Database(url)))
+    return url
+
+
 def make_container(url: str) -> Container:
-    settings = Settings(database=Database(url))
-    if not settings.database.is_sqlite:
-        init_schema(settings)
-    return bootstrap(settings)
+    """A container over the store at `url`, made first if it is new."""
+    return bootstrap(Settings(database=Database(new_store(url))))
 
 
 @pytest.fixture

@@ -142,7 +142,7 @@ def replay(tracker: Tracker, cutoff: Cutoff, *, keep: Path | None = None) -> Rep
         path = keep or Path(scratch) / "replay.sqlite"
         if path.exists():
             raise ReplayError(f"{path} exists already; replay builds a new store")
-        engine = make_engine(Database(f"sqlite:///{path}"))
+        engine = make_engine(Database(f"sqlite:///{path}"), create=True)
         try:
             create_views(engine)
             count = Projector(engine, source).catch_up()

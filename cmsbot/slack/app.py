@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from cmsbot.bootstrap import Container, bootstrap
+from cmsbot.db import StoreMissingError
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.slack import forms, listeners
 from cmsbot.slack.auth import Editors
@@ -40,7 +41,10 @@ class LazyContainer:
     server that is down is said at once, not after the event store's ten attempts of five
     seconds; and after it restarted the container is built afresh, so that no request waits
     for the event store's pool to find, one by one with growing pauses, that its
-    connections are dead."""
+    connections are dead. On SQLite each use first asks whether the path still names the
+    file that was opened (`store_moved`): once it was deleted, moved or replaced, the
+    container is built afresh from the path, which fails while there is no store there, so
+    that nothing is read from or written to a file nobody will see again."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -54,22 +58,31 @@ class LazyContainer:
                 self._container, self._started = self._bootstrap()
                 return self._container
             container, started = self._container, self._started
-        if self.settings.database.is_sqlite or container.server_started() == started:
+        if self.settings.database.is_sqlite:
+            if not container.store_moved():
+                return container
+            change = "the store's file was deleted, moved or replaced: opening it afresh"
+        elif container.server_started() == started:
             return container
+        else:
+            change = "the database server restarted: connecting afresh"
         stale = None
-        with self._lock:
-            if self._container is container:  # the first to see the restart renews
-                log.warning("the database server restarted: connecting afresh")
-                self._container, self._started = self._bootstrap()
-                stale = container
-            current = self._container
-        if stale is not None:
-            stale.close()  # a request still using it is told the store did not answer
-        return current
+        try:
+            with self._lock:
+                if self._container is container:  # the first to see the change renews
+                    log.warning(change)
+                    self._container, stale = None, container
+                if self._container is None:
+                    self._container, self._started = self._bootstrap()
+                return self._container
+        finally:
+            if stale is not None:
+                stale.close()  # a request still using it is told the store did not answer
 
     def _bootstrap(self) -> tuple[Container, Any]:
         container = bootstrap(self.settings)
         try:
+            container.store_fault()  # SQLite's quick_check at start; /healthz repeats it
             return container, container.server_started()
         except BaseException:
             container.close()
@@ -182,11 +195,19 @@ def _polite(error: Exception, body: dict[str, Any], request: BoltRequest,
 
 
 def health(container: Callable[[], Container]) -> tuple[bool, dict[str, Any]]:
-    """Whether the store answers: the log's head and how far the views have read it."""
+    """Whether the store answers and may be written: the log's head and how far the views
+    have read it. A SQLite store's file that is missing, replaced, read-only or damaged
+    (by a quick_check at most `storefile.CHECK_EVERY` seconds old) is unhealthy, and says
+    which; no path or URL is shown."""
     try:
         store = container()
+        fault = store.store_fault()
+        if fault is not None:
+            return False, {"ok": False, "store": fault.state, "problem": fault.detail}
         head = store.tracker.head()
         position = store.projector.position()
+    except StoreMissingError as error:
+        return False, {"ok": False, "store": "missing", "error": type(error).__name__}
     except STORE_ERRORS as error:
         return False, {"ok": False, "store": "does not answer", "error": type(error).__name__}
     return True, {"ok": True, "store": "answers", "events": head, "views_at": position}

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import new_store
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,7 +20,7 @@ def cmsbot(*args: str, database: str, check: bool = True) -> subprocess.Complete
 
 
 def test_verify_export_import_replay_and_report(tmp_path: Path) -> None:
-    first, second = f"sqlite:///{tmp_path}/a.sqlite", f"sqlite:///{tmp_path}/b.sqlite"
+    first, second = (new_store(f"sqlite:///{tmp_path}/{name}.sqlite") for name in "ab")
     cmsbot("import", "--seed", database=first)
     verified = cmsbot("audit", "verify", database=first).stdout
     head = re.search(r"Chain head: ([0-9a-f]{64}@\d+)", verified)
@@ -43,7 +45,7 @@ def test_verify_export_import_replay_and_report(tmp_path: Path) -> None:
 def test_a_tampered_store_exits_non_zero_naming_the_position(tmp_path: Path) -> None:
     import sqlite3
 
-    database = f"sqlite:///{tmp_path}/a.sqlite"
+    database = new_store(f"sqlite:///{tmp_path}/a.sqlite")
     cmsbot("import", "--seed", database=database)
     with sqlite3.connect(tmp_path / "a.sqlite") as conn:
         conn.execute("DELETE FROM stored_events WHERE rowid = 42")
@@ -54,7 +56,7 @@ def test_a_tampered_store_exits_non_zero_naming_the_position(tmp_path: Path) -> 
 
 
 def test_the_log_can_be_piped_into_a_reader_that_stops_early(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path}/a.sqlite"
+    database = new_store(f"sqlite:///{tmp_path}/a.sqlite")
     cmsbot("import", "--seed", database=database)
     env = {**os.environ, "CMSBOT_DATABASE_URL": database}
     log = subprocess.Popen([sys.executable, "-m", "cmsbot.cli", "audit", "log", "--json"],

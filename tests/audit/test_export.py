@@ -20,7 +20,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, HistoryFileError, read_history_file
 from cmsbot.services import LOCAL_OPERATOR
 from tests.audit.helpers import cli, correct_and_retract, record_progress, views_of
-from tests.conftest import make_container, postgres_schema_url
+from tests.conftest import make_container, new_store, postgres_schema_url
 
 QUESTIONS = ["status of IWC JWP", "history of the CITES JWP", "upcoming workshops",
              "what do we have with Ramsar?", "who submitted on civil society?",
@@ -115,7 +115,7 @@ class TestTheRoundTrip:
         record_progress(history, 3)
         cli(url, "audit", "export", "--output", str(second), monkeypatch=monkeypatch,
             capsys=capsys)
-        target = f"sqlite:///{tmp_path}/mirror.sqlite"
+        target = new_store(f"sqlite:///{tmp_path}/mirror.sqlite")
         for path in (first, first):
             run = cli(target, "import", str(path), monkeypatch=monkeypatch, capsys=capsys)
         assert "Nothing new" in run.out
@@ -134,7 +134,7 @@ class TestAFileThatCannotBeImported:
 
     def refused(self, path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 capsys: pytest.CaptureFixture[str]) -> str:
-        target = f"sqlite:///{tmp_path}/refused.sqlite"
+        target = new_store(f"sqlite:///{tmp_path}/refused.sqlite")
         run = cli(target, "import", str(path), monkeypatch=monkeypatch, capsys=capsys)
         assert run.code == 1 and "nothing was recorded" in run.err
         empty = make_container(target)
@@ -174,7 +174,7 @@ class TestAFileThatCannotBeImported:
     def test_a_store_with_another_history(self, export: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-        target = f"sqlite:///{tmp_path}/other.sqlite"
+        target = new_store(f"sqlite:///{tmp_path}/other.sqlite")
         assert cli(target, "import", "--seed", monkeypatch=monkeypatch, capsys=capsys).code == 0
         run = cli(target, "import", str(export), monkeypatch=monkeypatch, capsys=capsys)
         assert run.code == 1 and "already holds a different history" in run.err
@@ -207,7 +207,7 @@ def test_positions_are_counted_so_a_gap_in_the_store_s_ids_survives_the_round_tr
         export = tmp_path / "log.jsonl"
         cli(postgres_url, "audit", "export", "--output", str(export), monkeypatch=monkeypatch,
             capsys=capsys)
-        target = f"sqlite:///{tmp_path}/copy.sqlite"
+        target = new_store(f"sqlite:///{tmp_path}/copy.sqlite")
         assert cli(target, "import", str(export), monkeypatch=monkeypatch,
                    capsys=capsys).code == 0
         copy = make_container(target)

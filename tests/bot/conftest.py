@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from cmsbot.bootstrap import Container, bootstrap
+from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
 from cmsbot.services import LOCAL_OPERATOR
-from cmsbot.settings import Database, Settings
+from tests.conftest import make_container
 
 from .fakes import FakeSlack
 
@@ -16,7 +16,7 @@ from .fakes import FakeSlack
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Container]:
     """A real SQLite store holding the StC44 report."""
-    container = bootstrap(Settings(database=Database(f"sqlite:///{tmp_path}/cmsbot.sqlite")))
+    container = make_container(f"sqlite:///{tmp_path}/cmsbot.sqlite")
     container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
     container.catch_up()
     yield container

@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from cmsbot.bootstrap import Container, bootstrap
+from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
 from cmsbot.services import LOCAL_OPERATOR
-from cmsbot.settings import Database, Settings
 from cmsbot.slack.bot import Bot
 from cmsbot.slack.guard import DRAIN_LIMIT, MAX_BODY
+from tests.conftest import make_container
 
 from .fakes import TEAM, FakeSlack
 from .harness import (
@@ -243,7 +243,7 @@ class Target:
 @pytest.fixture(scope="module")
 def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     path = tmp_path_factory.mktemp("bad-payloads") / "cmsbot.sqlite"
-    container = bootstrap(Settings(database=Database(f"sqlite:///{path}")))
+    container = make_container(f"sqlite:///{path}")
     container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
     container.catch_up()
     yield container

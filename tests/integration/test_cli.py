@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import new_store
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,7 +23,7 @@ def cmsbot(*args: str, database: str, check: bool = True) -> subprocess.Complete
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    url = new_store(f"sqlite:///{tmp_path}/cli.sqlite")  # `cmsbot db init`, in this process
     assert "Recorded" in cmsbot("import", "--seed", database=url).stdout
     return url
 

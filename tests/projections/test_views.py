@@ -52,7 +52,7 @@ def fact(when: str = "by 2015-09-01", paragraph: str = "7") -> Fact:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(Database(f"sqlite:///{tmp_path}/views.sqlite"))
+    engine = make_engine(Database(f"sqlite:///{tmp_path}/views.sqlite"), create=True)
     create_views(engine)
     return engine
 
