@@ -1,0 +1,96 @@
+"""Clients that connect to `cmsbot serve` and then send nothing, or stop half way: many
+more of them than the server has threads. Slack's requests are still acknowledged within
+its 3 seconds, /healthz answers, and the server closes each idle connection itself."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from http.client import HTTPException
+from pathlib import Path
+
+from cmsbot.slack.front import BODY_WITHIN, HEADERS_WITHIN, THREADS
+from tests.bot.fakes import FakeSlack
+from tests.bot.harness import Reply, http
+
+from .support import (
+    ACK_WITHIN,
+    IWC_ANSWER,
+    Served,
+    idle_clients,
+    progress_form,
+    seeded,
+    serving,
+    told_recorded,
+)
+
+EACH = THREADS + 2  # idle connections of each kind: together over three times the threads
+MARGIN = 3.0  # seconds
+
+
+def in_time(what: str, call: Callable[[], Reply]) -> Reply:
+    """`call()`, which must answer within Slack's 3 seconds."""
+    started = time.monotonic()
+    try:
+        reply = call()
+    except (OSError, HTTPException) as error:
+        raise AssertionError(f"{what}: no answer after {time.monotonic() - started:.1f}s "
+                             f"({type(error).__name__})") from error
+    assert reply.seconds < ACK_WITHIN, f"{what}: answered after {reply.seconds:.1f}s"
+    return reply
+
+
+def test_idle_clients_outnumbering_the_threads_do_not_keep_slack_waiting(
+        sqlite_url: str, tmp_path: Path) -> None:
+    keys = seeded(sqlite_url, 4)
+    fake = FakeSlack().start()
+    try:
+        with serving(sqlite_url, fake, tmp_path / "serve.log") as bot:
+            bot.wait_healthy()
+            with idle_clients(bot.port, EACH) as idle:
+                time.sleep(0.5)  # the server has taken every idle connection
+                opened = time.monotonic()
+                for n in range(3):
+                    check_slack_is_served(bot, keys[n], n)
+                closed = {kind: [closed_by_server(c, opened, max(HEADERS_WITHIN, BODY_WITHIN))
+                                 for c in clients] for kind, clients in idle.items()}
+            log = bot.output()
+        # A promised body that does not come is refused 408; the rest are closed.
+        assert all(answer.startswith(b"HTTP/1.1 408 ") for answer in closed["a promised body"])
+        assert closed["half a header"] == closed["nothing"] == [b""] * EACH
+        assert "Traceback" not in log, log
+    finally:
+        fake.stop()
+
+
+def check_slack_is_served(bot: Served, key: str, n: int) -> None:
+    """/healthz, a question and a form submission, each answered within 3 seconds."""
+    health = in_time("/healthz", lambda: http("GET", bot.url + "healthz"))
+    assert health.status == 200, health
+    reply = in_time("a question", lambda: bot.command("status of IWC JWP",
+                                                      response=f"idle-{n}"))
+    assert reply.status == 200, reply
+    [answer] = bot.fake.wait_for(f"response:idle-{n}", timeout=30)
+    assert str(answer.params["text"]).startswith(IWC_ANSWER)
+    summary = f"recorded past idle clients {n}"
+    reply = in_time("a form", lambda: bot.submit(progress_form(key, summary,
+                                                                view_id=f"VI{n}")))
+    assert (reply.status, reply.body) == (200, ""), reply
+    bot.fake.wait(lambda: summary in told_recorded(bot.fake), 10, "the confirmation")
+
+
+def closed_by_server(client: socket.socket, since: float, within: float) -> bytes:
+    """What the server sent before it closed `client`, which it must do `within` seconds
+    of `since` (with a margin for a loaded machine)."""
+    client.settimeout(max(since + within + MARGIN - time.monotonic(), 0.1))
+    received = b""
+    try:
+        while chunk := client.recv(4096):
+            received += chunk
+    except TimeoutError as error:
+        raise AssertionError(f"still open {within + MARGIN}s on, having sent us {received!r}"
+                             ) from error
+    except ConnectionResetError:
+        pass
+    return received
