@@ -276,10 +276,22 @@ class Worker(gasgi.ASGIWorker):  # type: ignore[misc]  # gunicorn is untyped
 
     def init_process(self) -> None:
         self.silent: dict[_Connection, None] = {}  # in the order they connected
+        self._backlog_set = False
         # gasgi makes each connection's protocol from this module-level name and has no
         # setting for another; this process runs only this worker.
         gasgi.ASGIProtocol = _Connection
         super().init_process()
+
+    def notify(self) -> None:
+        super().notify()
+        if not self._backlog_set:
+            # asyncio's create_server listens again with a backlog of 100: a burst of
+            # connections beyond that has its SYNs dropped, and each waits a second or
+            # more to connect. gunicorn's `backlog` (2048) is set back here, at the first
+            # call, once the servers run.
+            for listener in self.sockets:
+                listener.sock.listen(self.cfg.backlog)
+            self._backlog_set = True
 
 
 class _Connection(ASGIProtocol):  # type: ignore[misc]  # gunicorn is untyped

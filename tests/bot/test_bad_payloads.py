@@ -1,7 +1,8 @@
 """Requests Slack would never send, correctly signed, over real HTTP on loopback: to the
 Bolt app behind a WSGI server (the harness) and to `cmsbot serve` (gunicorn), as production
 runs it. Each gets a 4xx, or a 200 with a polite reply; never a 500 or a traceback; nothing
-changes in the store; and the server answers the next question. Unsigned, each gets 401 (413 when over 1 MiB)."""
+changes in the store; and the server answers the next question. Unsigned, each gets 401
+(413 when over 1 MiB)."""
 
 from __future__ import annotations
 

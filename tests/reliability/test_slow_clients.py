@@ -4,11 +4,15 @@ its 3 seconds, /healthz answers, and the server closes each idle connection itse
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from http.client import HTTPException
 from pathlib import Path
+
+import pytest
 
 from cmsbot.slack.front import BODY_WITHIN, HEADERS_WITHIN, THREADS
 from tests.bot.fakes import FakeSlack
@@ -94,3 +98,49 @@ def closed_by_server(client: socket.socket, since: float, within: float) -> byte
     except ConnectionResetError:
         pass
     return received
+
+
+def test_beyond_the_connection_cap_the_oldest_silent_connection_makes_way(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """With as many silent connections as gunicorn's `worker_connections` (1,000), each
+    accepted at once (none waits for its SYN to be sent again: the listen backlog is
+    gunicorn's, not asyncio's 100), a new one closes the oldest of them before its own
+    deadline: a flood of silent connections cannot keep Slack's out."""
+    cap = 1000  # gunicorn's default worker_connections
+    _allow_open_files(cap + 200)
+    seeded(sqlite_url, 1)
+    fake = FakeSlack().start()
+    try:
+        with serving(sqlite_url, fake, tmp_path / "serve.log") as bot, ExitStack() as stack:
+            bot.wait_healthy()
+            first = time.monotonic()
+            silent, slowest = [], 0.0
+            for _ in range(cap):
+                started = time.monotonic()
+                silent.append(stack.enter_context(
+                    socket.create_connection(("127.0.0.1", bot.port))))
+                slowest = max(slowest, time.monotonic() - started)
+            assert slowest < 1, f"a connection waited {slowest:.1f}s: its SYN was dropped"
+            reply = in_time("a question", lambda: bot.command("status of IWC JWP",
+                                                              response="capped"))
+            assert reply.status == 200, reply
+            silent[0].settimeout(max(first + HEADERS_WITHIN - time.monotonic(), 0.01))
+            try:
+                assert silent[0].recv(1) == b""
+            except TimeoutError as error:
+                raise AssertionError("the oldest silent connection is still open") from error
+            [answer] = fake.wait_for("response:capped", timeout=30)
+            assert str(answer.params["text"]).startswith(IWC_ANSWER)
+    finally:
+        fake.stop()
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise this process's limit on open files (inherited by the server) to `count`, or
+    skip when the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= count:
+        return
+    if hard != resource.RLIM_INFINITY and hard < count:
+        pytest.skip(f"{count} open files are needed; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, hard))
