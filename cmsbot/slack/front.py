@@ -12,7 +12,8 @@ gunicorn's asgi worker (as of 27) sets no deadline for a connection's first requ
 does not enforce `worker_connections`. `Worker` adds both: a connection that has not sent
 its request line and headers within HEADERS_WITHIN seconds is closed (later requests on a
 kept-alive connection are bounded by gunicorn's `keepalive`), and when there are more than
-`worker_connections` connections, the oldest one still silent is closed.
+`worker_connections` connections, the oldest one whose request has not arrived whole is
+closed: a flood of slow clients makes way for Slack's, whose requests arrive at once.
 
 When the worker is told to stop (SIGTERM), gunicorn stops accepting connections and waits
 for those it has to finish: each request it accepted is read, answered and closed as usual,
@@ -275,7 +276,8 @@ class Worker(gasgi.ASGIWorker):  # type: ignore[misc]  # gunicorn is untyped
     and are capped at `worker_connections` (see the module's docstring)."""
 
     def init_process(self) -> None:
-        self.silent: dict[_Connection, None] = {}  # in the order they connected
+        # Connections that have not yet sent a whole request, oldest first.
+        self.incomplete: dict[_Connection, None] = {}
         self._backlog_set = False
         # gasgi makes each connection's protocol from this module-level name and has no
         # setting for another; this process runs only this worker.
@@ -295,9 +297,11 @@ class Worker(gasgi.ASGIWorker):  # type: ignore[misc]  # gunicorn is untyped
 
 
 class _Connection(ASGIProtocol):  # type: ignore[misc]  # gunicorn is untyped
-    """A connection that is closed if it has not sent its first request line and headers
-    within HEADERS_WITHIN seconds, or when it is the oldest of those still silent and the
-    worker has more connections than it may."""
+    """A connection that is closed when it has not sent its first request line and headers
+    within HEADERS_WITHIN seconds, or when the worker has more connections than it may and
+    this is the oldest of those that have not yet sent a whole request. A request that has
+    arrived whole is never dropped for a newer connection; one still arriving may be, as a
+    client that is slow to send makes way for one that is not."""
 
     _due: asyncio.TimerHandle | None = None
 
@@ -305,27 +309,32 @@ class _Connection(ASGIProtocol):  # type: ignore[misc]  # gunicorn is untyped
         super().connection_made(transport)
         worker = self.worker
         self._due = worker.loop.call_later(HEADERS_WITHIN, self._shed)
-        worker.silent[self] = None
+        worker.incomplete[self] = None
         if worker.nr_conns > worker.worker_connections:
-            next(iter(worker.silent))._shed()
+            next(iter(worker.incomplete))._shed()
 
     def _on_headers_complete(self) -> Any:
-        self._heard()
+        self._stop_clock()
         return super()._on_headers_complete()
 
+    def _on_message_complete(self) -> Any:
+        self.worker.incomplete.pop(self, None)
+        return super()._on_message_complete()
+
     def connection_lost(self, exc: Exception | None) -> None:
-        self._heard()
+        self._stop_clock()
+        self.worker.incomplete.pop(self, None)
         super().connection_lost(exc)
 
-    def _heard(self) -> None:
+    def _stop_clock(self) -> None:
         if self._due is not None:
             self._due.cancel()
             self._due = None
-            self.worker.silent.pop(self, None)
 
     def _shed(self) -> None:
-        self._heard()
-        log.debug("closed a connection that sent no request in time")
+        self._stop_clock()
+        self.worker.incomplete.pop(self, None)
+        log.debug("closed a connection whose request did not arrive in time")
         self._close_transport()
         if self._request_ready is not None:
             self._request_ready.set()  # the connection's loop wakes, sees it closed, ends
