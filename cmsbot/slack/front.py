@@ -17,9 +17,10 @@ closed: a flood of slow clients makes way for Slack's, whose requests arrive at 
 
 When the worker is told to stop (SIGTERM), gunicorn stops accepting connections and waits
 for those it has to finish: each request it accepted is read, answered and closed as usual,
-since every wait on the way is bounded. `Front.close` then waits for the listeners still at
-work after their acknowledgement (a record's confirmation being posted), so that nothing is
-recorded without its confirmation being sent.
+since every wait on the way is bounded. `Front.close` then waits, up to STOP_WITHIN
+seconds, for the listeners still at work after their acknowledgement (a record's
+confirmation being posted), so that the process does not end between a record and its
+confirmation.
 """
 
 from __future__ import annotations

@@ -321,12 +321,15 @@ def seeded(url: str, engagements: int) -> list[str]:
 
 
 # What an idle client sends before it stops: a request whose promised body never comes,
-# request headers cut off half way, and nothing at all.
+# request headers cut off half way, nothing at all, and a request (answered) followed on
+# the same connection by half of another.
+_HALF = b"POST /slack/events HTTP/1.1\r\nHost: cmsbot\r\nContent-Le"
 STALLS = {
     "a promised body": (b"POST /slack/events HTTP/1.1\r\nHost: cmsbot\r\n"
                         b"Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"),
-    "half a header": b"POST /slack/events HTTP/1.1\r\nHost: cmsbot\r\nContent-Le",
+    "half a header": _HALF,
     "nothing": b"",
+    "half a second request": b"GET /healthz HTTP/1.1\r\nHost: cmsbot\r\n\r\n" + _HALF,
 }
 
 
