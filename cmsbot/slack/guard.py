@@ -1,22 +1,28 @@
 """What may reach Bolt at /slack/events: signed, not too large, and shaped as Slack sends it.
 
-Bolt decodes a body as UTF-8 and parses it before it checks the signature, and reads fields
-that Slack always sends without asking whether they are there: a body that was not UTF-8,
-JSON it could not parse, a payload that was not an object or lacked such a field got a 500
-(from the WSGI server, or from Bolt), and it read a body of any size. Here every request to
-/slack/events is checked in this order, and the first check that fails answers:
+Bolt decodes and parses a body before it checks the signature, and Bolt and the listeners
+read fields that Slack always sends without asking whether they are there. A request Slack
+would never send is therefore answered here, with a 4xx that says why, before Bolt could
+fail on it with a 500. Every request to /slack/events is checked in this order, and the
+first check that fails answers:
 
-1. 400 when Content-Length is not a number, 413 when it is over DRAIN_LIMIT (unread);
-2. 401 without Slack's signature headers, or with a timestamp that is not a number (but
-   Slack's `ssl_check=1` goes on to Bolt, which answers it 200 unsigned, as it always did);
+1. 400 when Content-Length is not a number; 413 when it is over MAX_BODY. A body up to
+   DRAIN_LIMIT is read (and dropped) first, so that the client, still sending, hears the
+   answer; a larger one is refused unread. Size comes before the signature, which cannot
+   be checked without reading the body;
+2. 401 without Slack's signature headers, or with a timestamp that is not ASCII digits
+   (`int()` refuses some that `str.isdigit` accepts) (but Slack's `ssl_check=1` goes on to
+   Bolt, which answers it 200 unsigned);
 3. 401 when the signature does not verify (a 5-minute window, a constant-time compare): an
-   unsigned or wrongly signed request is refused as such, whatever else is wrong with it;
-   then 413 when the body is larger than MAX_BODY. Bodies up to DRAIN_LIMIT are read in
-   full (and dropped) before any answer, so that the client hears it;
+   unsigned or wrongly signed request is refused as such, whatever but its size is wrong
+   with it;
 4. 405 for a method other than POST; 400 for an empty body; 415 for a content type Slack
    does not send (it sends form-encoded and JSON bodies only); 400 for bytes that are not
    UTF-8;
-5. 400 when Bolt cannot read the body, or the payload lacks a field that Slack always sends
+5. 400 for a payload nested more than MAX_DEPTH deep: Python's JSON parser recurses once
+   a level, and so would anything that walks the payload, so a deep one could end in a
+   RecursionError wherever it is read; Slack's own nest a dozen levels or so;
+6. 400 when Bolt cannot read the body, or the payload lacks a field that Slack always sends
    and that Bolt or a listener reads (`shape_problem`).
 
 Only then does Bolt see the request (and check its signature again). What is refused is
@@ -30,6 +36,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -48,6 +55,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # far above any request Slack sends to this app
 DRAIN_LIMIT = 16 * MAX_BODY  # larger bodies are refused unread
 WINDOW = 5 * 60  # seconds, as Slack's documentation and Bolt have it
+MAX_DEPTH = 64  # arrays and objects within each other: several times what Slack sends
 CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
 _CHUNK = 64 * 1024
 
@@ -100,21 +108,21 @@ class SlackRequestGuard(SlackRequestHandler):
         length = _length(environ)
         if length is None:
             return HTTPStatus.BAD_REQUEST, "Content-Length is not a number"
-        if length > DRAIN_LIMIT:
+        stream = environ.get("wsgi.input")
+        if length > MAX_BODY:
+            if length <= DRAIN_LIMIT:
+                _drain(stream, length)
             return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large"
+        body = _read(stream, length)
         if not (stamp.isascii() and stamp.isdigit()) or not signature:
-            body = _read(environ.get("wsgi.input"), length, None)  # so the client hears us
-            if body is not None and _ssl_check(environ, body):
+            if _ssl_check(environ, body):
                 return None  # Bolt answers 200 to it before it verifies, and does nothing
             return HTTPStatus.UNAUTHORIZED, "unsigned request"
-        mac = hmac.new(self._secret, b"v0:" + stamp.encode() + b":", hashlib.sha256)
-        body = _read(environ.get("wsgi.input"), length, mac)
-        expected = ("v0=" + mac.hexdigest()).encode()
+        base = b"v0:" + stamp.encode() + b":" + body
+        expected = ("v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()).encode()
         if abs(self._clock() - int(stamp)) > WINDOW or not hmac.compare_digest(
                 expected, signature.encode("latin-1", "replace")):
             return HTTPStatus.UNAUTHORIZED, "invalid signature"
-        if body is None:
-            return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large"
         if environ.get("REQUEST_METHOD") != "POST":
             return HTTPStatus.METHOD_NOT_ALLOWED, "only POST"
         if not body:
@@ -123,9 +131,13 @@ class SlackRequestGuard(SlackRequestHandler):
         if content_type not in CONTENT_TYPES:
             return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "not form-encoded or JSON"
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             return HTTPStatus.BAD_REQUEST, "the body is not UTF-8"
+        if content_type == CONTENT_TYPES[0]:
+            text = dict(parse_qsl(text)).get("payload", "")  # Bolt parses only this as JSON
+        if too_deep(text):
+            return HTTPStatus.BAD_REQUEST, f"a payload nested more than {MAX_DEPTH} deep"
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return None
@@ -152,23 +164,48 @@ def _length(environ: WSGIEnvironment) -> int | None:
     return length if length >= 0 else None
 
 
-def _read(stream: IO[bytes] | None, length: int, mac: Any) -> bytes | None:
-    """Read `length` bytes into `mac` (if any); the body, or None when it is over
-    MAX_BODY."""
-    kept: list[bytes] | None = []
+def _read(stream: IO[bytes] | None, length: int) -> bytes:
+    """Up to `length` bytes: fewer when the client sent less than it said (its signature
+    then does not verify)."""
+    chunks: list[bytes] = []
     left = length
     while stream is not None and left > 0:
         chunk = stream.read(min(_CHUNK, left))
         if not chunk:
-            break  # the client sent less than it said: the signature will not verify
+            break
+        chunks.append(chunk)
         left -= len(chunk)
-        if mac is not None:
-            mac.update(chunk)
-        if kept is not None:
-            kept.append(chunk)
-            if length - left > MAX_BODY:
-                kept = None
-    return None if kept is None else b"".join(kept)
+    return b"".join(chunks)
+
+
+def _drain(stream: IO[bytes] | None, length: int) -> None:
+    """Read `length` bytes and keep none of them."""
+    left = length
+    while stream is not None and left > 0:
+        chunk = stream.read(min(_CHUNK, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
+# A JSON string (its closing quote optional, so that an unclosed one ends the scan rather
+# than being tried again from each quote inside it), or an array's or object's bracket.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest more than `limit` deep in the JSON `text`, found
+    without parsing it (and so without recursion); brackets in strings do not count."""
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        mark = token.group()
+        if mark in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark in ("]", "}"):
+            depth -= 1
+    return False
 
 
 def shape_problem(body: Any) -> str | None:

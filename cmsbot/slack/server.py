@@ -17,15 +17,22 @@ from cmsbot.slack.answering import ProcessLazyListenerRunner
 from cmsbot.slack.app import LazyContainer, build_app, web_app
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.bot import Bot
+from cmsbot.slack.front import THREADS, Front, Pool, Worker
+
+# Bolt runs each listener on a thread of its own while the request's thread waits for the
+# acknowledgement; a listener keeps its thread after it (posting a confirmation). Enough of
+# them that a listener never waits for one.
+LISTENER_THREADS = 4 * THREADS
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn, configured here rather than from its own command line. Each worker
     builds its own app (its threads do not survive a fork), and starts its own answer
-    process, which it stops when it exits."""
+    process; when it exits, it lets the work in hand finish, then stops that process."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings, self.options = settings, options
+        self._front: Front | None = None
         self._answers: ProcessLazyListenerRunner | None = None
         super().__init__()
 
@@ -40,17 +47,21 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
             self.cfg.set("control_socket_disable", True)
 
     def _worker_exit(self, server: Any, worker: Any) -> None:
+        if self._front is not None:
+            self._front.close()  # confirmations being posted are sent first
         if self._answers is not None:
             self._answers.close()
 
     def load(self) -> Any:
         container = LazyContainer(self.settings)
-        app = build_app(container, self.settings)
+        listeners = Pool(LISTENER_THREADS, "cmsbot-listeners")
+        app = build_app(container, self.settings, listener_executor=listeners)
         # Answers run in a process of their own, so that no acknowledgement waits for one.
         answers = self._answers = ProcessLazyListenerRunner(self.settings)
         app.listener_runner.lazy_listener_runner = answers
         answers.warm()
-        return web_app(app, container)
+        self._front = Front(web_app(app, container), listeners=listeners)
+        return self._front
 
 
 def serve(settings: Settings, *, port: int | None = None, workers: int | None = None) -> int:
@@ -58,9 +69,12 @@ def serve(settings: Settings, *, port: int | None = None, workers: int | None = 
     build_app(LazyContainer(settings), settings)  # refuse a bad configuration before forking
     options: dict[str, Any] = {
         "bind": f"0.0.0.0:{port or settings.port}",
-        "worker_class": "gthread", "threads": 8,
-        # Slack waits 3 seconds for an answer; a stuck worker is restarted long after.
-        "timeout": 30, "graceful_timeout": 10, "accesslog": "-",
+        # Idle and slow clients cost a coroutine each, not a thread: see cmsbot.slack.front.
+        "worker_class": Worker, "asgi_lifespan": "off",
+        # Slack waits 3 seconds for an answer; a stuck worker is restarted long after. A
+        # stopping worker has 25 s to finish what it accepted (platforms commonly kill
+        # 30 s after SIGTERM).
+        "timeout": 30, "graceful_timeout": 25, "accesslog": "-",
     }
     if workers:
         options["workers"] = workers  # otherwise gunicorn reads WEB_CONCURRENCY (default 1)

@@ -1,6 +1,6 @@
 """Real processes for the fault tests: a private PostgreSQL cluster that a test may kill
-without touching the shared server, `cmsbot serve` in a process group of its own (killed
-with SIGKILL, never asked to stop), and Slack's signed requests to send it."""
+without touching the shared server, `cmsbot serve` in a process group of its own (stopped
+with SIGTERM, or killed with SIGKILL), and Slack's signed requests to send it."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
 
+from cmsbot.history import SEED, read_history_file
+from cmsbot.services import LOCAL_OPERATOR
+from domain.state import Kind
 from tests.bot.fakes import TEAM, FakeSlack, sign
 from tests.bot.harness import CHANNEL, EDITOR, SECRET, Reply, command_form, http
+from tests.conftest import make_container
 
 ROOT = Path(__file__).resolve().parents[2]
 CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
@@ -222,6 +226,12 @@ class Served:
             return reply is not None and reply.status == 200
         wait_until(healthy, timeout, "cmsbot serve to say it is healthy", 0.1)
 
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM to the arbiter, as a platform stops it (gunicorn's graceful stop); the
+        exit status once it has stopped."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL the whole process group: the arbiter and its workers at once."""
         with suppress(ProcessLookupError):
@@ -304,3 +314,42 @@ def ask(bot: Served, text: str, name: str) -> str:
     assert reply.status == 200 and reply.seconds < ACK_WITHIN, reply
     [answer] = bot.fake.wait_for(f"response:{name}", timeout=30)
     return str(answer.params["text"])
+
+
+def seeded(url: str, engagements: int) -> list[str]:
+    """The seed history in the store at `url`; the keys of its first engagements."""
+    history = read_history_file(SEED)
+    container = make_container(url)
+    try:
+        container.importer.run(LOCAL_OPERATOR, history)
+        container.catch_up()
+    finally:
+        container.close()
+    return [e.key for e in history.items if e.kind is Kind.ENGAGEMENT][:engagements]
+
+
+# What an idle client sends before it stops: a request whose promised body never comes,
+# request headers cut off half way, nothing at all, and a request (answered) followed on
+# the same connection by half of another.
+_HALF = b"POST /slack/events HTTP/1.1\r\nHost: cmsbot\r\nContent-Le"
+STALLS = {
+    "a promised body": (b"POST /slack/events HTTP/1.1\r\nHost: cmsbot\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"),
+    "half a header": _HALF,
+    "nothing": b"",
+    "half a second request": b"GET /healthz HTTP/1.1\r\nHost: cmsbot\r\n\r\n" + _HALF,
+}
+
+
+@contextmanager
+def idle_clients(port: int, each: int) -> Iterator[dict[str, list[socket.socket]]]:
+    """`each` connections of each kind in STALLS, held open until the block ends."""
+    with ExitStack() as stack:
+        opened: dict[str, list[socket.socket]] = {}
+        for kind, sent in STALLS.items():
+            opened[kind] = []
+            for _ in range(each):
+                client = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+                client.sendall(sent)
+                opened[kind].append(client)
+        yield opened
