@@ -351,21 +351,17 @@ class Consistency:
         if topic not in _REGISTERS[cls]:
             self._problem(position, aggregate, 1, f"it registers an aggregate of type "
                                                   f"{topic!r}, which a {cls.__name__} cannot")
+        aggregate.label, aggregate.key = names_of(event)
+        aggregate.family = _FAMILIES[cls]
         if isinstance(event, ev.ItemRegistered):
-            aggregate.label, aggregate.key = f"“{event.title}” ({event.key})", event.key
-            aggregate.family, aggregate.kind = _ITEM, KIND_BY_TOPIC.get(str(topic))
+            aggregate.kind = KIND_BY_TOPIC.get(str(topic))
             expected = item_id(event.key)
         elif isinstance(event, ev.PartnerRegistered):
-            aggregate.label = f"{event.acronym or event.name} ({event.key})"
-            aggregate.key, aggregate.family = event.key, _PARTNER
             expected = partner_id(event.key)
             self.partners.add(event.key)
         elif isinstance(event, ch.ChannelRegistered):
-            aggregate.label, aggregate.family = f"channel {event.channel}", _CHANNEL
             expected = ch.channel_id(event.channel)
         else:
-            aggregate.label = f"the {event.period} digest of channel {event.channel}"
-            aggregate.family = _DIGEST
             expected = ch.digest_id(event.channel, event.period)
         if event.originator_id != expected:
             self._problem(position, aggregate, 1,
@@ -454,6 +450,23 @@ class Consistency:
             AcknowledgedGap(aggregate.label, aggregate.key, version, position, event.actor,
                             event.reason, event.timestamp)
             for aggregate, version, position, event in self._acknowledged]
+
+
+def names_of(registration: Any) -> tuple[str, str]:
+    """How an aggregate is named in what verify says, from its first event, and the key that
+    commands take (the id, for a channel or a digest)."""
+    if isinstance(registration, ev.ItemRegistered):
+        return f"“{registration.title}” ({registration.key})", registration.key
+    if isinstance(registration, ev.PartnerRegistered):
+        name = registration.acronym or registration.name
+        return f"{name} ({registration.key})", registration.key
+    if isinstance(registration, ch.ChannelRegistered):
+        return f"channel {registration.channel}", str(registration.originator_id)
+    if isinstance(registration, ch.DigestClaimed):
+        return (f"the {registration.period} digest of channel {registration.channel}",
+                str(registration.originator_id))
+    aggregate_id = registration.originator_id
+    return f"the record {aggregate_id}", str(aggregate_id)
 
 
 def _gap_words(aggregate: _Aggregate, first: int, last: int) -> str:
