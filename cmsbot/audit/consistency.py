@@ -192,18 +192,45 @@ class _Aggregate:
         versions[version - 1] = code
 
 
+class _Filter:
+    """The (aggregate, ref) pairs seen so far, as a Bloom filter: 8 bytes for each event of
+    the log, where a set of their hashes takes some 70. It may say that a pair was seen when
+    it was not (about once in 70,000 events), never the other way; `finish` confirms each
+    pair it reports from the store."""
+
+    HASHES = 4
+
+    def __init__(self, events: int) -> None:
+        size = 1 << max(20, (64 * max(events, 1) - 1).bit_length())  # bits, 64 an event
+        self.mask, self.bits = size - 1, bytearray(size >> 3)
+
+    def add(self, value: object) -> bool:
+        """Add the value; True when it was (probably) there already."""
+        hashed = hash(value)
+        first, step = hashed & 0xFFFFFFFF, ((hashed >> 32) & 0xFFFFFFFF) | 1
+        bits, seen = self.bits, True
+        for number in range(self.HASHES):
+            index = (first + number * step) & self.mask
+            byte, bit = index >> 3, 1 << (index & 7)
+            if not bits[byte] & bit:
+                bits[byte] |= bit
+                seen = False
+        return seen
+
+
 class Consistency:
     """The checks, fed the log's entries in order; `finish` once after the last."""
 
     def __init__(self, mapper: Mapper[Any],
-                 refs_of: Callable[[UUID], Iterable[tuple[int, str | None]]]) -> None:
+                 refs_of: Callable[[UUID], Iterable[tuple[int, str | None]]], *,
+                 events: int) -> None:
         # refs_of: (version, ref) of each event of one aggregate, read from the store, to
-        # confirm a ref that looks recorded twice (refs are kept as hashes).
+        # confirm a ref that looks recorded twice. events: about how many the log holds.
         self.mapper, self.refs_of = mapper, refs_of
         self.aggregates: dict[UUID, _Aggregate] = {}
         self.partners: set[str] = set()
-        self.refs: set[int] = set()
-        self.suspects: list[tuple[int, UUID, str]] = []
+        self.refs = _Filter(events)
+        self.suspects: dict[tuple[UUID, str], int] = {}  # a ref maybe seen before: position
         self.gapped: set[_Aggregate] = set()
         self.last_id = 0
         self._problems: list[tuple[int, _Aggregate | None, int, str]] = []
@@ -421,11 +448,8 @@ class Consistency:
         ref = getattr(event, "ref", None)
         if not ref:
             return
-        hashed = hash((event.originator_id, ref))
-        if hashed in self.refs:
-            self.suspects.append((position, event.originator_id, ref))
-        else:
-            self.refs.add(hashed)
+        if self.refs.add((event.originator_id, ref)):
+            self.suspects.setdefault((event.originator_id, ref), position)
 
     # After the last event -------------------------------------------------------------
 
@@ -434,8 +458,11 @@ class Consistency:
         for aggregate in self.gapped:
             for first, last, position in aggregate.holes:
                 self._problem(position, aggregate, last + 1, _gap_words(aggregate, first, last))
-        for position, aggregate_id, ref in self.suspects:
-            versions = [v for v, r in self.refs_of(aggregate_id) if r == ref]
+        read: dict[UUID, list[tuple[int, str | None]]] = {}
+        for (aggregate_id, ref), position in self.suspects.items():
+            if aggregate_id not in read:
+                read[aggregate_id] = list(self.refs_of(aggregate_id))
+            versions = [v for v, r in read[aggregate_id] if r == ref]
             if len(versions) > 1:
                 self._problem(position, self.aggregates[aggregate_id], max(versions),
                               f"its ref {ref!r} is recorded {len(versions)} times (versions "

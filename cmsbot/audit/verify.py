@@ -63,7 +63,8 @@ def verify(engine: Engine, tracker: Tracker, *, heads: Sequence[Head] = (),
     each given head and (optionally) with the hashes in an earlier jsonl export; and check
     that the log holds together (`consistency`)."""
     wanted = {head.position: head for head in heads}
-    checks = Consistency(tracker.mapper, lambda aggregate: _refs_of(tracker, aggregate))
+    checks = Consistency(tracker.mapper, lambda aggregate: _refs_of(tracker, aggregate),
+                         events=tracker.head())
     seen: dict[int, str] = {}
     problems: list[Problem] = []
     exported = _exported_hashes(against) if against is not None else None
