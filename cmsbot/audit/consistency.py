@@ -11,8 +11,8 @@ registered before it. A gap that an operator acknowledged (`cmsbot audit repair-
 reported as such, not as a failure.
 
 They run in `verify`'s one pass over the log and keep a few numbers for each aggregate
-(one byte per event, for what corrections point at) and a hash for each ref, never the
-events themselves.
+(one byte per event, for what corrections point at) and a filter of the refs seen (eight
+bytes per event), never the events themselves.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ class _Type:
     code: int  # one byte, kept for each version of an aggregate
     family: str | None  # None: any (an acknowledged gap)
     fields: frozenset[str]
+    required: frozenset[str]  # the fields without a default, which every stored state has
     checks: tuple[tuple[str, tuple[type[Any], ...]], ...]  # field, types it may hold
 
 
@@ -126,8 +127,10 @@ def _types() -> dict[str, _Type]:
         checks = tuple((f.name, types) for f in fields
                        if f.name not in ("originator_id", "originator_version")
                        and (types := _field_types(f.type)) is not None)
+        required = frozenset(f.name for f in fields if f.default is dataclasses.MISSING
+                             and f.default_factory is dataclasses.MISSING)
         known[cls.TOPIC] = _Type(cls, code, _FAMILIES.get(cls),
-                                 frozenset(f.name for f in fields), checks)
+                                 frozenset(f.name for f in fields), required, checks)
     return known
 
 
@@ -292,7 +295,7 @@ class Consistency:
                 KeyError) as error:
             return None, f"its stored data cannot be read as a {known.cls.__name__}: {error}"
         state = vars(event)
-        missing = known.fields - state.keys()
+        missing = known.required - state.keys()
         extra = state.keys() - known.fields
         if missing or extra:
             said = [f"lacks {', '.join(sorted(missing))}" if missing else "",
@@ -300,9 +303,9 @@ class Consistency:
                     if extra else ""]
             return None, (f"its stored data {' and '.join(s for s in said if s)}: it "
                           f"cannot be read as a {known.cls.__name__}")
-        wrong = [name for name, types in known.checks
-                 if not isinstance(state[name], types)
-                 or (types[0] is int and isinstance(state[name], bool))]
+        wrong = [name for name, types in known.checks if name in state and (
+                 not isinstance(state[name], types)
+                 or (types[0] is int and isinstance(state[name], bool)))]
         if wrong:
             return None, (f"its stored data has the wrong type of value for "
                           f"{', '.join(wrong)}: it cannot be read as a {known.cls.__name__}")
