@@ -95,6 +95,10 @@ class VersionGapError(DomainError):
                        "(see docs/audit.md)")
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[type["VersionGapError"], tuple[str, str, range]]:
+        # Built from its parts, not its message, when it crosses to another process.
+        return type(self), (self.label, self.key, range(self.missing[0], self.missing[-1] + 1))
+
 
 class RegistrationMissingError(DomainError):
     """An item whose first event (its registration) is missing cannot have that gap acknowledged."""

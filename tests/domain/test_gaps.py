@@ -104,3 +104,11 @@ class TestCommands:
 
 def test_the_acknowledgement_has_a_pinned_topic() -> None:
     assert ev.VersionGapAcknowledged.TOPIC == "cmsbot.VersionGapAcknowledged"
+
+
+def test_the_error_crosses_to_another_process_whole() -> None:
+    import pickle
+
+    error = errors.VersionGapError("“CITES JWP” (cites-jwp)", "cites-jwp", range(3, 5))
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+    assert (str(copy), copy.missing) == (str(error), (3, 4))
