@@ -293,22 +293,22 @@ class Consistency:
             event = self.mapper.to_domain_event(stored)
         except (MapperDeserialisationError, TopicError, ValueError, TypeError,
                 KeyError) as error:
-            return None, f"its stored data cannot be read as a {known.cls.__name__}: {error}"
+            return None, f"its stored data cannot be read as {_a(known.cls.__name__)}: {error}"
         state = vars(event)
         missing = known.required - state.keys()
         extra = state.keys() - known.fields
         if missing or extra:
             said = [f"lacks {', '.join(sorted(missing))}" if missing else "",
-                    f"has {', '.join(sorted(extra))}, which a {known.cls.__name__} does not"
+                    f"has {', '.join(sorted(extra))}, which {_a(known.cls.__name__)} does not"
                     if extra else ""]
             return None, (f"its stored data {' and '.join(s for s in said if s)}: it "
-                          f"cannot be read as a {known.cls.__name__}")
+                          f"cannot be read as {_a(known.cls.__name__)}")
         wrong = [name for name, types in known.checks if name in state and (
                  not isinstance(state[name], types)
                  or (types[0] is int and isinstance(state[name], bool)))]
         if wrong:
             return None, (f"its stored data has the wrong type of value for "
-                          f"{', '.join(wrong)}: it cannot be read as a {known.cls.__name__}")
+                          f"{', '.join(wrong)}: it cannot be read as {_a(known.cls.__name__)}")
         return event, None
 
     def _in_sequence(self, position: int, aggregate: _Aggregate, version: int,
@@ -362,13 +362,13 @@ class Consistency:
             return
         if version == 1:
             self._problem(position, aggregate, version,
-                          f"its first event is a {cls.__name__}, not a registration")
+                          f"its first event is {_a(cls.__name__)}, not a registration")
         elif aggregate.family is not None and known.family != aggregate.family:
             self._problem(position, aggregate, version,
-                          f"a {cls.__name__} is not an event of a {aggregate.family}")
+                          f"{_a(cls.__name__)} is not an event of {_a(aggregate.family)}")
         elif (kind := _KIND_OF.get(cls)) is not None and aggregate.kind not in (None, kind):
             self._problem(position, aggregate, version,
-                          f"a {cls.__name__} is an event of {_a(kind.value)}, not of "
+                          f"{_a(cls.__name__)} is an event of {_a(kind.value)}, not of "
                           f"{_a(str(aggregate.kind))}")
         if isinstance(event, _REVISIONS):
             self._revision(position, aggregate, version, event)
@@ -380,7 +380,7 @@ class Consistency:
         cls = type(event)
         if topic not in _REGISTERS[cls]:
             self._problem(position, aggregate, 1, f"it registers an aggregate of type "
-                                                  f"{topic!r}, which a {cls.__name__} cannot")
+                                                  f"{topic!r}, which {_a(cls.__name__)} cannot")
         aggregate.label, aggregate.key = names_of(event)
         aggregate.family = _FAMILIES[cls]
         if isinstance(event, ev.ItemRegistered):
@@ -436,8 +436,8 @@ class Consistency:
             return None  # the target could not be read; that is reported there
         unknown = sorted(set(changes) - (corrected.fields - UNCORRECTABLE))
         if unknown:
-            return (f"it changes {', '.join(unknown)} of version {target}, a "
-                    f"{corrected.cls.__name__}, which has no such field to correct")
+            return (f"it changes {', '.join(unknown)} of version {target}, "
+                    f"{_a(corrected.cls.__name__)}, which has no such field to correct")
         return None
 
     def _named(self, position: int, aggregate: _Aggregate, version: int, event: Any) -> None:
@@ -510,4 +510,4 @@ def _gap_words(aggregate: _Aggregate, first: int, last: int) -> str:
 
 
 def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in ("a", "e", "i", "o", "u") else f"a {word}"
+    return f"an {word}" if word[:1].lower() in ("a", "e", "i", "o", "u") else f"a {word}"

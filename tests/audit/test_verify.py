@@ -348,7 +348,7 @@ class TestTheLogAgainstItself:
         version = store_raw(seeded, ev.AgreementEndorsed, "ipbes-3", body="IPBES",
                             meeting="IPBES-3")
         err = self.failing(url, monkeypatch, capsys)
-        assert (f"version {version}: a AgreementEndorsed is an event of an agreement, not of "
+        assert (f"version {version}: an AgreementEndorsed is an event of an agreement, not of "
                 "a meeting") in err
 
     def test_corrections_and_retractions_that_point_nowhere_sensible(
@@ -370,7 +370,7 @@ class TestTheLogAgainstItself:
         for version, words in [
                 (beyond, f"it corrects version {top + 5}, which is not an earlier event"),
                 (later, f"it retracts version {beyond + 1}, which is not an earlier event"),
-                (unknown_field, "it changes venue of version 2, a "
+                (unknown_field, "it changes venue of version 2, an "
                                 "AgreementNegotiationProgressed, which has no such field"),
                 (empty, "it corrects nothing: its changes are empty"),
                 (registration, "it retracts the item's registration, which cannot be"),
