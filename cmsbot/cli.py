@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import pwd
 import sys
 import time
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
 from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
+from cmsbot.whoami import os_user
 from domain.errors import DomainError
 from domain.provenance import COMMAND_LINE, Source, acting_for
 
@@ -225,16 +224,6 @@ def _catch_up_after_write(container: Container) -> None:
     except STORE_ERRORS as error:
         print(f"cmsbot: recorded, but the views are not up to date yet: "
               f"{store_problem(error, container.settings.database)}", file=sys.stderr)
-
-
-def os_user() -> str:
-    """Who runs the command: the name of the process's real user id. Not $USER or
-    $LOGNAME (which getpass reads first), since anyone can set those."""
-    uid = os.getuid()
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:  # a container's user with no entry in /etc/passwd
-        return f"uid{uid}"
 
 
 def _numbers(fields: dict[str, object]) -> dict[str, object]:

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.errors import DomainError, InvalidFieldError
+from domain.events import InSequence
 from domain.items import NAMESPACE
 from domain.text import TextChecked
 
@@ -93,7 +94,7 @@ class ChannelRegistered(_Applied, Aggregate.Created):
     actor: str
 
 
-class ChannelSubscribed(_Applied, Aggregate.Event):
+class ChannelSubscribed(InSequence, _Applied, Aggregate.Event):
     """A channel asked for a digest (or changed what it asked for)."""
 
     TOPIC: ClassVar[str] = "cmsbot.ChannelSubscribed"
@@ -101,12 +102,12 @@ class ChannelSubscribed(_Applied, Aggregate.Event):
     actor: str
 
 
-class ChannelUnsubscribed(_Applied, Aggregate.Event):
+class ChannelUnsubscribed(InSequence, _Applied, Aggregate.Event):
     TOPIC: ClassVar[str] = "cmsbot.ChannelUnsubscribed"
     actor: str
 
 
-class ChannelFollowed(_Applied, Aggregate.Event):
+class ChannelFollowed(InSequence, _Applied, Aggregate.Event):
     """A channel wants a threaded notice whenever something is recorded on a target."""
 
     TOPIC: ClassVar[str] = "cmsbot.ChannelFollowed"
@@ -115,7 +116,7 @@ class ChannelFollowed(_Applied, Aggregate.Event):
     actor: str
 
 
-class ChannelUnfollowed(_Applied, Aggregate.Event):
+class ChannelUnfollowed(InSequence, _Applied, Aggregate.Event):
     TOPIC: ClassVar[str] = "cmsbot.ChannelUnfollowed"
     target_kind: str
     target_key: str
@@ -131,14 +132,14 @@ class DigestClaimed(_Applied, Aggregate.Created):
     claimed_by: str
 
 
-class DigestReclaimed(_Applied, Aggregate.Event):
+class DigestReclaimed(InSequence, _Applied, Aggregate.Event):
     """A claim was left unconfirmed too long (its clock died); another clock takes it."""
 
     TOPIC: ClassVar[str] = "cmsbot.DigestReclaimed"
     claimed_by: str
 
 
-class DigestPosted(_Applied, Aggregate.Event):
+class DigestPosted(InSequence, _Applied, Aggregate.Event):
     TOPIC: ClassVar[str] = "cmsbot.DigestPosted"
     message_ts: str
     head: str | None
@@ -177,6 +178,10 @@ class Channel(TextChecked):
             self.follows.add((event.target_kind, event.target_key))
         elif isinstance(event, ChannelUnfollowed):
             self.follows.discard((event.target_kind, event.target_key))
+
+    def audit_names(self) -> tuple[str, str]:
+        """How errors name the channel, and the key that audit commands take."""
+        return f"channel {self.channel}", str(self.id)
 
     def subscribe(self, schedule: Schedule, *, actor: str) -> bool:
         """Subscribe, or change the subscription; False when nothing changes."""
@@ -229,6 +234,10 @@ class Digest(TextChecked):
             self.claimed_by, self.claimed_at = event.claimed_by, event.timestamp
         elif isinstance(event, DigestPosted):
             self.message_ts = event.message_ts
+
+    def audit_names(self) -> tuple[str, str]:
+        """How errors name the digest, and the key that audit commands take."""
+        return f"the {self.period} digest of channel {self.channel}", str(self.id)
 
     @property
     def posted(self) -> bool:

@@ -119,6 +119,9 @@ def describe(event: Any, name: Names = _plain) -> str:
             return f"Milestone reached: {e.milestone}"
         case ev.EngagementConcluded():
             return "Concluded" + (f": {e.outcome}" if e.outcome else "")
+        case ev.VersionGapAcknowledged():
+            return (f"No event is stored at version {e.originator_version}; the gap was "
+                    f"acknowledged: {e.reason}")
         case _:
             return type(e).__name__
 

@@ -96,3 +96,30 @@ class InvalidTextError(InvalidFieldError):
 
     def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, int]]:
         return type(self), (self.field, self.character, self.position)
+
+
+class VersionGapError(DomainError):
+    """An item's stored versions skip a number: it cannot be read until the gap is acknowledged."""
+
+    def __init__(self, label: str, key: str, missing: range) -> None:
+        self.label, self.key, self.missing = label, key, tuple(missing)
+        if 1 in self.missing:
+            message = (f"the history of {label} has no registration at version 1, "
+                       "so it cannot be read; `cmsbot audit verify` says more, and only a "
+                       "copy of the log from before can restore it")
+        else:
+            at = (f"version {self.missing[0]}" if len(self.missing) == 1 else
+                  f"versions {self.missing[0]}–{self.missing[-1]}")
+            message = (f"the history of {label} has a gap at {at}: no event is stored there, "
+                       "so nothing can be recorded on it until an operator acknowledges the "
+                       f"gap with `cmsbot audit repair-gap {key} --reason \"…\"` "
+                       "(see docs/audit.md)")
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type["VersionGapError"], tuple[str, str, range]]:
+        # Built from its parts, not its message, when it crosses to another process.
+        return type(self), (self.label, self.key, range(self.missing[0], self.missing[-1] + 1))
+
+
+class RegistrationMissingError(DomainError):
+    """An item whose first event (its registration) is missing cannot have that gap acknowledged."""

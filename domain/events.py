@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.dates import PartialDate
+from domain.errors import VersionGapError
 from domain.provenance import Source
 
 
@@ -35,7 +37,25 @@ class _Applied:
         return type(self).__name__
 
 
-class ItemEvent(_Applied, Aggregate.Event):
+class InSequence:
+    """An event after an aggregate's first. Reading an aggregate whose stored versions skip
+    a number fails with a `VersionGapError` that names it and the missing versions, where
+    the library would raise its bare OriginatorVersionError (or an AssertionError when the
+    registration itself is missing)."""
+
+    originator_id: UUID
+    originator_version: int
+
+    def mutate(self, aggregate: Any) -> Any:
+        expected = 1 if aggregate is None else aggregate.version + 1
+        if aggregate is None or self.originator_version > expected:
+            label, key = (aggregate.audit_names() if hasattr(aggregate, "audit_names") else
+                          (f"the record {self.originator_id}", str(self.originator_id)))
+            raise VersionGapError(label, key, range(expected, max(self.originator_version, 2)))
+        return super().mutate(aggregate)  # type: ignore[misc]
+
+
+class ItemEvent(InSequence, _Applied, Aggregate.Event):
     """Base of every event that happens to a tracked item."""
 
     TOPIC: ClassVar[str] = "cmsbot.ItemEvent"
@@ -343,10 +363,26 @@ class PartnerRegistered(_Applied, Aggregate.Created):
     ref: str | None
 
 
-class PartnerAliasAdded(_Applied, Aggregate.Event):
+class PartnerAliasAdded(InSequence, _Applied, Aggregate.Event):
     TOPIC: ClassVar[str] = "cmsbot.PartnerAliasAdded"
     alias: str
     actor: str
+
+
+# The log's own upkeep ----------------------------------------------------------------------
+
+class VersionGapAcknowledged(InSequence, _Applied, Aggregate.Event):
+    """An operator acknowledged that no event is stored at this version of an item (or of a
+    partner, channel or digest). It fills the missing version, so that the versions after
+    it can be read, and says nothing about the item itself: no state or view changes."""
+
+    TOPIC: ClassVar[str] = "cmsbot.VersionGapAcknowledged"
+    reason: str
+    occurred: PartialDate  # the day of the acknowledgement
+    actor: str
+    source: Source
+    note: str | None
+    ref: str | None
 
 
 ITEM_EVENTS: tuple[type[ItemEvent], ...] = tuple(
@@ -355,6 +391,7 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = tuple(
 )
 
 _TOPICAL: tuple[type[_Applied], ...] = (ItemEvent, ItemRegistered, PartnerRegistered,
-                                        PartnerAliasAdded, *ITEM_EVENTS)
+                                        PartnerAliasAdded, VersionGapAcknowledged,
+                                        *ITEM_EVENTS)
 for _cls in _TOPICAL:
     register_topic(_cls.TOPIC, _cls)  # type: ignore[attr-defined]

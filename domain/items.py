@@ -19,7 +19,7 @@ from domain.state import AGGREGATE_TOPICS, ItemState, Kind, fold
 from domain.text import TextChecked
 
 NAMESPACE = UUID("5f0c3f4e-61a1-4b0e-9c1e-8f2f3c9a7d11")
-_UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originator_topic",
+UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originator_topic",
                   "actor", "ref"}
 
 
@@ -41,7 +41,8 @@ class Item(TextChecked):
     KIND: ClassVar[Kind]
     if TYPE_CHECKING:  # set by `when`; class annotations would make eventsourcing write an __init__
         state: ItemState
-        history: list[ev.ItemRegistered | ev.ItemEvent]
+        # The event at each version, in order: history[v - 1] is version v.
+        history: list[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged]
         refs: set[str]
 
     @classmethod
@@ -58,11 +59,14 @@ class Item(TextChecked):
             period=period, subtype=subtype, summary=summary, **fact.event_fields(),
         )
 
-    def when(self, event: ev.ItemRegistered | ev.ItemEvent) -> None:
+    def when(self, event: ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged,
+             ) -> None:
         if isinstance(event, ev.ItemRegistered):
             self.history, self.refs = [], set()
             self.state = ItemState.registered(event)
         self.history.append(event)
+        if isinstance(event, ev.VersionGapAcknowledged):
+            return  # it only fills a version: nothing happened to the item
         if event.ref:
             self.refs.add(event.ref)
         if isinstance(event, ev.EventCorrected | ev.EventRetracted):
@@ -84,6 +88,10 @@ class Item(TextChecked):
         clone._pending_events = list(self._pending_events)
         return clone
 
+    def audit_names(self) -> tuple[str, str]:
+        """How errors name the item, and the key that commands take."""
+        return f"“{self.state.title}” ({self.state.key})", self.state.key
+
     def has_recorded(self, ref: str) -> bool:
         """Whether an event with this stable key was recorded already (imports use it)."""
         return ref in self.refs
@@ -103,7 +111,7 @@ class Item(TextChecked):
     def correct(self, fact: Fact, *, corrects: int, changes: dict[str, Any], reason: str,
                 ) -> None:
         target = self._correctable(corrects)
-        names = {f.name for f in dataclasses.fields(target)} - _UNCORRECTABLE
+        names = {f.name for f in dataclasses.fields(target)} - UNCORRECTABLE
         unknown = sorted(set(changes) - names)
         if unknown or not changes:
             raise errors.CorrectionTargetError(
@@ -122,6 +130,10 @@ class Item(TextChecked):
         if not 1 <= version <= len(self.history):
             raise errors.CorrectionTargetError(f"{self.state.title} has no event {version}")
         target = self.history[version - 1]
+        if isinstance(target, ev.VersionGapAcknowledged):
+            raise errors.CorrectionTargetError(
+                f"{self.state.title} has no event {version}: none was stored at that version "
+                f"(a gap acknowledged by {target.actor}: {target.reason})")
         if isinstance(target, ev.EventCorrected | ev.EventRetracted):
             raise errors.CorrectionTargetError("a correction cannot itself be corrected; "
                                                "retract the original and record it anew")
@@ -395,13 +407,18 @@ class Partner(TextChecked):
                            acronym=acronym, name=name, aliases=list(aliases or []),
                            category=category, actor=actor, ref=ref)
 
-    def when(self, event: ev.PartnerRegistered | ev.PartnerAliasAdded) -> None:
+    def when(self, event: ev.PartnerRegistered | ev.PartnerAliasAdded
+             | ev.VersionGapAcknowledged) -> None:
         if isinstance(event, ev.PartnerRegistered):
             self.key, self.acronym, self.name = event.key, event.acronym, event.name
             self.aliases, self.category = list(event.aliases), event.category
             self.refs = {event.ref} if event.ref else set()
-        elif event.alias not in self.aliases:
+        elif isinstance(event, ev.PartnerAliasAdded) and event.alias not in self.aliases:
             self.aliases.append(event.alias)
+
+    def audit_names(self) -> tuple[str, str]:
+        """How errors name the partner, and the key that commands take."""
+        return f"{self.acronym or self.name} ({self.key})", self.key
 
     def add_alias(self, *, alias: str, actor: str) -> None:
         if alias in self.aliases:

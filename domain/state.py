@@ -199,12 +199,14 @@ _LIST_FIELDS = tuple(f.name for f in _FIELDS if f.name not in ("agenda", "source
                      and str(f.type).startswith("list"))
 
 
-def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent]) -> ItemState | None:
+def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],
+         ) -> ItemState | None:
     """The state after `events` (in version order), with corrections and retractions applied.
+    An acknowledged gap's event says nothing about the item and is passed over.
 
     Returns None when the registration is not among them.
     """
-    history = list(events)
+    history = [e for e in events if not isinstance(e, ev.VersionGapAcknowledged)]
     retracted: set[int] = set()
     changes: dict[int, dict[str, Any]] = {}
     for event in history:

@@ -64,7 +64,13 @@ def plain_state(stored: StoredEvent, mapper: Mapper[Any]) -> Any:
     try:
         return orjson.loads(state)  # the same values as json.loads, several times faster
     except orjson.JSONDecodeError:  # e.g. an integer beyond 64 bits, which json reads
+        pass
+    try:
         return json.loads(state)
+    except ValueError:
+        # Not JSON, which no command writes: chained as its bytes, so that the chain still
+        # covers it and every command still runs; verify says it cannot be read.
+        return {"_unreadable_": bytes(state).hex()}
 
 
 def content(stored: StoredEvent, mapper: Mapper[Any]) -> dict[str, Any]:

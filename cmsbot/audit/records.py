@@ -74,7 +74,7 @@ def occurred_of(event: Any) -> dict[str, Any] | None:
 
 
 def summary_of(event: Any, book: Book) -> str:
-    if isinstance(event, ev.ItemEvent | ev.ItemRegistered):
+    if isinstance(event, ev.ItemEvent | ev.ItemRegistered | ev.VersionGapAcknowledged):
         return describe(event, book.name)
     if isinstance(event, ev.PartnerRegistered):
         acronym = f" ({event.acronym})" if event.acronym and event.acronym != event.name else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from cmsbot.audit.walk import PAGE, walk
 from cmsbot.history import HistoryFileError
 from cmsbot.services import Principal
 from cmsbot.store import Tracker
+from domain.events import VersionGapAcknowledged
 
 if TYPE_CHECKING:
     from cmsbot.bootstrap import Container
@@ -177,7 +178,7 @@ def _check(path: Path, mapper: Mapper[Any], present: int) -> _Checked:
                                                f"{first[1].get('version')!r} is not "
                                                f"{FORMAT_VERSION}")])
     position, previous, at_present = 0, GENESIS, GENESIS
-    versions: dict[str, int] = {}
+    versions = _Versions()
     book = Book()
     end: tuple[int, dict[str, Any]] | None = None
     for number, data in lines:
@@ -188,7 +189,7 @@ def _check(path: Path, mapper: Mapper[Any], present: int) -> _Checked:
             end = (number, data)
             continue
         position += 1
-        reason = _event_problem(data, position, mapper, versions)
+        reason = _event_problem(data, position, mapper, versions, number)
         if reason is None:
             previous = link(previous, position, digest_of(_content(data["stored"])))
             if previous != data.get("hash"):
@@ -204,6 +205,7 @@ def _check(path: Path, mapper: Mapper[Any], present: int) -> _Checked:
             at_present = previous
     head = Head(position, previous)
     if not problems:
+        problems.extend(versions.gaps())
         if end is None:
             problems.append((0, "the file ends without the export's closing line: it was "
                                 "cut short"))
@@ -216,8 +218,45 @@ def _check(path: Path, mapper: Mapper[Any], present: int) -> _Checked:
     return _Checked(head, at_present)
 
 
-def _event_problem(data: Any, position: int, mapper: Mapper[Any],
-                   versions: dict[str, int]) -> str | None:
+@dataclass
+class _Versions:
+    """Each aggregate's highest version so far in the file, and the versions missing below
+    it: an acknowledged gap's event, recorded later, fills them (at the version it fills)."""
+
+    top: dict[str, int] = field(default_factory=dict)
+    holes: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # version, line
+
+    def place(self, originator: str, version: int, topic: str, line: int) -> str | None:
+        top = self.top.get(originator, 0)
+        if version > top + 1 + _GAP_LIMIT:
+            return (f"version {version} of {originator} follows version {top}: an "
+                    "aggregate's events must be complete and in order")
+        if version > top:
+            self.holes.setdefault(originator, []).extend(
+                (missing, line) for missing in range(top + 1, version))
+            self.top[originator] = version
+            return None
+        holes = self.holes.get(originator, [])
+        hole = next((h for h in holes if h[0] == version), None)
+        if hole is None or topic != VersionGapAcknowledged.TOPIC:
+            return (f"version {version} of {originator} comes after version {top}: an "
+                    "aggregate's events must be complete and in order (only an acknowledged "
+                    "gap's event fills a version later)")
+        holes.remove(hole)
+        return None
+
+    def gaps(self) -> list[tuple[int, str]]:
+        return [(line, f"version {version} of {originator} is missing, and no event "
+                       "acknowledges the gap: acknowledge it in the exported store "
+                       f"(`cmsbot audit repair-gap`), then export again")
+                for originator, holes in self.holes.items() for version, line in holes]
+
+
+_GAP_LIMIT = 10_000  # more versions missing at once than this is no lost write
+
+
+def _event_problem(data: Any, position: int, mapper: Mapper[Any], versions: _Versions,
+                   line: int) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("stored"), dict):
         return "not an event line: it has no 'stored' event"
     if data.get("position") != position:
@@ -235,12 +274,7 @@ def _event_problem(data: Any, position: int, mapper: Mapper[Any],
         return f"unknown event type {stored.get('topic')!r}"
     except (ValueError, TypeError) as error:
         return f"the stored event cannot be read: {error}"
-    expected = versions.get(originator, 0) + 1
-    if version != expected:
-        return (f"version {version} of {originator} follows version {expected - 1}: an "
-                "aggregate's events must be complete and in order")
-    versions[originator] = version
-    return None
+    return versions.place(originator, version, str(stored.get("topic")), line)
 
 
 def _readable_problem(data: dict[str, Any], mapper: Mapper[Any], book: Book) -> str | None:

@@ -1,8 +1,11 @@
-"""Checking the log against the chain kept beside it, and against heads published earlier.
+"""Checking the log against the chain kept beside it, against heads published earlier, and
+against itself.
 
 The stored chain catches an event changed, deleted or moved after it was chained. It cannot
 catch someone who also rewrote the chain to match; a head published earlier (HASH@POSITION,
 from a digest or a copy kept elsewhere) can, because the rewritten log no longer extends it.
+What the chain cannot see (a version missing from an item, an event no code can read, a
+correction pointing nowhere) the consistency checks see, in the same pass.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Connection, Engine, func, select
 
 from cmsbot.audit import tables as t
 from cmsbot.audit.chain import Head
+from cmsbot.audit.consistency import AcknowledgedGap, Consistency, Inconsistency
 from cmsbot.audit.walk import Entry, walk
 from cmsbot.store import Tracker
 
@@ -39,10 +44,13 @@ class Verification:
     chained: int  # how many events the stored chain covers
     problem: Problem | None = None
     heads_ok: list[Head] = field(default_factory=list)
+    inconsistencies: list[Inconsistency] = field(default_factory=list)
+    more_inconsistencies: int = 0  # beyond those listed
+    acknowledged: list[AcknowledgedGap] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.problem is None and not self.inconsistencies
 
     @property
     def unchained(self) -> int:
@@ -52,8 +60,11 @@ class Verification:
 def verify(engine: Engine, tracker: Tracker, *, heads: Sequence[Head] = (),
            against: Path | None = None) -> Verification:
     """Recompute the chain from the stored events; compare it with the stored chain, with
-    each given head and (optionally) with the hashes in an earlier jsonl export."""
+    each given head and (optionally) with the hashes in an earlier jsonl export; and check
+    that the log holds together (`consistency`)."""
     wanted = {head.position: head for head in heads}
+    checks = Consistency(tracker.mapper, lambda aggregate: _refs_of(tracker, aggregate),
+                         events=tracker.head())
     seen: dict[int, str] = {}
     problems: list[Problem] = []
     exported = _exported_hashes(against) if against is not None else None
@@ -65,6 +76,7 @@ def verify(engine: Engine, tracker: Tracker, *, heads: Sequence[Head] = (),
         first_problem = _head_row_problem(conn, chained)
         for entry, row in _with_stored_rows(conn, walk(tracker, decode=False), chained):
             last = Head(entry.position, entry.hash)
+            checks.feed(entry.position, entry.stored)
             if entry.position in wanted:
                 seen[entry.position] = entry.hash
             if first_problem is None and entry.position <= chained:
@@ -78,17 +90,41 @@ def verify(engine: Engine, tracker: Tracker, *, heads: Sequence[Head] = (),
                 last.position + 1,
                 f"the log ends at position {last.position}, but the chain covers "
                 f"{chained} events: events were deleted from the end of the log")
+        if first_problem is None and chained:
+            first_problem = _head_log_id_problem(conn, chained)
+    checks.finish()
     if exported is not None and not problems:
         problem = _export_tail(last, exported)
         if problem is not None:
             problems.append(problem)
     if first_problem is not None:
         problems.append(first_problem)
-    result = Verification(last.position, last, chained)
+    result = Verification(last.position, last, chained, inconsistencies=checks.problems,
+                          more_inconsistencies=checks.more, acknowledged=checks.acknowledged)
     problems.extend(_check_heads(heads, seen, last, result))
     if problems:
         result.problem = min(problems, key=lambda p: p.position)
     return result
+
+
+def _refs_of(tracker: Tracker, aggregate: UUID) -> list[tuple[int, str | None]]:
+    """The ref of each of one aggregate's events (to confirm a ref seen twice)."""
+    return [(stored.originator_version,
+             getattr(tracker.mapper.to_domain_event(stored), "ref", None))
+            for stored in tracker.recorder.select_events(aggregate)]
+
+
+def _head_log_id_problem(conn: Connection, chained: int) -> Problem | None:
+    """The head row's log id is where the keeper reads on from; it must be the last
+    chained event's, or events would be chained twice or never."""
+    head = conn.execute(select(t.chain_head.c.log_id).where(
+        t.chain_head.c.name == t.HEAD_ROW)).scalar()
+    row = conn.execute(select(t.chain.c.log_id).where(t.chain.c.position == chained)).scalar()
+    if row is None or head == row:
+        return None
+    return Problem(chained, f"the chain's head row says the last chained event has log id "
+                            f"{head}, but the chain's row there says {row}: the chain itself "
+                            "was altered")
 
 
 def _head_row_problem(conn: Connection, chained: int) -> Problem | None:
@@ -130,6 +166,10 @@ def _compare(conn: Connection, entry: Entry, row: Any) -> Problem | None:
         return Problem(entry.position, "the stored chain has no row for this position: "
                                        "the chain itself was altered")
     if row.hash == entry.hash:
+        if row.log_id != entry.log_id:
+            return Problem(entry.position, f"the event is the one chained here, but its log "
+                                           f"id is now {entry.log_id}, not {row.log_id}: the "
+                                           "log was renumbered")
         return None
     if row.digest == entry.digest:
         return Problem(entry.position, "the event is unchanged but its stored chain hash "

@@ -1,4 +1,5 @@
-"""`cmsbot audit log|verify|export|replay` and `cmsbot report`: the log as auditors need it.
+"""`cmsbot audit log|verify|export|replay|repair-gap` and `cmsbot report`: the log as
+auditors need it.
 
 See docs/audit.md for how an auditor uses each and what the chain does and does not prove.
 """
@@ -17,6 +18,7 @@ from typing import IO
 
 from cmsbot.audit.chain import Head, HeadFormatError
 from cmsbot.audit.logbook import LogFilter, entries, text
+from cmsbot.audit.repair import RepairRefusedError, repair_gap
 from cmsbot.audit.replay import Cutoff, ReplayError, board_text, diff_text, replay
 from cmsbot.audit.report.model import build_report
 from cmsbot.audit.report.render import render
@@ -24,7 +26,10 @@ from cmsbot.audit.transfer import export_csv, export_jsonl
 from cmsbot.audit.verify import ExportFileError, verify
 from cmsbot.bootstrap import Container, bootstrap
 from cmsbot.commands import date_arg
+from cmsbot.services import Principal
 from cmsbot.settings import Settings
+from cmsbot.whoami import os_user
+from domain.provenance import COMMAND_LINE
 from domain.state import ItemState
 from projections import queries as q
 
@@ -88,6 +93,14 @@ def register(sub: argparse._SubParsersAction) -> list[str]:  # type: ignore[type
     verify.add_argument("--against", type=Path, metavar="FILE.jsonl",
                         help="an earlier jsonl export the log must still begin with")
 
+    repair = actions.add_parser(
+        "repair-gap", help="acknowledge a gap in an item's versions, so that it can be read "
+                           "and recorded on again (a local operator only; audited)")
+    repair.add_argument("key", metavar="KEY",
+                        help="the item's key (or a partner's, or the id verify names)")
+    repair.add_argument("--reason", required=True, metavar="TEXT",
+                        help="why the gap is acknowledged: what was found, and who checked")
+
     export = actions.add_parser("export", help="write the whole log, streaming")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl",
                         help="jsonl (complete; `cmsbot import FILE.jsonl` reads it) or csv")
@@ -124,7 +137,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "report":
             return _report(args, container)
         return _AUDIT[args.audit_command](args, container)
-    except (_Refused, ReplayError, HeadFormatError, ExportFileError, OSError) as error:
+    except (_Refused, ReplayError, HeadFormatError, ExportFileError, RepairRefusedError,
+            OSError) as error:
         if isinstance(error, BrokenPipeError):
             _silence_stdout()
             return 0
@@ -172,11 +186,26 @@ def _verify(args: argparse.Namespace, container: Container) -> int:
         raise _Refused(f"no export file at {args.against}")
     result = verify(container.engine, container.tracker, heads=args.head,
                     against=args.against)
-    if result.problem is not None:
+    if not result.ok:
         print(f"Chain head now: {result.head} ({result.events} events)")
-        print(f"cmsbot: the log does not verify: {result.problem}", file=sys.stderr)
+        if result.problem is not None:
+            print(f"cmsbot: the log does not verify: {result.problem}", file=sys.stderr)
+        if result.inconsistencies:
+            count = len(result.inconsistencies) + result.more_inconsistencies
+            print(f"cmsbot: the log is not consistent with itself ({count} "
+                  f"problem{'s' if count != 1 else ''}):", file=sys.stderr)
+            for inconsistency in result.inconsistencies:
+                print(f"  {inconsistency}", file=sys.stderr)
+            if result.more_inconsistencies:
+                print(f"  … and {result.more_inconsistencies} more", file=sys.stderr)
         return 1
     print(f"The log verifies: {result.events} events, each as it was chained.")
+    print("It holds together: every item's versions run without a gap, every event reads "
+          "as its type, every correction points at an earlier event of its item.")
+    if result.acknowledged:
+        print(f"Acknowledged gaps ({len(result.acknowledged)}), repaired and not failures:")
+        for gap in result.acknowledged:
+            print(f"  {gap}")
     for head in result.heads_ok:
         print(f"It still extends {head}.")
     if args.against is not None:
@@ -221,4 +250,14 @@ def _report(args: argparse.Namespace, container: Container) -> int:
     return 0
 
 
-_AUDIT = {"log": _log, "verify": _verify, "export": _export, "replay": _replay}
+def _repair_gap(args: argparse.Namespace, container: Container) -> int:
+    # Only whoever can run cmsbot against the store (a local operator) gets here: no chat
+    # command leads to it.
+    operator = Principal(f"{COMMAND_LINE}{os_user()}", may_record=True)
+    print(repair_gap(container, operator, args.key, reason=args.reason,
+                     now=datetime.now(UTC)))
+    return 0
+
+
+_AUDIT = {"log": _log, "verify": _verify, "export": _export, "replay": _replay,
+          "repair-gap": _repair_gap}

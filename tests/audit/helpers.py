@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import ColumnClause, TableClause, column, delete, select, table, update
 
 from cmsbot.audit import tables as t
@@ -15,7 +17,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.cli import main
 from cmsbot.services import LOCAL_OPERATOR
 from domain.dates import PartialDate
-from domain.items import Engagement
+from domain.items import Engagement, item_id
 from domain.provenance import Fact, Source
 from projections import tables as views
 
@@ -134,3 +136,45 @@ def views_of(container: Container) -> dict[str, list[tuple[Any, ...]]]:
                 for table in (views.board, views.calendar, views.consultations,
                               views.submissions, views.activity, views.partners,
                               views.item_partners)}
+
+
+def top_version(container: Container, key: str) -> int:
+    """The highest version stored for the item `key` (0: none)."""
+    stored = container.tracker.recorder.select_events(item_id(key), desc=True, limit=1)
+    return stored[0].originator_version if stored else 0
+
+
+def record_with_gap(container: Container, key: str = "iwc-jwp") -> int:
+    """Store the item's next event one version too far on, as the lost write did: the
+    command ran on a state that held an event which was never stored. Returns the missing
+    version."""
+    item = container.tracker.item(key)
+    fact = Fact(PartialDate.parse("2015-10-15"), "U024BE7LH", Source(chat="C0123 1.2"))
+    item.link_document(fact, document="UNEP/CMS/StC44/Lost")
+    item.link_document(fact, document="UNEP/CMS/StC44/Kept")
+    lost, kept = item.collect_events()
+    container.tracker.recorder.insert_events([container.tracker.mapper.to_stored_event(kept)])
+    return int(lost.originator_version)
+
+
+PROVENANCE: dict[str, Any] = {
+    "occurred": PartialDate.parse("2015-10-15"), "actor": "test",
+    "source": Source("UNEP/CMS/StC44/18", "99"), "note": None, "ref": None}
+
+
+def store_raw(container: Container, event_class: type[Any], key: str, /, *,
+              version: int | None = None, aggregate: Any = None, topic: str | None = None,
+              state: bytes | None = None, **fields: Any) -> int:
+    """Store one event of the item `key` straight through the recorder, as no command would:
+    at `version` (the next one unless given), under another aggregate id, another `topic`
+    or with other `state` bytes. Returns its version."""
+    if "occurred" in {f.name for f in dataclasses.fields(event_class)}:
+        fields = {**PROVENANCE, **fields}
+    version = version or top_version(container, key) + 1
+    event = event_class(originator_id=aggregate or item_id(key), originator_version=version,
+                        timestamp=event_class.create_timestamp(), **fields)
+    stored = container.tracker.mapper.to_stored_event(event)
+    container.tracker.recorder.insert_events([StoredEvent(
+        stored.originator_id, stored.originator_version, topic or stored.topic,
+        stored.state if state is None else state)])
+    return version

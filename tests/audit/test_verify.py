@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,14 +12,20 @@ from cmsbot.audit import tables as t
 from cmsbot.audit.chain import Head
 from cmsbot.bootstrap import Container
 from cmsbot.services import LOCAL_OPERATOR
+from domain import events as ev
+from domain.items import item_id
 from domain.provenance import Source
 from tests.audit.helpers import (
     change_event,
     cli,
     delete_event,
+    events_table,
     position_of,
+    record_with_gap,
     rewrite_chain,
+    store_raw,
     swap_events,
+    top_version,
 )
 
 
@@ -207,3 +214,242 @@ class TestARewrittenChain:
         code, _, err = verify(url, "--head", str(published), mp=monkeypatch, capsys=capsys)
         assert code == 1
         assert f"it has only {published.position - 1} events" in err
+
+
+IWC = "“IWC–CMS Joint Work Plan” (iwc-jwp)"
+
+
+class TestTheLogAgainstItself:
+    """What the chain cannot see: each is reported in words, naming the item and the version,
+    with exit status 1. The rows are written straight through the store's recorder, as no
+    command would write them."""
+
+    def failing(self, url: str, mp: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> str:
+        code, out, err = verify(url, mp=mp, capsys=capsys)
+        assert code == 1, out
+        assert "the log is not consistent with itself" in err
+        assert "Traceback" not in err
+        return err
+
+    def test_a_gap_in_an_items_versions(self, seeded: Container, url: str,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+        missing = record_with_gap(seeded)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"position {seeded.tracker.head()}: {IWC}, version {missing + 1}: version "
+                f"{missing} is missing: version {missing + 1} follows version {missing - 1}"
+                ) in err
+        assert "cmsbot audit repair-gap iwc-jwp --reason" in err
+
+    def test_a_version_recorded_after_a_later_one(self, seeded: Container, url: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+        missing = record_with_gap(seeded)
+        store_raw(seeded, ev.DocumentLinked, "iwc-jwp", version=missing,
+                  document="UNEP/CMS/StC44/Late", description=None)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {missing}: it was recorded after version {missing + 1}: the "
+                "item's events are out of order in the log") in err
+
+    def test_an_unknown_event_type(self, seeded: Container, url: str,
+                                   monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                            description=None, topic="cmsbot.AgreementAbandoned")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: its type 'cmsbot.AgreementAbandoned' is not one "
+                "cmsbot knows: nothing can read it") in err
+
+    def test_a_type_stored_under_its_class_path_not_its_pinned_topic(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                            description=None, topic="domain.events:DocumentLinked")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: its type is stored as "
+                "'domain.events:DocumentLinked', not under a pinned name "
+                "('cmsbot.DocumentLinked')") in err
+
+    def test_data_that_is_not_json(self, seeded: Container, url: str,
+                                   monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                            description=None, state=b"{not json")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: its stored data cannot be read as a "
+                "DocumentLinked") in err
+
+    def test_data_without_a_field_or_with_a_wrong_value(self, seeded: Container, url: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        ) -> None:
+        first = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                          description=None)
+        second = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="y",
+                           description=None)
+        events, order = events_table(seeded)
+        log_ids = [seeded.tracker.head() - 1, seeded.tracker.head()]
+        with seeded.engine.begin() as conn:
+            for log_id, (old, new) in zip(log_ids, [(b'"document":"x",', b""),
+                                                    (b'"document":"y"', b'"document":7')],
+                                          strict=True):
+                state = bytes(conn.execute(select(events.c.state).where(order == log_id))
+                              .scalar_one())
+                conn.execute(events.update().where(order == log_id).values(
+                    state=state.replace(old, new)))
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {first}: its stored data lacks document: it cannot be read "
+                "as a DocumentLinked") in err
+        assert (f"{IWC}, version {second}: its stored data has the wrong type of value for "
+                "document") in err
+
+    def test_a_registration_that_is_not_first(self, seeded: Container, url: str,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(
+            seeded, ev.ItemRegistered, "iwc-jwp", key="iwc-jwp", title="Again", aliases=[],
+            partners=[], mandates=[], documents=[], period=None, subtype=None, summary=None,
+            originator_topic="cmsbot.Agreement")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: a second registration (ItemRegistered): only "
+                "version 1 registers an aggregate") in err
+
+    def test_an_item_whose_first_event_is_not_its_registration(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        store_raw(seeded, ev.DocumentLinked, "ghost", document="x", description=None)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"the record {item_id('ghost')}, version 1: its first event is a "
+                "DocumentLinked, not a registration") in err
+
+    def test_a_registration_missing_from_the_start(self, seeded: Container, url: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+        store_raw(seeded, ev.DocumentLinked, "ghost", version=3, document="x",
+                  description=None)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"the record {item_id('ghost')}, version 3: it has no registration: its "
+                "events begin at version 3, so it cannot be read") in err
+
+    def test_a_registration_under_another_keys_id(self, seeded: Container, url: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+        store_raw(seeded, ev.ItemRegistered, "shadow", key="iwc-jwp", title="Shadow",
+                  aliases=[], partners=[], mandates=[], documents=[], period=None,
+                  subtype=None, summary=None, originator_topic="cmsbot.Agreement")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"“Shadow” (iwc-jwp), version 1: it is stored under the id "
+                f"{item_id('shadow')}, not the one its key gives ({item_id('iwc-jwp')})") in err
+
+    def test_an_event_of_another_kind_of_item(self, seeded: Container, url: str,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(seeded, ev.AgreementEndorsed, "ipbes-3", body="IPBES",
+                            meeting="IPBES-3")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"version {version}: an AgreementEndorsed is an event of an agreement, not of "
+                "a meeting") in err
+
+    def test_corrections_and_retractions_that_point_nowhere_sensible(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        def fix(cls: type[ev.ItemEvent], **fields: Any) -> int:
+            return store_raw(seeded, cls, "iwc-jwp", reason="test", **fields)
+
+        top = top_version(seeded, "iwc-jwp")
+        beyond = fix(ev.EventCorrected, corrects=top + 5, changes={"stage": "early"})
+        later = fix(ev.EventRetracted, retracts=beyond + 1)
+        unknown_field = fix(ev.EventCorrected, corrects=2, changes={"venue": "Bonn"})
+        empty = fix(ev.EventCorrected, corrects=2, changes={})
+        registration = fix(ev.EventRetracted, retracts=1)
+        first = fix(ev.EventRetracted, retracts=2)
+        again = fix(ev.EventRetracted, retracts=2)
+        of_a_fix = fix(ev.EventRetracted, retracts=first)
+        err = self.failing(url, monkeypatch, capsys)
+        for version, words in [
+                (beyond, f"it corrects version {top + 5}, which is not an earlier event"),
+                (later, f"it retracts version {beyond + 1}, which is not an earlier event"),
+                (unknown_field, "it changes venue of version 2, an "
+                                "AgreementNegotiationProgressed, which has no such field"),
+                (empty, "it corrects nothing: its changes are empty"),
+                (registration, "it retracts the item's registration, which cannot be"),
+                (again, "it retracts version 2, which was retracted already"),
+                (of_a_fix, f"it retracts version {first}, which is itself a correction or a "
+                           "retraction")]:
+            assert f"{IWC}, version {version}: {words}" in err
+        assert f"version {first}:" not in err  # the first retraction of version 2 is sound
+
+    def test_a_correction_of_a_version_where_nothing_is_stored(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        missing = record_with_gap(seeded)
+        version = store_raw(seeded, ev.EventRetracted, "iwc-jwp", retracts=missing,
+                            reason="test")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: it retracts version {missing}, where no event is "
+                "stored") in err
+
+    def test_a_ref_recorded_twice(self, seeded: Container, url: str,
+                                  monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+        first = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                          description=None, ref="slack:V123")
+        second = store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x",
+                           description=None, ref="slack:V123")
+        store_raw(seeded, ev.DocumentLinked, "cites-jwp", document="x", description=None,
+                  ref="slack:V123")  # another item's: refs are per item
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {second}: its ref 'slack:V123' is recorded 2 times "
+                f"(versions {first}, {second}): a record meant to be kept once was kept "
+                "again") in err
+        assert "cites-jwp" not in err
+
+    def test_a_partner_named_before_it_is_registered(self, seeded: Container, url: str,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     ) -> None:
+        version = store_raw(seeded, ev.PartnerJoined, "iwc-jwp", partner="nobody", role=None)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: it names the partner 'nobody', not registered "
+                "before it") in err
+
+    def test_an_acknowledgement_that_fills_no_gap(self, seeded: Container, url: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+        version = store_raw(seeded, ev.VersionGapAcknowledged, "iwc-jwp", reason="none")
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: it acknowledges a gap, but no version before it "
+                "is missing") in err
+
+    def test_every_problem_is_listed_not_only_the_first(self, seeded: Container, url: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        ) -> None:
+        record_with_gap(seeded, "iwc-jwp")
+        record_with_gap(seeded, "cites-jwp")
+        err = self.failing(url, monkeypatch, capsys)
+        assert "(2 problems)" in err and "(iwc-jwp)" in err and "(cites-jwp)" in err
+
+
+class TestTheChainCoversExactlyTheLog:
+    def test_a_renumbered_event(self, seeded: Container, url: str,
+                                monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+        last = seeded.tracker.head()
+        swap_events(seeded, last, last + 50)  # the same order, another id
+        code, _, err = verify(url, mp=monkeypatch, capsys=capsys)
+        assert code == 1
+        assert (f"position {last}: the event is the one chained here, but its log id is now "
+                f"{last + 50}, not {last}: the log was renumbered") in err
+
+    def test_a_head_row_pointing_at_another_log_id(self, seeded: Container, url: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+        with seeded.engine.begin() as conn:
+            conn.execute(t.chain_head.update().values(log_id=3))
+        code, _, err = verify(url, mp=monkeypatch, capsys=capsys)
+        head = seeded.tracker.head()
+        assert code == 1
+        assert (f"position {head}: the chain's head row says the last chained event has log "
+                f"id 3, but the chain's row there says {head}") in err

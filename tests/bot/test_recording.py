@@ -235,3 +235,22 @@ class TestMessageShortcut:
             bot.drain()
         event = store.tracker.item("iwc-jwp").history[-1]
         assert event.source.chat == f"{TEAM}/{CHANNEL}/1700000000.000600"
+
+
+def test_a_submission_on_an_item_with_a_gap_shows_the_gap_and_records_nothing(
+        store: Container, fake: FakeSlack) -> None:
+    from tests.audit.helpers import record_with_gap
+
+    missing = record_with_gap(store)
+    head = store.tracker.head()
+    with serving(store, fake) as bot:
+        reply = bot.interact(view_submission(endorsed_by_iwc66(endorsement_form(bot, fake)),
+                                             user=EDITOR))
+        bot.drain()
+    assert reply.status == 200 and reply.json()["response_action"] == "errors"
+    [said] = reply.json()["errors"].values()
+    assert said.startswith("the history of “IWC–CMS Joint Work Plan” (iwc-jwp) has a gap "
+                           f"at version {missing}: no event is stored there")
+    assert "cmsbot audit repair-gap iwc-jwp" in said
+    assert store.tracker.head() == head
+    assert fake.of("chat.postMessage") == []
