@@ -25,6 +25,7 @@ from tests.audit.helpers import (
     top_version,
     views_of,
 )
+from tests.conftest import new_store
 
 IWC = "“IWC–CMS Joint Work Plan” (iwc-jwp)"
 REASON = "the write was lost in the SQLite race; the editor confirmed nothing else was meant"
@@ -262,7 +263,7 @@ class TestARepairedItem:
         export = tmp_path / "log.jsonl"
         assert cli(url, "audit", "export", "--output", str(export), monkeypatch=monkeypatch,
                    capsys=capsys).code == 0
-        copy = f"sqlite:///{tmp_path}/copy.sqlite"
+        copy = new_store(f"sqlite:///{tmp_path}/copy.sqlite")
         imported = cli(copy, "import", str(export), monkeypatch=monkeypatch, capsys=capsys)
         assert imported.code == 0, imported.err
         assert f"chain head {seeded.chain.head()}, as in the export" in imported.out
@@ -276,7 +277,7 @@ def test_an_export_with_a_gap_not_acknowledged_is_refused_naming_it(
     export = tmp_path / "log.jsonl"
     assert cli(url, "audit", "export", "--output", str(export), monkeypatch=monkeypatch,
                capsys=capsys).code == 0
-    copy = f"sqlite:///{tmp_path}/copy.sqlite"
+    copy = new_store(f"sqlite:///{tmp_path}/copy.sqlite")
     imported = cli(copy, "import", str(export), monkeypatch=monkeypatch, capsys=capsys)
     assert imported.code == 1
     assert (f"version {missing} of {item_id('iwc-jwp')} is missing, and no event "

@@ -20,7 +20,7 @@ from domain import events as ev
 from domain.dates import PartialDate
 from domain.items import item_id
 from domain.provenance import Source, acting_for, recorder_of
-from tests.conftest import make_container
+from tests.conftest import make_container, new_store
 from tests.reliability.test_unstorable_text import store_unchecked
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ def cmsbot(*args: str, database: str, **env: str) -> subprocess.CompletedProcess
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    url = new_store(f"sqlite:///{tmp_path}/cli.sqlite")
     assert "Recorded" in cmsbot("import", "--seed", database=url).stdout
     return url
 
