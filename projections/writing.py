@@ -23,6 +23,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Engine
 
@@ -30,9 +31,12 @@ _gates: dict[str, threading.RLock] = {}
 _gates_lock = threading.Lock()
 
 
-def sqlite_gate(path: str) -> threading.RLock:
-    """The gate of this process's writers to the SQLite file at `path`."""
-    name = os.path.realpath(path)
+def sqlite_gate(database: str) -> threading.RLock:
+    """The gate of this process's writers to the SQLite file named by `database`: a path,
+    or an SQLite URI (`file:/path?mode=rw`), which names the same file as its path."""
+    if database.startswith("file:"):
+        database = unquote(urlsplit(database).path)
+    name = os.path.realpath(database)
     with _gates_lock:
         gate = _gates.get(name)
         if gate is None:
