@@ -9,13 +9,14 @@ is opened read-only), and its answers say how far the views lag the log
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from cmsbot.audit import tables as audit_tables
 from cmsbot.audit.chain import ChainKeeper
+from cmsbot.choices import RecordChoices
 from cmsbot.db import (
     StoreMissingError,
     StoreNotInitialisedError,
@@ -24,6 +25,8 @@ from cmsbot.db import (
     views_current,
     views_exist,
 )
+from cmsbot.digests.channels import ChannelCommands
+from cmsbot.digests.service import Subscriptions
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Reading, Settings
@@ -48,6 +51,14 @@ class Container:
     importer: Importer
     chain: ChainKeeper
     store_file: StoreFile | None = None  # the SQLite store's file (None on PostgreSQL)
+    channels: ChannelCommands = field(init=False)  # a channel's /cms verbs
+    choices: RecordChoices = field(init=False)  # what a record form offers
+
+    def __post_init__(self) -> None:
+        self.channels = ChannelCommands(Subscriptions(self.tracker, self.questions),
+                                        after_writing=self.catch_up,
+                                        views_behind=self.views_behind)
+        self.choices = RecordChoices(self.engine)
 
     def store_fault(self) -> StoreUnhealthyError | None:
         """What is wrong with the SQLite store's file: missing, replaced, read-only, or

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cmsbot import bootstrap as bootstrap_module
-from cmsbot import commands, redaction
+from cmsbot import commands, redaction, sources
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
@@ -22,7 +22,7 @@ from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError
-from domain.provenance import COMMAND_LINE, Source, acting_for
+from domain.provenance import COMMAND_LINE, acting_for
 
 log = logging.getLogger("cmsbot")
 
@@ -194,8 +194,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
                     existing, value]
         user = os_user()
         actor = acting_for(f"{COMMAND_LINE}{user}", args.actor)
-        source = (Source(args.document, args.paragraph) if args.document
-                  else Source.command_line(user))
+        source = sources.command_line(user, args.document, args.paragraph)
         recorded = container.recorder.record(
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
