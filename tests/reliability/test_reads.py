@@ -18,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cmsbot.bootstrap import Container
 from cmsbot.cli import main
@@ -223,3 +223,27 @@ def test_a_question_on_any_store_writes_nothing_and_says_the_views_lag(
         assert "Recorded while nothing caught up" in answer["text"]
     finally:
         store.close()
+
+
+def test_views_of_an_older_version_are_not_upgraded_by_a_read_but_said(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    folder.mkdir()
+    url = lagging_store(folder)
+    store = make_container(url)
+    try:
+        with store.engine.begin() as conn:  # as a store written by an older cmsbot reads
+            conn.execute(update(views.schema_info).where(
+                views.schema_info.c.name == "views_version").values(value="0"))
+    finally:
+        store.close()
+    before = fingerprint(folder)
+    asked = run(url, "ask", "status of IWC JWP")
+    assert asked.returncode == 1 and asked.stdout == "", asked
+    assert asked.stderr == (f"cmsbot: the views of {url} are of an older version of cmsbot; "
+                            "`cmsbot projector --once` brings them up to date\n")
+    assert fingerprint(folder) == before
+    assert run(url, "projector", "--once").returncode == 0  # a writer upgrades and rebuilds
+    asked = run(url, "ask", "status of IWC JWP")
+    assert asked.returncode == 0 and asked.stdout.startswith(IWC_ANSWER), asked
+    assert "behind the log" not in asked.stdout
