@@ -100,7 +100,6 @@ def imported(module: str, path: Path, known: set[str]) -> Iterator[tuple[int, st
         return name or None
 
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -111,6 +110,8 @@ def imported(module: str, path: Path, known: set[str]) -> Iterator[tuple[int, st
             # `from a import b` imports the module a.b when there is one, else a.
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
                        for alias in node.names]
+        else:
+            continue
         for target in targets:
             if target.split(".")[0] in PACKAGES and (found := ours(target)) is not None:
                 yield node.lineno, found
