@@ -1,27 +1,36 @@
 """The composition root: builds the product's parts from the settings, and nothing else does.
 
 Importing this module connects to nothing; `bootstrap()` does, when a command needs it.
+A command that only reads asks for `bootstrap(reading=True)`: it opens the store without
+writing to it (no table made, no view upgraded; on SQLite, a store that cannot be written
+is opened read-only), and its answers say how far the views lag the log
+(`Container.views_behind`) instead of catching them up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from cmsbot.audit import tables as audit_tables
 from cmsbot.audit.chain import ChainKeeper
+from cmsbot.choices import RecordChoices
 from cmsbot.db import (
     StoreMissingError,
     StoreNotInitialisedError,
     create_views,
     make_engine,
+    views_current,
     views_exist,
 )
+from cmsbot.digests.channels import ChannelCommands
+from cmsbot.digests.service import Subscriptions
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.services import Importer, Recorder
-from cmsbot.settings import Settings
+from cmsbot.settings import Reading, Settings
+from cmsbot.slack import deliveries as slack_deliveries
 from cmsbot.sqliterecorder import BulkSQLiteRecorder
 from cmsbot.store import Tracker
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
@@ -42,6 +51,14 @@ class Container:
     importer: Importer
     chain: ChainKeeper
     store_file: StoreFile | None = None  # the SQLite store's file (None on PostgreSQL)
+    channels: ChannelCommands = field(init=False)  # a channel's /cms verbs
+    choices: RecordChoices = field(init=False)  # what a record form offers
+
+    def __post_init__(self) -> None:
+        self.channels = ChannelCommands(Subscriptions(self.tracker, self.questions),
+                                        after_writing=self.catch_up,
+                                        views_behind=self.views_behind)
+        self.choices = RecordChoices(self.engine)
 
     def store_fault(self) -> StoreUnhealthyError | None:
         """What is wrong with the SQLite store's file: missing, replaced, read-only, or
@@ -54,9 +71,15 @@ class Container:
         opened: deleted, moved or replaced."""
         return self.store_file is not None and self.store_file.moved()
 
+    def views_behind(self) -> int:
+        """How many events of the log the views have not applied yet (read, not written:
+        the writers and the projector catch them up, never a read)."""
+        return max(0, self.tracker.head() - self.projector.position())
+
     def catch_up(self) -> int:
         """Bring the audit chain and the views up to the log's head (a cheap check when
-        they are current); returns how many events the views applied."""
+        they are current); returns how many events the views applied. Writers call it
+        after they write, and the projector in its loop; reads never do."""
         head = self.tracker.head()
         if head > self.chain.log_id():
             self.chain.catch_up()
@@ -90,35 +113,54 @@ def init_schema(settings: Settings) -> None:
         if settings.database.schema:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database.schema}"'))
-        create_views(engine)
-        audit_tables.create_tables(engine)
+        _create_tables(engine)
     finally:
         engine.dispose()
     Tracker(env=settings.database.eventsourcing_env(create_table=True)).close()
 
 
-def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
+def _create_tables(engine: Engine) -> None:
+    """Every table beside the log, each made by the package that owns it; idempotent, and
+    also what adds the tables a newer version brings."""
+    create_views(engine)
+    audit_tables.create_tables(engine)
+    slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
+
+
+def bootstrap(settings: Settings | None = None, *, reading: bool = False,
+              **overrides: Any) -> Container:
     """Wire the application to a store that exists. A store is made by `cmsbot db init`
     alone, except the default SQLite store (`sqlite:///var/cmsbot.sqlite`), which is made
-    on first use where its folder exists."""
+    on first use where its folder exists.
+
+    A writer's start brings a SQLite store's tables up to this version. With `reading`
+    nothing is written: the tables must be there and current (else the error says what
+    to run), and a SQLite store that cannot be written is opened read-only."""
     settings = settings or Settings.from_env()
     database = settings.database
     store_file = _store_file(settings) if database.is_sqlite else None
-    engine = make_engine(database)
+    writable = store_file is not None and store_file.read_only() is None
+    opening = _reading(store_file) if reading and store_file is not None and not writable \
+        else None
+    engine = make_engine(database, reading=opening)
     try:
         if not views_exist(engine):
             raise StoreNotInitialisedError(
                 f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
-        if store_file is not None and store_file.read_only() is None:
-            create_views(engine)  # idempotent: also adds the tables a newer version brings
-            audit_tables.create_tables(engine)  # (a store that cannot be written is read as is)
+        if writable and not reading:
+            _create_tables(engine)  # (a store that cannot be written is read as it is)
         elif not audit_tables.tables_exist(engine):
             raise StoreNotInitialisedError(f"{database.redacted} has no audit chain yet; run "
                                            "`cmsbot db init` once more")
+        elif reading and not views_current(engine):
+            raise StoreNotInitialisedError(
+                f"the views of {database.redacted} are of an older version of cmsbot; "
+                "`cmsbot projector --once` brings them up to date")
     except BaseException:
         engine.dispose()
         raise
-    tracker = Tracker(env=database.eventsourcing_env(create_table=database.is_sqlite))
+    tracker = Tracker(env=database.eventsourcing_env(
+        create_table=database.is_sqlite and not reading, reading=opening))
     recorder: Any = tracker.recorder
     if isinstance(recorder, BulkSQLiteRecorder):
         recorder.store_file = store_file  # every write asks the file first
@@ -129,8 +171,15 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
         recorder=Recorder(tracker), importer=Importer(tracker),
         chain=ChainKeeper(engine, tracker), store_file=store_file,
     )
-    container.questions.before_reading = container.catch_up
+    container.questions.views_behind = container.views_behind
     return container
+
+
+def _reading(store_file: StoreFile) -> Reading:
+    """How to read a SQLite store that cannot be written: by itself when no write-ahead
+    log holds anything (nobody can write it meanwhile, and SQLite could not make the -shm
+    file it reads a log through), else with its log (SQLite needs its -wal and -shm)."""
+    return Reading.READ_ONLY if store_file.pending_log() else Reading.IMMUTABLE
 
 
 def _store_file(settings: Settings) -> StoreFile:

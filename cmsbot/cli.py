@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cmsbot import bootstrap as bootstrap_module
-from cmsbot import commands, redaction
+from cmsbot import commands, redaction, sources
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
@@ -22,7 +22,7 @@ from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError
-from domain.provenance import COMMAND_LINE, Source, acting_for
+from domain.provenance import COMMAND_LINE, acting_for
 
 log = logging.getLogger("cmsbot")
 
@@ -132,11 +132,33 @@ def _run(args: argparse.Namespace) -> int:
         init_schema(settings)
         print(f"Initialised {settings.database.redacted}")
         return 0
+    if args.command == "ask":
+        return _ask(args, settings)
     container = bootstrap(settings)
     try:
         return _dispatch(args, container)
     finally:
         container.close()
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    """A question, read from the store as it is: it writes nothing, so it is answered from
+    a store that cannot be written too, and says so when the views lag the log."""
+    from cmsbot.bootstrap import bootstrap
+
+    container = bootstrap(settings, reading=True)
+    try:
+        answer = container.questions.answer(" ".join(args.question), as_at=args.as_at,
+                                            known_at=args.known_at)
+    finally:
+        container.close()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+        if answer.lag_note:
+            print(f"\n{answer.lag_note}")
+    return 0
 
 
 def _dispatch(args: argparse.Namespace, container: Container) -> int:
@@ -152,14 +174,6 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
         result = container.importer.run_file(principal, SEED if args.seed else args.file)
         print(result, flush=True)
         _catch_up_after_write(container)
-        return 0
-    if args.command == "ask":
-        answer = container.questions.answer(" ".join(args.question), as_at=args.as_at,
-                                            known_at=args.known_at)
-        if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-        else:
-            print(answer.text)
         return 0
     if args.command == "record":
         fields: dict[str, object] = {}
@@ -180,8 +194,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
                     existing, value]
         user = os_user()
         actor = acting_for(f"{COMMAND_LINE}{user}", args.actor)
-        source = (Source(args.document, args.paragraph) if args.document
-                  else Source.command_line(user))
+        source = sources.command_line(user, args.document, args.paragraph)
         recorded = container.recorder.record(
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
@@ -214,7 +227,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
 def _catch_up_after_write(container: Container) -> None:
     """After a write that is done and said: bring the views up to date, or say why not.
     The write stands (exit status 0, so that a script does not record it twice); the next
-    command that reads brings the views up to date."""
+    writer, or the projector, brings the views up to date (a read says they lag)."""
     try:
         behind = container.tracker.head() - container.projector.position()
         if behind > bootstrap_module.BULK_CATCH_UP:  # minutes, for a million events

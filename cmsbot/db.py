@@ -12,8 +12,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from cmsbot.settings import Database
-from cmsbot.slack import deliveries as slack_deliveries
+from cmsbot.settings import Database, Reading
 from cmsbot.storefile import StoreUnhealthyError
 from projections.projector import VIEWS, ensure_positions
 from projections.tables import VIEW_TABLES, VIEWS_VERSION, metadata, positions, schema_info
@@ -72,20 +71,23 @@ def _dumps(value: Any) -> str:
 _JSON_COLUMNS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
-def make_engine(database: Database, *, create: bool = False) -> Engine:
+def make_engine(database: Database, *, create: bool = False,
+                reading: Reading | None = None) -> Engine:
     """An engine for the views. On SQLite, a connection asked for `write_lock` begins
-    with BEGIN IMMEDIATE, so that two projectors serialise instead of racing; and only
-    with `create` does connecting make the file (and its folder) when there is none."""
+    with BEGIN IMMEDIATE, so that two projectors serialise instead of racing; only
+    with `create` does connecting make the file (and its folder) when there is none; and
+    with `reading` the file is opened read-only (see `Reading`)."""
     if database.is_sqlite:
         if create:
             database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database.sqlalchemy_url(create=create),
+        engine = create_engine(database.sqlalchemy_url(create=create, reading=reading),
                                connect_args={"timeout": 30}, **_JSON_COLUMNS)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            if reading is None:  # `db init` made it a WAL store; a reader changes nothing
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
             dbapi_connection.execute("PRAGMA busy_timeout=30000")
 
         @event.listens_for(engine, "begin")
@@ -121,7 +123,12 @@ def create_views(engine: Engine) -> None:
                                                     value=str(VIEWS_VERSION)))
     with writing(engine) as conn:
         ensure_positions(conn)
-    slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
+
+
+def views_current(engine: Engine) -> bool:
+    """Whether the view tables are of this version's shape (`create_views` makes them so)."""
+    with engine.connect() as conn:
+        return _views_version(conn) == str(VIEWS_VERSION)
 
 
 def _views_version(conn: Any) -> str | None:

@@ -6,8 +6,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, unquote, urlencode, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/cmsbot.sqlite"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -59,10 +60,12 @@ class Database:
                                      f"not {self.redacted}")
         return Path(path)
 
-    def sqlite_uri(self, *, create: bool) -> str:
+    def sqlite_uri(self, *, create: bool, reading: Reading | None = None) -> str:
         """The file as an SQLite URI. Without `create`, opening it never makes a file: a
-        store that is gone is an error, not a new empty store."""
-        return self._sqlite_file() + ("" if create else "?mode=rw")
+        store that is gone is an error, not a new empty store. With `reading`, it is
+        opened read-only (see `Reading`)."""
+        options = _sqlite_options(create, reading)
+        return self._sqlite_file() + ("?" + urlencode(options) if options else "")
 
     def _sqlite_file(self) -> str:
         return f"file:{quote(os.path.abspath(self.sqlite_path))}"
@@ -101,11 +104,12 @@ class Database:
             return self.url.replace(f":{password}@", ":***@")
         return self.url
 
-    def eventsourcing_env(self, *, create_table: bool) -> dict[str, str]:
+    def eventsourcing_env(self, *, create_table: bool, reading: Reading | None = None,
+                          ) -> dict[str, str]:
         env = {"CREATE_TABLE": "y" if create_table else "n"}
         if self.is_sqlite:
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
-                       SQLITE_DBNAME=self.sqlite_uri(create=create_table),
+                       SQLITE_DBNAME=self.sqlite_uri(create=create_table, reading=reading),
                        SQLITE_LOCK_TIMEOUT="30",
                        # Large saves (history imports) go in one statement.
                        APPLICATION_RECORDER_TOPIC="cmsbot.sqliterecorder:BulkSQLiteRecorder")
@@ -126,17 +130,39 @@ class Database:
     def schema(self) -> str | None:
         return None if self.is_sqlite else self._parts[5]
 
-    def sqlalchemy_url(self, *, create: bool = False) -> str:
+    def sqlalchemy_url(self, *, create: bool = False, reading: Reading | None = None) -> str:
         """The URL SQLAlchemy connects with; on SQLite, the file's URI (see `sqlite_uri`)."""
         from sqlalchemy import URL  # quotes what must be quoted: a password with @ or /
 
         if self.is_sqlite:
-            options = {"uri": "true"} if create else {"uri": "true", "mode": "rw"}
+            options = {"uri": "true", **_sqlite_options(create, reading)}
             return URL.create("sqlite", database=self._sqlite_file(),
                               query=options).render_as_string()
         host, user, port, dbname, password, _ = self._parts
         return URL.create("postgresql+psycopg", username=user, password=password, host=host,
                           port=port, database=dbname).render_as_string(hide_password=False)
+
+
+class Reading(Enum):
+    """How a process that only reads opens a SQLite store that cannot be written.
+
+    `READ_ONLY` (`mode=ro`) reads the file and what its write-ahead log holds; SQLite needs
+    the log's -wal and -shm files to be there (or to be creatable) for that. `IMMUTABLE`
+    (`mode=ro&immutable=1`) reads the file alone, with no -shm and no locks: right only
+    when no write-ahead log holds anything (no -wal file, or an empty one) and nobody can
+    write, as where the store cannot be written.
+    """
+
+    READ_ONLY = "ro"
+    IMMUTABLE = "immutable"
+
+
+def _sqlite_options(create: bool, reading: Reading | None) -> dict[str, str]:
+    if reading is Reading.IMMUTABLE:
+        return {"mode": "ro", "immutable": "1"}
+    if reading is Reading.READ_ONLY:
+        return {"mode": "ro"}
+    return {} if create else {"mode": "rw"}
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,14 @@ class StoreFile:
             return StoreUnhealthyError(READ_ONLY, "its folder cannot be written")
         return None
 
+    def pending_log(self) -> bool:
+        """Whether a write-ahead log beside the file holds anything: a writer has it open,
+        or one stopped without folding it into the file (a writer that closes does)."""
+        try:
+            return Path(f"{self.path}-wal").stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
     def _damage(self, max_age: float) -> StoreUnhealthyError | None:
         verdict = self._verdict
         if verdict is None or time.monotonic() - verdict[0] >= max_age:

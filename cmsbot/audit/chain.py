@@ -2,9 +2,11 @@
 
 Each event's hash covers a canonical encoding of its content (aggregate id, version, topic
 and stored state, with JSON keys sorted), its position and the previous event's hash. The
-keeper runs from `Container.catch_up`: in one transaction it locks the chain's head row
-(`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), reads the events after it, and
-writes their hashes and the new head, so a second keeper waits and then finds the work done.
+keeper runs from `Container.catch_up` (after a write, and in the projector's loop): in one
+transaction it locks the chain's head row (`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on
+SQLite), reads the events after it, and writes their hashes and the new head, so a second
+keeper waits and then finds the work done. A read carries the chain over events not stored
+in it yet in memory (`head_now`), and writes nothing.
 """
 
 from __future__ import annotations
@@ -123,21 +125,33 @@ class ChainKeeper:
         """Chain one batch in one transaction; returns how many events it chained."""
         with writing(self.engine) as conn:
             head = self._lock(conn)
-            page: Sequence[Any] = self.tracker.recorder.select_notifications(
-                start=head.log_id, limit=self.batch_size, inclusive_of_start=False)
+            page = self._page(head.log_id)
             if not page:
                 return 0
-            position, previous, rows = head.position, head.hash, []
-            for notification in page:
-                position += 1
-                digest = digest_of(content(notification, self.tracker.mapper))
-                previous = link(previous, position, digest)
-                rows.append({"position": position, "log_id": notification.id,
-                             "digest": digest, "hash": previous})
+            rows = self._links(head.position, head.hash, page)
             _ROWS.insert(conn, t.chain, rows)
             conn.execute(update(t.chain_head).where(t.chain_head.c.name == t.HEAD_ROW)
-                         .values(position=position, log_id=page[-1].id, hash=previous))
+                         .values(position=rows[-1]["position"], log_id=page[-1].id,
+                                 hash=rows[-1]["hash"]))
             return len(page)
+
+    def _page(self, after: int) -> Sequence[Any]:
+        page: Sequence[Any] = self.tracker.recorder.select_notifications(
+            start=after, limit=self.batch_size, inclusive_of_start=False)
+        return page
+
+    def _links(self, position: int, previous: str, page: Sequence[Any],
+               ) -> list[dict[str, Any]]:
+        """The chain's rows for `page`, the events after `position` (whose hash is
+        `previous`)."""
+        rows = []
+        for notification in page:
+            position += 1
+            digest = digest_of(content(notification, self.tracker.mapper))
+            previous = link(previous, position, digest)
+            rows.append({"position": position, "log_id": notification.id,
+                         "digest": digest, "hash": previous})
+        return rows
 
     def catch_up(self) -> int:
         """Chain everything recorded so far; returns how many events were chained."""
@@ -159,3 +173,16 @@ class ChainKeeper:
             row = conn.execute(select(t.chain_head).where(
                 t.chain_head.c.name == t.HEAD_ROW)).first()
         return Head(row.position, row.hash) if row else Head(0, t.GENESIS)
+
+    def head_now(self) -> Head:
+        """The chain's head over the whole log as it is now, without writing: the stored
+        head, carried in memory over the events recorded since (which `catch_up` stores)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.chain_head).where(
+                t.chain_head.c.name == t.HEAD_ROW)).first()
+        position, log_id, previous = (row.position, row.log_id, row.hash) if row else (
+            0, 0, t.GENESIS)
+        while page := self._page(log_id):
+            rows = self._links(position, previous, page)
+            position, log_id, previous = rows[-1]["position"], page[-1].id, rows[-1]["hash"]
+        return Head(position, previous)

@@ -57,7 +57,8 @@ class Fix:
 
 def _fixes(engine: Engine, tracker: Tracker) -> dict[tuple[UUID, int], list[Fix]]:
     """Every correction and retraction in the log, by the (aggregate, version) it fixes.
-    Reads only those events; positions come from the stored chain."""
+    Reads only those events; positions come from the stored chain, or are counted on from
+    its head for events it has not reached."""
     found: list[tuple[tuple[UUID, int], int, str, str]] = []
     after = 0
     while True:
@@ -82,10 +83,35 @@ def _fixes(engine: Engine, tracker: Tracker) -> dict[tuple[UUID, int], list[Fix]
             rows = conn.execute(select(t.chain.c.log_id, t.chain.c.position).where(
                 t.chain.c.log_id.in_(chunk)))
             positions.update({row.log_id: row.position for row in rows})
+    missing = set(ids) - set(positions)
+    if missing:
+        positions.update(_unchained_positions(engine, tracker, missing))
     fixes: dict[tuple[UUID, int], list[Fix]] = {}
     for target, log_id, what, reason in found:
         fixes.setdefault(target, []).append(Fix(positions.get(log_id), log_id, what, reason))
     return fixes
+
+
+def _unchained_positions(engine: Engine, tracker: Tracker, wanted: set[int],
+                         ) -> dict[int, int]:
+    """The positions of events the stored chain has not reached yet, counted on from its
+    head (a read chains nothing)."""
+    with engine.connect() as conn:
+        head = conn.execute(select(t.chain_head.c.position, t.chain_head.c.log_id).where(
+            t.chain_head.c.name == t.HEAD_ROW)).first()
+    position, after = (head.position, head.log_id) if head else (0, 0)
+    found: dict[int, int] = {}
+    while len(found) < len(wanted):
+        page = tracker.recorder.select_notifications(start=after, limit=1000,
+                                                     inclusive_of_start=False)
+        for notification in page:
+            position += 1
+            if notification.id in wanted:
+                found[notification.id] = position
+        if len(page) < 1000:
+            break
+        after = page[-1].id
+    return found
 
 
 def entries(engine: Engine, tracker: Tracker, wanted: LogFilter) -> Iterator[dict[str, Any]]:

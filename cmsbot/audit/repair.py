@@ -15,14 +15,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from sqlalchemy import Engine
 
 from cmsbot.audit.consistency import names_of
 from cmsbot.audit.verify import verify
-from cmsbot.bootstrap import Container
 from cmsbot.services import Principal
 from cmsbot.store import Tracker
 from domain import events as ev
@@ -69,7 +69,17 @@ def _versions(versions: tuple[int, ...]) -> str:
             "versions " + ", ".join(map(str, versions)))
 
 
-def repair_gap(container: Container, principal: Principal, key: str, *, reason: str,
+class RepairStore(Protocol):
+    """What a repair uses: the event store, the database the chain is verified in, and the
+    catch-up that a writer runs (the chain, then the views)."""
+
+    tracker: Tracker
+    engine: Engine
+
+    def catch_up(self) -> int: ...
+
+
+def repair_gap(container: RepairStore, principal: Principal, key: str, *, reason: str,
                now: datetime) -> GapRepair:
     """Acknowledge every missing version of the item (or partner) `key`, or of the aggregate
     with that id; the principal must be an editor."""

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import TopicError
 
-from cmsbot.audit.chain import Head, digest_of, link
+from cmsbot.audit.chain import ChainKeeper, Head, digest_of, link
 from cmsbot.audit.records import Book, record, record_of
 from cmsbot.audit.tables import GENESIS
 from cmsbot.audit.walk import PAGE, walk
@@ -29,9 +29,6 @@ from cmsbot.history import HistoryFileError
 from cmsbot.services import Principal
 from cmsbot.store import Tracker
 from domain.events import VersionGapAcknowledged
-
-if TYPE_CHECKING:
-    from cmsbot.bootstrap import Container
 
 FORMAT = "cmsbot-audit-export"
 FORMAT_VERSION = 1
@@ -108,7 +105,17 @@ class LogImport:
                 + f"; chain head {self.head}, as in the export.")
 
 
-def import_jsonl(container: Container, principal: Principal, path: Path, *,
+class LogStore(Protocol):
+    """What importing an export uses: the event store, the audit chain, and the catch-up
+    that a writer runs after writing (the chain, then the views)."""
+
+    tracker: Tracker
+    chain: ChainKeeper
+
+    def catch_up(self) -> int: ...
+
+
+def import_jsonl(container: LogStore, principal: Principal, path: Path, *,
                  batch: int = 500) -> LogImport:
     """Record the events of a jsonl export. The store must be empty or hold a beginning of
     the same log (then the rest is added); the file is checked whole first, and refused

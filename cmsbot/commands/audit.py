@@ -26,6 +26,7 @@ from cmsbot.audit.transfer import export_csv, export_jsonl
 from cmsbot.audit.verify import ExportFileError, verify
 from cmsbot.bootstrap import Container, bootstrap
 from cmsbot.commands import date_arg
+from cmsbot.lag import lag_note
 from cmsbot.services import Principal
 from cmsbot.settings import Settings
 from cmsbot.whoami import os_user
@@ -132,7 +133,9 @@ class _Refused(Exception):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    container = bootstrap(settings)
+    # Every command here reads the store as it is, except repair-gap, which records.
+    writes = args.command == "audit" and args.audit_command == "repair-gap"
+    container = bootstrap(settings, reading=not writes)
     try:
         if args.command == "report":
             return _report(args, container)
@@ -164,8 +167,14 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
         yield out
 
 
+def _say_lag(container: Container) -> None:
+    """On stderr, so that what goes to stdout stays the log, the export or the report."""
+    note = lag_note(container.views_behind())
+    if note:
+        print(f"cmsbot: {note}", file=sys.stderr)
+
+
 def _log(args: argparse.Namespace, container: Container) -> int:
-    container.catch_up()
     wanted = LogFilter(args.item, args.since, args.until, args.actor)
     shown = 0
     for data in entries(container.engine, container.tracker, wanted):
@@ -212,13 +221,16 @@ def _verify(args: argparse.Namespace, container: Container) -> int:
         print(f"It begins with every event of {args.against}.")
     if result.unchained:
         print(f"Note: the last {result.unchained} events are not in the stored chain yet "
-              "(any cmsbot command that reads chains them); the head below covers them.")
+              "(the projector, or the next command that records, chains them); the head "
+              "below covers them.")
     print(f"Chain head: {result.head}")
     return 0
 
 
 def _export(args: argparse.Namespace, container: Container) -> int:
-    container.catch_up()
+    # The export is the log itself, with the chain recomputed as it is read: it is whole
+    # however far the views and the stored chain lag, which is still said.
+    _say_lag(container)
     with _output(args.output) as out:
         head = (export_jsonl if args.format == "jsonl" else export_csv)(container.tracker, out)
     if args.output is not None:
@@ -227,7 +239,8 @@ def _export(args: argparse.Namespace, container: Container) -> int:
 
 
 def _replay(args: argparse.Namespace, container: Container) -> int:
-    container.catch_up()
+    if args.diff:  # "now" is the views
+        _say_lag(container)
     result = replay(container.tracker, Cutoff.parse(args.until), keep=args.keep)
     print(board_text(result))
     if args.diff:
@@ -247,6 +260,9 @@ def _report(args: argparse.Namespace, container: Container) -> int:
         out.write(render(report, args.format))
     if args.output is not None:
         print(f"Wrote the report {report.when} ({len(report.items)} items) to {args.output}")
+        note = lag_note(report.views_behind)  # also in the report itself
+        if note:
+            print(f"cmsbot: {note}", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from cmsbot.bootstrap import bootstrap
 from cmsbot.commands import date_arg
+from cmsbot.lag import lag_note
 from cmsbot.settings import Settings
 
 
@@ -34,14 +35,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from cmsbot.digests.wiring import SlackPoster, digest_poster
     from domain.channels import Schedule
 
-    container = bootstrap(settings)
+    # The clock records each digest it posts (a writer); a preview only reads.
+    container = bootstrap(settings, reading=args.command != "clock")
     try:
         if args.command == "clock":
             slack = SlackPoster(settings)
             Clock(container, digest_poster(container, slack),
                   notices=NoticeSender(container.engine, slack)).run()
             return 0
-        container.catch_up()
+        behind = container.views_behind()
         schedule, _ = Subscriptions(container.tracker, container.questions).listing(
             args.channel)
         effective = schedule or Schedule()
@@ -59,9 +61,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                quiet_days=settings.quiet_days,
                                business_time=args.as_at is not None)
         if args.json:
-            print(json.dumps(content.to_json(), ensure_ascii=False, indent=2))
+            print(json.dumps({**content.to_json(), "views_behind": behind},
+                             ensure_ascii=False, indent=2))
         else:
             print(content.text())
+            note = lag_note(behind)
+            if note:
+                print(f"\n{note}")
         return 0
     finally:
         container.close()

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 
-from cmsbot.bootstrap import Container
+from cmsbot.audit.chain import ChainKeeper
 from cmsbot.digests.content import DigestContent, build_digest
 from cmsbot.digests.schedule import Period
 from cmsbot.digests.service import DigestPoster, Poster
+from cmsbot.questions.engine import QuestionEngine
 from cmsbot.settings import ConfigurationError, Settings
+from cmsbot.store import Tracker
 from domain.channels import Schedule
+
+
+class DigestStore(Protocol):
+    """What posting digests uses: the event store (each digest's claim is recorded), the
+    question engine that reads the period, the audit chain whose head a digest carries,
+    the settings, and the catch-up that a writer runs."""
+
+    settings: Settings
+    tracker: Tracker
+    questions: QuestionEngine
+    chain: ChainKeeper
+
+    def catch_up(self) -> int: ...
 
 
 class SlackPoster:
@@ -29,9 +44,11 @@ class SlackPoster:
         return str(reply["ts"])
 
 
-def builder(container: Container) -> Any:
+def builder(container: DigestStore) -> Any:
     def build(channel: str, period: Period, schedule: Schedule | None) -> DigestContent:
-        container.catch_up()  # so the chain head covers everything the digest read
+        # The clock records each digest it posts (a writer): it brings the views and the
+        # chain up to date first, so that the digest's chain head covers what it read.
+        container.catch_up()
         return build_digest(container.questions, channel=channel, period=period.key,
                             start=period.start, end=period.end, schedule=schedule,
                             quiet_days=container.settings.quiet_days,
@@ -39,5 +56,5 @@ def builder(container: Container) -> Any:
     return build
 
 
-def digest_poster(container: Container, post: Poster) -> DigestPoster:
+def digest_poster(container: DigestStore, post: Poster) -> DigestPoster:
     return DigestPoster(container.tracker, builder(container), post)

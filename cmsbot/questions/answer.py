@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmsbot.lag import lag_note
 from domain.provenance import Source
 from domain.state import ItemState
 
@@ -50,6 +51,12 @@ class Answer:
     candidates: list[Match] = field(default_factory=list)
     as_at: str | None = None
     known_at: str | None = None
+    views_behind: int = 0  # events of the log the views had not applied when it was read
+
+    @property
+    def lag_note(self) -> str | None:
+        """What the answer says when the views it read lag the log."""
+        return lag_note(self.views_behind)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +67,7 @@ class Answer:
                         for s in self.sources],
             "as_at": self.as_at,
             "known_at": self.known_at,
+            "views_behind": self.views_behind,
         }
 
 

@@ -51,10 +51,10 @@ class QuestionEngine:
     """Answers questions from the views and, for past times, from the items' own events."""
 
     def __init__(self, engine: Engine, tracker: Tracker, *,
-                 before_reading: Callable[[], Any] | None = None,
+                 views_behind: Callable[[], int] | None = None,
                  today: Callable[[], date] | None = None) -> None:
         self.engine, self.tracker = engine, tracker
-        self.before_reading = before_reading
+        self.views_behind = views_behind  # how far the views lag the log, said in answers
         self.today = today or (lambda: datetime.now(UTC).date())
         self._index: tuple[int, Index] | None = None
         self._survey: _Kept | None = None
@@ -63,9 +63,9 @@ class QuestionEngine:
 
     def answer(self, question: str, *, as_at: date | None = None,
                known_at: datetime | None = None) -> Answer:
-        """Answer one question. It never raises for what a user can type."""
-        if self.before_reading is not None:
-            self.before_reading()
+        """Answer one question, from the views as they are. It never raises for what a user
+        can type."""
+        behind = self.views_behind() if self.views_behind is not None else 0
         question = question[:4000]
         reference = as_at or (known_at.date() if known_at else self.today())
         parsed = p.parse(question, reference)
@@ -74,6 +74,7 @@ class QuestionEngine:
             answer = ask.run()
         answer.as_at = as_at.isoformat() if as_at else None
         answer.known_at = known_at.isoformat() if known_at else None
+        answer.views_behind = behind
         return answer
 
     def snapshot(self, conn: Connection, *, as_at: date | None = None,

@@ -79,6 +79,8 @@ def answer_message(answer: Answer, *, today: date,
     context = context_line(answer, today)
     if context is not None:
         tail.append(context)
+    if answer.lag_note:
+        tail.append(context_block(answer.lag_note))
     if share is not None:
         tail.append(buttons([("Share in channel", SHARE, share)], primary=True))
     blocks += line_sections(lines, MAX_BLOCKS - len(blocks) - len(tail))
@@ -148,8 +150,13 @@ def context_line(answer: Answer, today: date) -> Block | None:
         known = datetime.fromisoformat(answer.known_at)
         parts.append(f"as known on {known:%d %B %Y %H:%M} UTC")
     parts.append(f"as at {_day(date.fromisoformat(answer.as_at) if answer.as_at else today)}")
+    return context_block(" · ".join(parts))
+
+
+def context_block(text: str) -> Block:
+    """A context line: small print under a message."""
     return {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": clip(escape(" · ".join(parts)), MAX_TEXT)}]}
+        {"type": "mrkdwn", "text": clip(escape(text), MAX_TEXT)}]}
 
 
 def header(text: str) -> Block:

@@ -11,27 +11,36 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from cmsbot.bootstrap import Container
+from sqlalchemy import Engine
+
+from cmsbot import sources
+from cmsbot.choices import RecordChoices
 from cmsbot.db import STORE_ERRORS as STORE_ERRORS  # re-exported for the listeners
-from cmsbot.digests.service import Subscriptions
+from cmsbot.digests.channels import ChannelCommands, Listing
 from cmsbot.digests.words import channel_of, read_subscribe
+from cmsbot.lag import lag_note
 from cmsbot.questions.answer import Answer, Match
+from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.parse import parse
-from cmsbot.services import ConcurrentWriteError, NotAuthorizedError, Principal, Recorded
+from cmsbot.services import (
+    ConcurrentWriteError,
+    NotAuthorizedError,
+    Principal,
+    Recorded,
+    Recorder,
+)
 from cmsbot.slack import blocks, forms, words
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.blocks import Message
 from cmsbot.slack.deliveries import Deliveries, create_table
 from domain.catalogue import EventSpec, lookup, specs_for
-from domain.channels import Schedule
 from domain.errors import DomainError
 from domain.provenance import Source
 from domain.state import Kind
-from projections import queries
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +71,25 @@ class Submitted:
                              f"{self.recorded.version}): {self.recorded.summary}.{cited}")
 
 
+class Application(Protocol):
+    """What the bot calls: the question engine, the recorder (and the catch-up a writer
+    runs after it), a channel's verbs, the record form's choices, and the database its
+    record of deliveries is kept in."""
+
+    engine: Engine
+    questions: QuestionEngine
+    recorder: Recorder
+    channels: ChannelCommands
+    choices: RecordChoices
+
+    def catch_up(self) -> int: ...
+
+
 class Bot:
     """Answers and records for Slack users; `container` is called when the store is needed,
     so that the bot can start (and say so on /healthz) while the store is down."""
 
-    def __init__(self, container: Callable[[], Container], editors: Editors) -> None:
+    def __init__(self, container: Callable[[], Application], editors: Editors) -> None:
         self.container, self.editors = container, editors
         self._deliveries: Deliveries | None = None
 
@@ -135,36 +158,28 @@ class Bot:
     def channel_command(self, verb: str, rest: str, *, user_id: str, channel_id: str,
                         ) -> Message:
         """`/cms subscribe|unsubscribe|subscriptions|follow|unfollow …` for a channel."""
+        target, words_left = channel_of(rest.split())
+        channel = target or channel_id
+        here = channel == channel_id
         try:
-            container = self.container()
-            service = Subscriptions(container.tracker, container.questions)
             principal = Principal(f"slack:{user_id}", self.editors.may_record(user_id))
-            target, words_left = channel_of(rest.split())
-            channel = target or channel_id
-            here = channel == channel_id
+            channels = self.container().channels
             if verb == "subscribe":
-                request = read_subscribe(rest)
-                schedule = request.schedule
-                if schedule.filter_kind == "partner":
-                    schedule = self._filter_target(service, schedule)
-                changed = service.subscribe(principal, channel, schedule, in_channel=here)
+                schedule, changed = channels.subscribe(
+                    principal, channel, read_subscribe(rest).schedule, in_channel=here)
                 said = "now gets" if changed else "already gets"
                 return blocks.notice(f"<#{channel}> {said} a {schedule.describe()}.")
             if verb == "unsubscribe":
-                service.unsubscribe(principal, channel, in_channel=here)
+                channels.unsubscribe(principal, channel, in_channel=here)
                 return blocks.notice(f"<#{channel}> gets no more digests.")
             if verb == "subscriptions":
-                container.catch_up()
-                current, follows = service.listing(channel)
-                lines = [f"Digest: {current.describe()}" if current else "Digest: none"]
-                lines += [f"Follows the {kind} {key}" for kind, key in follows]
-                return blocks.notice("\n".join(lines))
+                return _listing(channels.listing(channel))
             what = " ".join(words_left)
             if verb == "follow":
-                _, _, label = service.follow(principal, channel, what, in_channel=here)
+                label = channels.follow(principal, channel, what, in_channel=here)
                 return blocks.notice(f"<#{channel}> will get a thread for every update on "
                                      f"{label}.")
-            _, _, label = service.unfollow(principal, channel, what, in_channel=here)
+            label = channels.unfollow(principal, channel, what, in_channel=here)
             return blocks.notice(f"<#{channel}> no longer follows {label}.")
         except NotAuthorizedError as error:
             return blocks.notice(str(error))
@@ -173,12 +188,6 @@ class Bot:
         except STORE_ERRORS as error:
             log.error("the store did not answer: %s", type(error).__name__)
             return blocks.notice(STORE_DOWN)
-
-    @staticmethod
-    def _filter_target(service: Subscriptions, schedule: Schedule) -> Schedule:
-        """A bare filter names a partner if one is called so, else an item."""
-        kind, key, _ = service.target(schedule.filter_value or "")
-        return replace(schedule, filter_kind=kind, filter_value=key)
 
     # Recording -----------------------------------------------------------------------
 
@@ -201,7 +210,7 @@ class Bot:
         form = forms.read_form(view)
         kind = origin.kind
         if form.item != origin.item:
-            kind = self._kinds().get(form.item or "")
+            kind = self.container().choices.kind_of(form.item or "")
         origin = forms.Origin(origin.team, origin.channel, origin.message_ts,
                               origin.message_text, form.item, kind,
                               form.what if form.item == origin.item else None)
@@ -224,7 +233,8 @@ class Bot:
         ref = _submission_ref(view)
         try:
             container = self.container()
-            source = _source(form, origin)
+            source = sources.slack_form(form.source, team=origin.team,
+                                        channel=origin.channel, message_ts=origin.message_ts)
             recorded = container.recorder.record(
                 principal, key=form.item, what=form.what, fields=form.fields,
                 occurred=form.occurred, source=source, note=form.note, ref=ref)
@@ -265,14 +275,8 @@ class Bot:
                                  partners=self._partners() if spec else None)
 
     def _items(self) -> list[forms.Choice]:
-        with self.container().engine.connect() as conn:
-            rows = queries.index_rows(conn)
-        return [forms.Choice(r.key, r.title, _KIND_GROUPS.get(r.kind, r.kind))
-                for r in sorted(rows, key=lambda r: (r.kind, r.title))]
-
-    def _kinds(self) -> dict[str, str]:
-        with self.container().engine.connect() as conn:
-            return {r.key: r.kind for r in queries.index_rows(conn)}
+        return [forms.Choice(c.key, c.label, _KIND_GROUPS.get(c.kind or "", c.kind or ""))
+                for c in self.container().choices.items()]
 
     def options(self, typed: str) -> list[forms.Choice]:
         """Items whose title or key holds what was typed (for a long item list)."""
@@ -281,10 +285,7 @@ class Bot:
                 if wanted in c.label.lower() or wanted in c.value][: forms.MAX_OPTIONS]
 
     def _partners(self) -> list[forms.Choice]:
-        with self.container().engine.connect() as conn:
-            rows = queries.partner_rows(conn)
-        return [forms.Choice(r.key, f"{r.acronym} ({r.name})" if r.acronym and
-                             r.acronym != r.name else r.name) for r in rows]
+        return [forms.Choice(c.key, c.label) for c in self.container().choices.partners()]
 
     def _named_item(self, text: str) -> Match | None:
         question = words.question(text)
@@ -320,18 +321,13 @@ def _unpack(value: str) -> tuple[words.Question, bool]:
     return words.Question(str(data.get("q") or ""), as_at, known_at), bool(data.get("s"))
 
 
-def _source(form: forms.RecordForm, origin: forms.Origin) -> Source:
-    """Where the fact came from: what the form says, else the message it was opened
-    from (team/channel/ts), else the channel."""
-    text = (form.source or "").strip()
-    if text.startswith(("http://", "https://")):
-        return Source(chat=text)
-    if text:
-        document, _, paragraph = text.partition("¶")
-        return Source(document=document.strip() or text, paragraph=paragraph.strip() or None)
-    if origin.channel and origin.message_ts:
-        return Source(chat=f"{origin.team}/{origin.channel}/{origin.message_ts}")
-    return Source(chat="/".join(p for p in (origin.team, origin.channel) if p) or "slack")
+def _listing(listing: Listing) -> Message:
+    lines = [f"Digest: {listing.schedule.describe()}" if listing.schedule else "Digest: none"]
+    lines += [f"Follows the {kind} {key}" for kind, key in listing.follows]
+    note = lag_note(listing.views_behind)
+    if note:
+        lines += ["", note]
+    return blocks.notice("\n".join(lines))
 
 
 def _submission_ref(view: dict[str, Any]) -> str:

@@ -44,9 +44,16 @@ class TestKeepingTheChain:
         last = list(walk(seeded.tracker, decode=False))[-1]
         assert after.hash == last.hash == link(before.hash, after.position, last.digest)
 
-    def test_every_question_keeps_it_current(self, seeded: Container) -> None:
+    def test_a_question_leaves_it_to_the_writers_and_the_projector(
+            self, seeded: Container) -> None:
+        before = seeded.chain.head()
         record_progress(seeded, 2, catch_up=False)
-        seeded.questions.answer("status of IWC JWP")
+        answer = seeded.questions.answer("status of IWC JWP")
+        assert seeded.chain.head() == before  # a read writes nothing
+        assert answer.views_behind == 2
+        assert seeded.chain.head_now().position == seeded.tracker.head()  # said, not stored
+        seeded.catch_up()  # what the projector's loop runs
+        assert seeded.chain.head() == seeded.chain.head_now()
         assert seeded.chain.head().position == seeded.tracker.head()
 
     def test_the_hash_covers_content_position_and_previous_hash(self, seeded: Container) -> None:

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from cmsbot.bootstrap import Container
+from cmsbot.services import LOCAL_OPERATOR
+from domain.provenance import Source
 
 from .fakes import FakeSlack
 from .harness import CHANNEL, block_action, direct_message, mention, serving
@@ -44,6 +46,24 @@ class TestSlashCommand:
         assert "UNEP/CMS/StC44/18 ¶10" in texts([context]) and "as at" in texts([context])
         assert answer["text"].startswith("IWC–CMS Joint Work Plan: in negotiation")
         assert [b["text"]["text"] for b in buttons(answer["blocks"])] == ["Share in channel"]
+
+    def test_an_answer_over_views_that_lag_the_log_says_so_in_a_context_line(
+            self, store: Container, fake: FakeSlack) -> None:
+        lag = "The views are 1 event behind the log; is the projector running?"
+        store.recorder.record(LOCAL_OPERATOR, key="iwc-jwp", what="endorsed", fields={
+            "body": "CMS Standing Committee", "meeting": "StC44"}, occurred="2015-10-15",
+            source=Source("UNEP/CMS/StC45/18", "4"))  # and nothing caught up
+        with serving(store, fake) as bot:
+            bot.command("status of IWC JWP", response="1")
+            [lagging] = fake.wait_for("response:1")
+            store.catch_up()  # the projector's work, which a question does not do
+            bot.command("status of IWC JWP", response="2")
+            [current] = fake.wait_for("response:2")
+        contexts = [texts([b]) for b in lagging.params["blocks"] if b["type"] == "context"]
+        assert len(contexts) == 2 and lag in contexts[1], contexts
+        assert "in negotiation" in lagging.params["text"]  # the views as they were
+        assert "behind the log" not in texts(current.params["blocks"])
+        assert "endorsed" in current.params["text"]
 
     def test_help_explains_the_questions_and_the_slack_ways_in(
             self, store: Container, fake: FakeSlack) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.words import read_subscribe
+from cmsbot.services import LOCAL_OPERATOR
 from domain.channels import Schedule
+from domain.provenance import Source
 
 from .fakes import FakeSlack
 from .harness import CHANNEL, READER, serving
@@ -58,6 +60,25 @@ class TestSubscribing:
         assert "every update on CITES–CMS Joint Work Plan 2015–2020" in texts[1]
         assert "daily digest every day at 07:00 (UTC), covering kind meeting" in texts[2]
         assert "gets no more digests" in texts[3]
+
+
+class TestTheListing:
+    def test_a_change_is_listed_at_once_and_a_lag_of_the_views_is_said(
+            self, store: Container, fake: FakeSlack) -> None:
+        with serving(store, fake) as bot:
+            bot.command("follow the CITES joint work plan", response="1")
+            reply_text(fake, "1")
+            # The follow was recorded and caught up by its writer: listed at once.
+            bot.command("subscriptions", response="2")
+            listed = reply_text(fake, "2")
+            store.recorder.record(LOCAL_OPERATOR, key="sdgs", what="progress noted",
+                                  fields={"summary": "Not caught up"}, occurred="2016",
+                                  source=Source("UNEP/CMS/StC45/18", "3"))
+            bot.command("subscriptions", response="3")
+            lagging = reply_text(fake, "3")
+        assert listed == "Digest: none\nFollows the item cites-jwp"
+        assert lagging == (f"{listed}\n\nThe views are 1 event behind the log; is the "
+                           "projector running?")
 
 
 def test_reading_the_subscribe_words() -> None:

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
-from cmsbot.audit.chain import Head
+from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
 from cmsbot.audit.report.outline import ACTION, SECTIONS, place
 from cmsbot.questions.answer import cite
+from cmsbot.questions.engine import QuestionEngine
 from domain.dates import PartialDate
 from domain.state import ItemState, Kind
 from projections import queries as q
 from projections import tables as views
 
-if TYPE_CHECKING:
-    from cmsbot.bootstrap import Container
+
+class ReportSource(Protocol):
+    """What a report reads: the views and the items' events (through the question engine's
+    snapshot), the audit chain, and how far the views lag the log. It writes nothing."""
+
+    engine: Engine
+    questions: QuestionEngine
+    chain: ChainKeeper
+
+    def views_behind(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -80,21 +89,22 @@ class Report:
     events: int
     head: Head
     written: datetime
+    views_behind: int = 0  # events of the log the views had not applied
 
     @property
     def items(self) -> list[ItemParagraph]:
         return [item for section in self.sections for item in section.items]
 
 
-def build_report(container: Container, as_at: date, *, known_at: datetime | None = None,
+def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None = None,
                  ) -> Report:
     """The overview as at `as_at` (business time), from what was recorded by `known_at`
-    (default: everything recorded)."""
-    container.catch_up()
+    (default: everything recorded), read from the store as it is."""
+    behind = source.views_behind()
     placed: list[tuple[int, int, int, ItemState, list[Any]]] = []
     order = {section.key: number for number, section in enumerate(SECTIONS)}
-    with container.engine.connect() as conn:
-        snapshot = container.questions.snapshot(conn, as_at=as_at, known_at=known_at)
+    with source.engine.connect() as conn:
+        snapshot = source.questions.snapshot(conn, as_at=as_at, known_at=known_at)
         categories = {row.key: row.category for row in q.partner_rows(conn)}
         registered = {row.item_id: row.position for row in conn.execute(
             select(views.activity.c.item_id, views.activity.c.position)
@@ -117,10 +127,10 @@ def build_report(container: Container, as_at: date, *, known_at: datetime | None
         sections[index].items.append(_paragraph(number, state, visible, names, as_at, when))
     kept = [s for s in sections if s.items or s.key == ACTION]
     year = as_at.year
-    head = container.chain.head()
+    head = source.chain.head_now()
     return Report(as_at, known_at, when, kept, _actions(kept, as_at), year,
                   _meetings([p[3] for p in placed], year), head.position, head,
-                  datetime.now(UTC))
+                  datetime.now(UTC), behind)
 
 
 def _paragraph(number: int, state: ItemState, visible: list[Any], names: dict[str, str],

@@ -9,6 +9,7 @@ from cmsbot.audit.report.model import ItemParagraph, Report
 from cmsbot.audit.report.outline import ACTION
 from cmsbot.audit.report.prose import capital
 from cmsbot.audit.report.timeline import timeline_svg
+from cmsbot.lag import lag_note
 
 TITLE = "Synergies and Partnerships"
 _ACTIONS_LEAD = "The following are requested of the Standing Committee, or still open:"
@@ -52,6 +53,11 @@ def _provenance(report: Report) -> tuple[str, str]:
             f"cmsbot audit verify --head {report.head}")
 
 
+def _lag(report: Report) -> list[str]:
+    note = lag_note(report.views_behind)
+    return [] if note is None else [f"Note: {note}"]
+
+
 def markdown(report: Report) -> str:
     lines = [f"# {TITLE}", "",
              f"*Overview of the state of activities {report.when}, prepared from the log.*",
@@ -73,6 +79,7 @@ def markdown(report: Report) -> str:
         lines.append(f"No meetings are dated in {report.year}.")
     words, command = _provenance(report)
     lines += ["", "---", "", f"{words} `{command}`.", ""]
+    lines += [line for note in _lag(report) for line in (note, "")]
     return "\n".join(lines)
 
 
@@ -136,7 +143,9 @@ def html(report: Report) -> str:
 
 def _html_footer(report: Report) -> str:
     words, command = _provenance(report)
-    return f"<footer><p>{escape(words)} <code>{escape(command)}</code>.</p></footer>"
+    notes = "".join(f"<p>{escape(note)}</p>" for note in _lag(report))
+    return (f"<footer><p>{escape(words)} <code>{escape(command)}</code>.</p>{notes}"
+            "</footer>")
 
 
 def _html_item(item: ItemParagraph) -> str:
