@@ -99,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
-    except (DomainError, HistoryFileError, StoreNotInitialisedError, ConfigurationError,
-            UsageError) as error:
+    except HistoryFileError as error:  # the file is at fault: 2, as for bad arguments
+        print(f"cmsbot: {error}", file=sys.stderr)
+        return 2
+    except (DomainError, StoreNotInitialisedError, ConfigurationError, UsageError) as error:
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except ImportFailedError as error:  # one line; the process's traceback at -vv
