@@ -37,7 +37,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.fake_slack import FakeSlackAPI
-from bench.synth import FULL, QUICK, TINY, Shape, write_history
+from bench.synth import FULL, QUICK, TINY, Shape, write_histories
 from cmsbot.bootstrap import Container, bootstrap, init_schema
 from cmsbot.history import SEED, read_history_file
 from cmsbot.services import LOCAL_OPERATOR
@@ -171,12 +171,14 @@ def raw_inserts(url: str, payload: bytes, count: int) -> None:
                 conn.execute("INSERT INTO raw_events (state) VALUES (%s)", (payload,))
 
 
-def import_figures(url: str, history_file: Path, events: int) -> dict[str, float]:
-    """Reading, checking and recording a whole history file (the JSON form, the bulk
-    format), in one save, as `cmsbot import` does."""
+def import_figures(url: str, history_files: list[Path], events: int) -> dict[str, float]:
+    """Reading, checking and recording whole history files (the JSON form, the bulk
+    format), each in one save, as `cmsbot import` does: one file at the quick size, five
+    at a million events (a history file is bounded)."""
     app = container(url)
     try:
-        seconds = timed(lambda: app.importer.run_file(LOCAL_OPERATOR, history_file))
+        seconds = timed(lambda: [app.importer.run_file(LOCAL_OPERATOR, history_file)
+                                 for history_file in history_files])
     finally:
         app.close()
     return {"import_events_per_s": events / seconds}
@@ -453,8 +455,8 @@ def step(what: str, action: Callable[[], Any]) -> None:
     print(f" ({seconds:.1f} s)", file=sys.stderr)
 
 
-def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events: int,
-            ) -> dict[str, float]:
+def measure(backend: str, workdir: Path, mode: Mode, history_files: list[Path],
+            events: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     step(f"{backend}: appending",
          lambda: figures.update(append_figures(backend, workdir, mode.appends)))
@@ -463,7 +465,7 @@ def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events:
              lambda: figures.update(core_import_figures(url, events)))
     with store(backend, workdir) as url:
         step(f"{backend}: importing {events} events",
-             lambda: figures.update(import_figures(url, history_file, events)))
+             lambda: figures.update(import_figures(url, history_files, events)))
         step(f"{backend}: rebuilding", lambda: figures.update(rebuild_figures(url)))
         step(f"{backend}: asking", lambda: figures.update(ask_figures(url, mode.questions)))
         step(f"{backend}: acknowledging slash commands on cmsbot serve",
@@ -474,8 +476,9 @@ def measure(backend: str, workdir: Path, mode: Mode, history_file: Path, events:
 def run(mode: Mode, output: Path, backends: list[str]) -> dict[str, Any]:
     workdir = ROOT / "var" / "bench" / mode.name
     workdir.mkdir(parents=True, exist_ok=True)
-    history_file = workdir / "history.json"  # the bulk form of a history file
-    events = write_history(mode.shape, history_file)
+    for old in workdir.glob("history*.json"):
+        old.unlink()
+    history_files, events = write_histories(mode.shape, workdir)  # the bulk form
     report: dict[str, Any] = {
         "mode": mode.name, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
@@ -485,7 +488,7 @@ def run(mode: Mode, output: Path, backends: list[str]) -> dict[str, Any]:
         "figures": {},
     }
     for backend in backends:
-        report["figures"][backend] = measure(backend, workdir, mode, history_file, events)
+        report["figures"][backend] = measure(backend, workdir, mode, history_files, events)
     report["figures"].setdefault("sqlite", {}).update(cold_start_figures(workdir))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2))

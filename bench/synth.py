@@ -44,12 +44,15 @@ TINY = Shape(items=120, partners=20, events=900, long_item_events=200)
 class _Dates:
     """Business dates that move forward through an item's life, in mixed precisions."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, events: int) -> None:
         self.rng = rng
         self.day = rng.randint(0, 365 * 6)  # days after 1 January 2012
+        # Up to 20 days between events, fewer for a long history, so that every item's
+        # last date is within the import's horizon (about 11 years at the most).
+        self.step = max(1, min(20, 4_000 // max(events, 1)))
 
     def next(self) -> str:
-        self.day += self.rng.randint(0, 20)
+        self.day += self.rng.randint(0, self.step)
         year = 2012 + self.day // 365
         month = 1 + (self.day % 365) // 31 % 12
         dom = 1 + (self.day % 365) % 28
@@ -163,7 +166,7 @@ def history(shape: Shape, seed: int = 2015) -> dict[str, Any]:
                  "engagement": f"Cooperation with {acronym} on {rng.choice(TOPICS)} {number}",
                  "consultation": f"Consultation on {rng.choice(TOPICS)} {number}",
                  "post": f"{rng.choice(WORDS)} programme officer {number}"}[kind]
-        dates = _Dates(rng)
+        dates = _Dates(rng, count)
         items.append({"key": f"item-{number}", "kind": kind, "title": title,
                       "partners": with_, "aliases": [f"{acronym} {kind} {number}"],
                       "events": list(_events(kind, count, rng, dates, keys))})
@@ -174,6 +177,35 @@ def history(shape: Shape, seed: int = 2015) -> dict[str, Any]:
 def write_history(shape: Shape, path: Path, seed: int = 2015) -> int:
     """Write the history file; returns how many events it holds."""
     data = history(shape, seed)
+    _write(data, path)
+    return sum(len(item["events"]) for item in data["items"])
+
+
+def write_histories(shape: Shape, folder: Path, seed: int = 2015,
+                    most_events: int = 250_000) -> tuple[list[Path], int]:
+    """Write the history as JSON files of at most about `most_events` events each (a
+    history file is bounded, docs/history-files.md), the partners in the first, to be
+    imported in turn; returns the files and how many events they hold."""
+    data = history(shape, seed)
+    total = sum(len(item["events"]) for item in data["items"])
+    share = total / -(-total // most_events)  # the same number of events in each file
+    parts: list[list[dict[str, Any]]] = [[]]
+    events = 0
+    for item in data["items"]:
+        if events + len(item["events"]) > share * len(parts) and parts[-1]:
+            parts.append([])
+        parts[-1].append(item)
+        events += len(item["events"])
+    paths = []
+    for number, items in enumerate(parts, start=1):
+        path = folder / f"history-{number}.json"
+        _write({**data, "partners": data["partners"] if number == 1 else [],
+                "items": items}, path)
+        paths.append(path)
+    return paths, events
+
+
+def _write(data: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         if path.suffix == ".json":  # the same history in the bulk format
@@ -181,4 +213,3 @@ def write_history(shape: Shape, path: Path, seed: int = 2015) -> int:
         else:
             yaml.dump(data, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
                       allow_unicode=True, sort_keys=False, width=120)
-    return sum(len(item["events"]) for item in data["items"])

@@ -103,10 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
-    except ConfigurationError as error:  # a bad setting, as argparse exits for bad words
+    except (ConfigurationError, HistoryFileError) as error:  # as argparse exits for bad words
         print(f"cmsbot: {error}", file=sys.stderr)
         return 2
-    except (DomainError, HistoryFileError, StoreNotInitialisedError, UsageError) as error:
+    except (DomainError, StoreNotInitialisedError, UsageError) as error:
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except ImportFailedError as error:  # one line; the process's traceback at -vv

@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,8 +95,9 @@ class ImportResult:
 class Recorder:
     """Records facts about items: one command, one save, retried on a concurrent write."""
 
-    def __init__(self, tracker: Tracker, *, attempts: int = 12) -> None:
-        self.tracker, self.attempts = tracker, attempts
+    def __init__(self, tracker: Tracker, *, attempts: int = 12,
+                 today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
+        self.tracker, self.attempts, self.today = tracker, attempts, today
 
     def record(self, principal: Principal, *, key: str, what: str, fields: dict[str, Any],
                occurred: PartialDate | str, source: Source, note: str | None = None,
@@ -103,7 +105,7 @@ class Recorder:
         """Record that `what` happened to the item `key`; raises a DomainError if it makes
         no sense, and NotAuthorizedError unless the principal is an editor."""
         principal.require_editor()
-        when = PartialDate.parse(occurred)
+        when = PartialDate.parse(occurred).within_horizon(self.today())
 
         def attempt() -> Recorded:
             item = self.tracker.item(key)  # a copy of this thread's own
@@ -117,7 +119,7 @@ class Recorder:
         if ref and item.has_recorded(ref):
             return Recorded(key, item.state.title, item.version, ALREADY_RECORDED)
         spec = lookup(item.KIND, what)
-        values = spec.coerce(fields)
+        values = spec.coerce(fields, today=self.today())
         self._check_partners(values)
         if spec.command == "correct":
             values["changes"] = _typed_changes(item, values["corrects"], values["changes"])

@@ -11,11 +11,13 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.errors import InvalidDateError, InvalidFieldError, UnknownEventTypeError
+from domain.limits import MAX_LIST, checked_value, checked_whole, shown, within_length
 from domain.state import Kind
 
 _PROVENANCE = {"originator_id", "originator_version", "timestamp", "occurred", "actor",
@@ -44,12 +46,15 @@ class EventSpec:
     def field_names(self) -> frozenset[str]:
         return frozenset(spec.name for spec in self.fields)
 
-    def coerce(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Typed keyword arguments for the command, or InvalidFieldError naming the field."""
+    def coerce(self, raw: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
+        """Typed keyword arguments for the command, or InvalidFieldError naming the field.
+        Given `today`, a date more than HORIZON_YEARS after it is refused."""
         known = self.field_names
         if not known.issuperset(raw):
+            unknown = sorted(map(str, set(raw) - known))
             raise InvalidFieldError(
-                f"'{self.name}' has no field {', '.join(map(repr, sorted(set(raw) - known)))}; "
+                f"'{self.name}' has no field {', '.join(shown(k, 40) for k in unknown[:5])}"
+                f"{' …' if len(unknown) > 5 else ''}; "
                 f"its fields are {', '.join(sorted(known)) or 'none'}")
         values: dict[str, Any] = {}
         for spec in self.fields:
@@ -58,42 +63,44 @@ class EventSpec:
                 if spec.required:
                     raise InvalidFieldError(f"'{self.name}' needs the field '{spec.name}'")
                 continue
-            values[spec.name] = coerce_value(spec, value)
+            values[spec.name] = coerce_value(spec, value, today=today)
         return values
 
 
-def coerce_value(spec: FieldSpec, value: Any) -> Any:
+def coerce_value(spec: FieldSpec, value: Any, *, today: date | None = None) -> Any:
+    """`value` as the field's type, within the bounds of domain.limits (and, given `today`,
+    a date within the horizon), or a DomainError naming the field."""
     kind = spec.type
     if kind == "date":
         try:
-            return PartialDate.parse(value)
+            parsed = PartialDate.parse(value)
+            return parsed if today is None else parsed.within_horizon(today)
         except InvalidDateError as error:
-            raise InvalidDateError(f"{spec.name}: {error}") from None
+            raise type(error)(f"{spec.name}: {error}") from None
     if kind == "str":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise InvalidFieldError(f"'{spec.name}' must be text, not {_type(value)}")
-        return str(value).strip()
+            raise InvalidFieldError(f"'{spec.name}' must be text, not {shown(value)}")
+        text = value if isinstance(value, str) else str(checked_value(value, spec.name))
+        return within_length(text, spec.name).strip()
     if kind == "list":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-            raise InvalidFieldError(f"'{spec.name}' must be a list of text, not {_type(value)}")
-        return [v.strip() for v in items]
+            raise InvalidFieldError(f"'{spec.name}' must be a list of text, not {shown(value)}")
+        if len(items) > MAX_LIST:
+            raise InvalidFieldError(f"'{spec.name}' has {len(items):,} entries; a list holds "
+                                    f"at most {MAX_LIST:,}")
+        return [within_length(v, spec.name).strip() for v in items]
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InvalidFieldError(f"'{spec.name}' must be true or false, not {value!r}")
+            raise InvalidFieldError(f"'{spec.name}' must be true or false, not {shown(value)}")
         return value
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidFieldError(f"'{spec.name}' must be a whole number, not {value!r}")
-        return value
+            raise InvalidFieldError(f"'{spec.name}' must be a whole number, not {shown(value)}")
+        return checked_whole(value, spec.name)
     if not isinstance(value, dict):
-        raise InvalidFieldError(f"'{spec.name}' must be a mapping, not {_type(value)}")
-    return value
-
-
-def _type(value: Any) -> str:
-    return {list: "a list", dict: "a mapping", bool: "true/false"}.get(type(value),
-                                                                         repr(value))
+        raise InvalidFieldError(f"'{spec.name}' must be a mapping, not {shown(value)}")
+    return checked_value(value, spec.name)
 
 
 def _field_type(annotation: str) -> tuple[str, bool]:
@@ -205,4 +212,4 @@ def lookup(kind: Kind, name: str) -> EventSpec:
     names = ", ".join(s.name for s in specs_for(kind))
     article = "an" if kind.value[0] in "aeiou" else "a"
     raise UnknownEventTypeError(
-        f"{article} {kind.value} has no event '{name}'; it can be: {names}")
+        f"{article} {kind.value} has no event {shown(name)}; it can be: {names}")

@@ -15,7 +15,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import InvalidDateError
+from domain.errors import FutureDateError, InvalidDateError
+from domain.limits import shown
 
 
 class Precision(StrEnum):
@@ -29,6 +30,9 @@ class Precision(StrEnum):
     PART_OF_YEAR = "part-of-year"
     YEAR = "year"
 
+
+HORIZON_YEARS = 10  # a business date further ahead of today is taken for a typo
+MAX_DATE_TEXT = 100  # characters: "27 October 2015 – 3 November 2015 (tentative)" is 45
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS.update(
@@ -77,11 +81,25 @@ class PartialDate:
             return value
         if isinstance(value, date):
             return cls.on(value)
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() < 64:
             value = str(value)
         if not isinstance(value, str):
-            raise InvalidDateError(f"a date must be text such as '2015-09-01', not {value!r}")
+            raise InvalidDateError(
+                f"a date must be text such as '2015-09-01', not {shown(value)}")
+        if len(value) > MAX_DATE_TEXT:
+            raise InvalidDateError(f"{shown(value, 30)} is too long for a date (at most "
+                                   f"{MAX_DATE_TEXT} characters)")
         return _parse(value)
+
+    def within_horizon(self, today: date) -> PartialDate:
+        """This date, unless it lies more than HORIZON_YEARS after `today` (where it
+        starts, or for "by" a date, that date): then FutureDateError. The domain has no
+        clock, so the caller says what day it is."""
+        if self.sort_key > _horizon(today):
+            raise FutureDateError(
+                f"{self} is more than {HORIZON_YEARS} years after today ({_day(today)}); "
+                "a business date that far ahead is taken for a typo")
+        return self
 
     # Reading --------------------------------------------------------------------------
 
@@ -177,6 +195,19 @@ def _describe(value: PartialDate) -> str:
     if start.year == end.year:
         return str(start.year)
     return f"{start.year}–{end.year}"
+
+
+@functools.lru_cache(maxsize=4)
+def _horizon(today: date) -> date:
+    return years_after(today, HORIZON_YEARS)
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for 29 February), or the last day there is."""
+    year = day.year + years
+    if year > date.max.year:
+        return date.max
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
 def _day(value: date) -> str:

@@ -9,6 +9,10 @@ class InvalidDateError(DomainError, ValueError):
     """A date that cannot be read, or that names no real day."""
 
 
+class FutureDateError(InvalidDateError):
+    """A business date so far ahead that it is taken for a typo (3016 for 2016)."""
+
+
 class InvalidFieldError(DomainError, ValueError):
     """A field that is missing, empty or of the wrong type."""
 

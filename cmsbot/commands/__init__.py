@@ -13,13 +13,21 @@ import pkgutil
 from datetime import date
 from types import ModuleType
 
+# The dates an as-at option takes: every business date (they end ten years after today),
+# with room for the periods reckoned from them (a digest's week, "next year").
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
 
 def date_arg(value: str) -> date:
-    """An argparse type: a calendar date written YYYY-MM-DD."""
+    """An argparse type: a calendar date written YYYY-MM-DD, from 1900 to 2999."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"{value} is outside the dates this takes ({EARLIEST_DAY} to {LATEST_DAY})")
+    return day
 
 
 def modules() -> list[ModuleType]:

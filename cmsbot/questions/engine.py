@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -481,7 +481,7 @@ class _Asking(Snapshot):
                       lines=lines)
 
     def changes(self) -> Answer:
-        since = self.parsed.since or self.reference - timedelta(days=7)
+        since = self.parsed.since or p.moved(self.reference, -7)
         subject_ids: set[str] | None = None
         if self.parsed.subject and self.index.normal(self.parsed.subject):
             partners = self.index.only_partners(self.parsed.subject)

@@ -134,7 +134,7 @@ def parse(question: str, today: date) -> Parsed:
         parsed.intent = "history"
     elif since is not None or (CHANGES.search(text) and not parsed.upcoming_cue):
         parsed.intent = "changes"
-        parsed.since = since or today - timedelta(days=7)
+        parsed.since = since or moved(today, -7)
     elif parsed.upcoming_cue or (window is not None and kinds):
         parsed.intent = "upcoming"
     return parsed
@@ -198,31 +198,41 @@ def _relative(phrase: str, today: date) -> tuple[date, date] | None:
         count = {"few": 3, "couple of": 2, None: 1}.get(m.group(2)) or int(m.group(2))
         days = count * {"day": 1, "week": 7, "month": 30, "year": 365}[m.group(3)]
         if m.group(1) in ("next", "coming"):
-            return today, today + timedelta(days=days)
-        return today - timedelta(days=days), today
+            return today, moved(today, days)
+        return moved(today, -days), today
     m = re.search(r"\b(this|next|last)\s+(week|month|year|quarter)\b", p)
     if m:
         return _calendar_span(m.group(1), m.group(2), today)
     if "yesterday" in p:
-        return today - timedelta(days=1), today
+        return moved(today, -1), today
     if "today" in p:
         return today, today
     if "recently" in p or "lately" in p:
-        return today - timedelta(days=30), today
+        return moved(today, -30), today
     return None
+
+
+def moved(day: date, days: int) -> date:
+    """`day` moved by `days`, held within the calendar (a question may say "the next
+    99999999 days", and an as-at date may be 9999-12-31)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def _calendar_span(which: str, unit: str, today: date) -> tuple[date, date]:
     shift = {"this": 0, "next": 1, "last": -1}[which]
     if unit == "week":
-        start = today - timedelta(days=today.weekday()) + timedelta(weeks=shift)
-        return start, start + timedelta(days=6)
+        start = moved(moved(today, -today.weekday()), 7 * shift)
+        return start, moved(start, 6)
     if unit == "year":
-        year = today.year + shift
+        year = min(max(today.year + shift, date.min.year), date.max.year)
         return date(year, 1, 1), date(year, 12, 31)
     months = 3 if unit == "quarter" else 1
     first_month = ((today.month - 1) // months) * months + 1
-    index = today.year * 12 + first_month - 1 + shift * months
+    index = min(max(today.year * 12 + first_month - 1 + shift * months, date.min.year * 12),
+                date.max.year * 12 + 12 - months)
     year, month = divmod(index, 12)
     last_index = index + months - 1
     last_year, last_month = divmod(last_index, 12)

@@ -88,12 +88,11 @@ class Index:
         kind_words = self.vocab.normal(ref.subtype or "") or ref.kind
         for partner in ref.partners[:3]:
             raw.append(f"{partner_token(partner)} {kind_words}")
-        names: list[str] = []
-        for name in raw:
-            normal = self.vocab.normal(name)
-            if normal and normal not in names:
-                names.append(normal)
-        return names
+        # Each name once, in the order met: a dict keeps them in a time linear in their
+        # number, however many aliases an item has.
+        names = dict.fromkeys(self.vocab.normal(name) for name in raw)
+        names.pop("", None)
+        return list(names)
 
     def normal(self, text: str) -> str:
         return self.vocab.normal(text)

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.dates import PartialDate, Precision
-from domain.errors import InvalidDateError
+from domain.dates import HORIZON_YEARS, PartialDate, Precision, years_after
+from domain.errors import FutureDateError, InvalidDateError
 
 
 class TestReadingWhatSourcesSay:
@@ -90,3 +90,41 @@ def test_the_quick_forms_read_as_the_general_path_reads_them(text: str) -> None:
             return str(error)
 
     assert outcome(_parse.__wrapped__) == outcome(_parse_any)
+
+
+class TestTheHorizon:
+    """A business date more than HORIZON_YEARS after today is taken for a typo; the day
+    is given, the domain has no clock."""
+
+    TODAY = date(2026, 12, 6)
+
+    @pytest.mark.parametrize("words", ["2016", "2036", "late 2036", "2036-12-06",
+                                       "by 2036-12-06", "2016-2040", "early 2036?"])
+    def test_keeps_what_starts_within_ten_years(self, words: str) -> None:
+        parsed = PartialDate.parse(words)
+        assert parsed.within_horizon(self.TODAY) is parsed
+
+    @pytest.mark.parametrize("words", ["2037", "2036-12-07", "by 2036-12-07", "3016",
+                                       "9999-12-31", "late 2100", "Q4 9999"])
+    def test_refuses_what_starts_later(self, words: str) -> None:
+        with pytest.raises(FutureDateError, match=r"is more than 10 years after today "
+                                                  r"\(6 December 2026\)"):
+            PartialDate.parse(words).within_horizon(self.TODAY)
+
+    def test_counts_from_a_leap_day_and_near_the_calendars_end(self) -> None:
+        assert years_after(date(2024, 2, 29), HORIZON_YEARS) == date(2034, 2, 28)
+        assert years_after(date(9995, 1, 1), HORIZON_YEARS) == date.max
+        assert PartialDate.parse("9999").within_horizon(date(9995, 1, 1))
+
+
+class TestBoundedInput:
+    def test_a_long_text_is_refused_before_it_is_read(self) -> None:
+        with pytest.raises(InvalidDateError, match=r"is too long for a date \(at most 100"):
+            PartialDate.parse("2016 " + "x" * 10_000_000)
+
+    @pytest.mark.parametrize("value", [10**5000, 2**64, -(2**70)], ids=["10**5000", "2**64",
+                                                                         "-2**70"])
+    def test_a_huge_number_is_no_date_and_is_not_spelt_out(self, value: int) -> None:
+        with pytest.raises(InvalidDateError) as refused:
+            PartialDate.parse(value)
+        assert len(str(refused.value)) < 120
