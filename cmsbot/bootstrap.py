@@ -20,6 +20,7 @@ from cmsbot.db import (
     views_exist,
 )
 from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel.reader import ReadModel
 from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Settings
 from cmsbot.sqliterecorder import BulkSQLiteRecorder
@@ -37,6 +38,7 @@ class Container:
     tracker: Tracker
     engine: Engine
     projector: Projector
+    readmodel: ReadModel
     questions: QuestionEngine
     recorder: Recorder
     importer: Importer
@@ -123,9 +125,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
     if isinstance(recorder, BulkSQLiteRecorder):
         recorder.store_file = store_file  # every write asks the file first
     projector = Projector(engine, tracker)
+    readmodel = ReadModel(engine, tracker, **overrides)
     container = Container(
         settings=settings, tracker=tracker, engine=engine, projector=projector,
-        questions=QuestionEngine(engine, tracker, **overrides),
+        readmodel=readmodel, questions=QuestionEngine(readmodel),
         recorder=Recorder(tracker), importer=Importer(tracker),
         chain=ChainKeeper(engine, tracker), store_file=store_file,
     )

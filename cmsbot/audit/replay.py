@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
-from cmsbot.questions.answer import cite
 from cmsbot.settings import Database
 from cmsbot.store import Positioned, Tracker
+from cmsbot.wording import cite, count, dated, day
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState
@@ -65,7 +65,7 @@ class Cutoff:
         if self.position is not None:
             return f"position {self.position} of the log"
         if self.as_at is not None:
-            return f"{self.as_at.day} {self.as_at:%B %Y} (business time)"
+            return f"{day(self.as_at)} (business time)"
         return f"{self.known_at:%Y-%m-%d %H:%M} UTC (as recorded by then)"
 
 
@@ -187,7 +187,7 @@ def status_line(state: ItemState, names: dict[str, str], after: date | None = No
         parts.append("with " + ", ".join(names.get(p, p) for p in state.partners))
     entry = state.next_entry(after)
     if entry is not None and entry[0] != state.title:
-        parts.append(f"next: {entry[0]} on {entry[1]}")
+        parts.append(f"next: {entry[0]} {dated(entry[1])}")
     elif entry is not None:
         parts.append(f"next date: {entry[1]}")
     return "; ".join(parts)
@@ -196,8 +196,8 @@ def status_line(state: ItemState, names: dict[str, str], after: date | None = No
 def board_text(result: Replay) -> str:
     states = sorted(result.states.values(), key=lambda s: (s.kind.value, s.title))
     after = result.cutoff.as_at
-    lines = [f"Status board as at {result.cutoff.words()}: {len(states)} item"
-             f"{'s' if len(states) != 1 else ''} (replayed from {result.events} events)"]
+    lines = [f"Status board as at {result.cutoff.words()}: {count(len(states), 'item')} "
+             f"(replayed from {count(result.events, 'event')})"]
     shown: str | None = None
     for state in states:
         kind = state.kind.value
@@ -274,4 +274,4 @@ def _field_changes(then: ItemState, now: ItemState, names: dict[str, str]) -> st
 def _entry(entry: tuple[str, Any] | None, title: str) -> str:
     if entry is None:
         return "nothing"
-    return str(entry[1]) if entry[0] == title else f"{entry[0]} on {entry[1]}"
+    return str(entry[1]) if entry[0] == title else f"{entry[0]} {dated(entry[1])}"

@@ -32,7 +32,7 @@ class SlackPoster:
 def builder(container: Container) -> Any:
     def build(channel: str, period: Period, schedule: Schedule | None) -> DigestContent:
         container.catch_up()  # so the chain head covers everything the digest read
-        return build_digest(container.questions, channel=channel, period=period.key,
+        return build_digest(container.readmodel, channel=channel, period=period.key,
                             start=period.start, end=period.end, schedule=schedule,
                             quiet_days=container.settings.quiet_days,
                             head=str(container.chain.head()))
