@@ -15,11 +15,12 @@ module builds on; everything else says dates through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from domain.dates import PartialDate, Precision
 from domain.provenance import Source
+from domain.state import ItemState
 
 # A date's own words that already say how it relates to the time ("by 2016", "in 2016").
 _PREPOSED = ("by ", "in ", "on ", "at ", "before ", "after ", "until ", "around ",
@@ -83,6 +84,28 @@ def _preposed(words: str, when: PartialDate) -> str:
     if lowered.startswith("the "):
         return f"in {words}"
     return f"on {words}" if when.precision is Precision.DAY else f"in {words}"
+
+
+def status_line(state: ItemState, partners: Sequence[str], after: date | None, *,
+                cited: bool = True) -> str:
+    """An item's status in one line: "IWC–CMS Joint Work Plan: in negotiation (…); since
+    2015; with IWC; next: … in 2016; source: UNEP/CMS/StC44/18 ¶10", with the partners'
+    names given, the next entry ending on or after `after`, and the sources when `cited`."""
+    parts = [f"{state.title}: {state.status}" + (f" ({state.detail})" if state.detail else "")]
+    if state.status_since is not None:
+        since = state.status_since
+        parts.append(f"so {since}" if since.is_by else f"since {since}")
+    if partners:
+        parts.append(f"with {', '.join(partners)}")
+    entry = state.next_entry(after)
+    if entry is not None:
+        label, when = entry
+        parts.append(f"next: {label} {dated(when)}" if label != state.title
+                     else f"next date: {when}")
+    sources = cite(state.sources) if cited else ""
+    if sources:
+        parts.append(f"source: {sources}")
+    return "; ".join(parts)
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:

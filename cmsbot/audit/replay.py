@@ -23,7 +23,7 @@ from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
 from cmsbot.settings import Database
 from cmsbot.store import Positioned, Tracker
-from cmsbot.wording import cite, count, dated, day
+from cmsbot.wording import cite, count, dated, day, status_line
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState
@@ -177,20 +177,8 @@ _KINDS = {"agreement": "Agreements", "post": "Posts", "meeting": "Meetings and w
           "consultation": "Consultations", "engagement": "Engagements"}
 
 
-def status_line(state: ItemState, names: dict[str, str], after: date | None = None) -> str:
-    """An item's status in one line: status (detail), since when, with whom, what's next."""
-    parts = [f"{state.title}: {state.status}" + (f" ({state.detail})" if state.detail else "")]
-    if state.status_since is not None:
-        since = state.status_since
-        parts.append(f"so {since}" if since.is_by else f"since {since}")
-    if state.partners:
-        parts.append("with " + ", ".join(names.get(p, p) for p in state.partners))
-    entry = state.next_entry(after)
-    if entry is not None and entry[0] != state.title:
-        parts.append(f"next: {entry[0]} {dated(entry[1])}")
-    elif entry is not None:
-        parts.append(f"next date: {entry[1]}")
-    return "; ".join(parts)
+def _status_line(state: ItemState, names: dict[str, str], after: date | None) -> str:
+    return status_line(state, [names.get(p, p) for p in state.partners], after, cited=False)
 
 
 def board_text(result: Replay) -> str:
@@ -204,7 +192,7 @@ def board_text(result: Replay) -> str:
         if kind != shown:
             shown = kind
             lines.append(f"\n{_KINDS.get(kind, kind.title())}")
-        lines.append(f"  • {status_line(state, result.names, after)}")
+        lines.append(f"  • {_status_line(state, result.names, after)}")
     return "\n".join(lines)
 
 

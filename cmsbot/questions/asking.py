@@ -10,12 +10,14 @@ from cmsbot.questions.answer import Answer, Asked, Match, match_of
 from cmsbot.questions.parse import Parsed
 from cmsbot.readmodel.resolve import Index, ItemRef, Resolution, resolve
 from cmsbot.readmodel.snapshot import Snapshot
-from cmsbot.wording import as_of
+from cmsbot.wording import as_of, status_line
 from domain.state import ItemState
 
 
 @dataclass
 class Asking:
+    """A question being answered from one snapshot (what each intent gets)."""
+
     asked: Asked
     snap: Snapshot
 
@@ -36,8 +38,8 @@ class Asking:
         return match_of(state, self.snap.names, self.snap.reference)
 
     def status_line(self, state: ItemState, match: Match | None = None) -> str:
-        return phrases.status_line(state, match or self.match(state),
-                                   state.next_entry(self.snap.reference))
+        partners = (match or self.match(state)).partners
+        return status_line(state, partners, self.snap.reference)
 
     def names_one(self, subject: str) -> bool:
         """Whether the words name one item clearly."""

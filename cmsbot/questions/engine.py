@@ -54,13 +54,12 @@ class QuestionEngine:
                  before_reading: Callable[[], Any] | None = None) -> None:
         self.reader = reader
         self.before_reading = before_reading
-        self.today = reader.today
 
     def read(self, question: str, *, as_at: date | None = None,
              known_at: datetime | None = None) -> Asked:
         """What the words ask, at the times given (relative words such as "next month"
-        count from `as_at`, else `known_at`'s day, else today)."""
-        reference = as_at or (known_at.date() if known_at else self.today())
+        count from the read model's `reference` day for them)."""
+        reference = self.reader.reference(as_at, known_at)
         return Asked(p.parse(question[:QUESTION_CHARACTERS], reference), as_at, known_at)
 
     def ask(self, asked: Asked) -> Answer:

@@ -9,8 +9,7 @@ from datetime import date
 
 from cmsbot.questions.answer import Line, Match
 from cmsbot.readmodel.resolve import ItemRef
-from cmsbot.wording import cite, clip, count, dated, day, span
-from domain.dates import PartialDate
+from cmsbot.wording import cite, clip, count, day, span
 from domain.state import ItemState
 
 LIST_LIMIT = 25  # lines a listed answer shows (the calendar reads no more than these)
@@ -36,28 +35,6 @@ def _after(when: str) -> str:
     """" (as at 1 September 2015)" after a heading; nothing for now. Each answer's `when`
     is `cmsbot.wording.as_of`'s words for its times."""
     return f" ({when})" if when else ""
-
-
-def status_line(state: ItemState, match: Match, next_entry: tuple[str, PartialDate] | None,
-                ) -> str:
-    """"IWC–CMS Joint Work Plan: in negotiation; since 2015; with IWC; next: … in 2016;
-    source: …"."""
-    parts = [f"{state.title}: {state.status}"]
-    if state.detail:
-        parts[0] += f" ({state.detail})"
-    if state.status_since is not None:
-        since = state.status_since
-        parts.append(f"so {since}" if since.is_by else f"since {since}")
-    if match.partners:
-        parts.append(f"with {', '.join(match.partners)}")
-    if next_entry is not None:
-        label, when = next_entry
-        parts.append(f"next: {label} {dated(when)}" if label != state.title
-                     else f"next date: {when}")
-    sources = cite(state.sources)
-    if sources:
-        parts.append(f"source: {sources}")
-    return "; ".join(parts)
 
 
 def status(line: str, when: str) -> str:

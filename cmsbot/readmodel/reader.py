@@ -42,12 +42,17 @@ class ReadModel:
             self._index = (position, Index(q.index_rows(conn), q.partner_rows(conn)))
         return self._index[1]
 
+    def reference(self, as_at: date | None, known_at: datetime | None) -> date:
+        """The day a reading at these times stands on ("next month" counts from it):
+        `as_at`, else `known_at`'s day, else today."""
+        return as_at or (known_at.date() if known_at else self.today())
+
     def snapshot(self, conn: Connection, *, as_at: date | None = None,
                  known_at: datetime | None = None, shortcut: bool = True) -> Snapshot:
         """The items as at `as_at` (business time) and as known at `known_at` (recorded
         time), or now. With `shortcut`, a `known_at` after the last recorded event reads the
         current views: they are exact then, and cheap."""
-        reference = as_at or (known_at.date() if known_at else self.today())
+        reference = self.reference(as_at, known_at)
         if shortcut and known_at is not None and as_at is None:
             latest = q.latest_recorded(conn)
             if latest is None or latest <= known_at:
