@@ -94,7 +94,10 @@ class Bot:
     def follow(self, value: str, *, share: bool = False) -> Message:
         """Answer the question a button carries (a near tie's choice, or "Share"), as it
         was read when the button was made."""
-        question, shareable = _unpack(value)
+        try:
+            question, shareable = _unpack(value)
+        except UnreadableAskedError:
+            return blocks.notice(UNREADABLE_BUTTON)
         return self._answer(question, shareable=shareable and not share)
 
     def help(self) -> Message:
@@ -309,7 +312,8 @@ def _pack(asked: Asked, *, shareable: bool) -> str:
 
 
 def _unpack(value: str) -> tuple[words.Question | Asked, bool]:
-    """What `_pack` wrote (or a button made before questions were kept as read)."""
+    """What `_pack` wrote (or a button made before questions were kept as read); a
+    question as read that cannot be read back raises `UnreadableAskedError`."""
     try:
         data = json.loads(value)
     except ValueError:
@@ -318,10 +322,7 @@ def _unpack(value: str) -> tuple[words.Question | Asked, bool]:
         return words.Question(str(value)), False
     shareable = bool(data.get("s"))
     if "asked" in data:
-        try:
-            return Asked.from_json(data["asked"]), shareable
-        except UnreadableAskedError:
-            return words.Question(""), False
+        return Asked.from_json(data["asked"]), shareable
     try:
         as_at = date.fromisoformat(data["a"]) if data.get("a") else None
         known_at = datetime.fromisoformat(data["k"]) if data.get("k") else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from cmsbot.bootstrap import Container
 from cmsbot.history import read_history
 from cmsbot.services import LOCAL_OPERATOR
@@ -181,14 +183,15 @@ class TestButtons:
         assert answer.params["text"].startswith("Whale plan north: proposed")
         assert header(answer.params["blocks"]) == "Whale plan north"
 
-    def test_a_button_of_a_question_no_intent_answers_is_said_so(
-            self, store: Container, fake: FakeSlack) -> None:
-        forged = json.dumps({"asked": {
-            "intent": "drop", "subject": "x", "text": "x", "window": None, "since": None,
-            "kinds": [], "subtypes": [], "flags": [], "as_at": None, "known_at": None}})
+    @pytest.mark.parametrize("asked", [
+        {"intent": "drop", "subject": "x", "text": "x", "window": None, "since": None,
+         "kinds": [], "subtypes": [], "flags": [], "as_at": None, "known_at": None},
+        {"intent": "status", "subject": "x"}, {"intent": "status", "subject": 7}, "status"])
+    def test_a_button_whose_question_cannot_be_read_back_is_said_so(
+            self, store: Container, fake: FakeSlack, asked: object) -> None:
         with serving(store, fake) as bot:
-            click = block_action({"action_id": "choose:0", "value": forged,
-                                  "type": "button", "block_id": "b"},
+            click = block_action({"action_id": "choose:0", "type": "button", "block_id": "b",
+                                  "value": json.dumps({"asked": asked, "s": False})},
                                  response_url=fake.response_url("click"))
             assert bot.interact(click).status == 200
             [answer] = fake.wait_for("response:click")
