@@ -251,7 +251,7 @@ def rebuild_figures(url: str) -> dict[str, float]:
 
 def question_mix(app: Container, count: int, rng: random.Random) -> list[str]:
     with app.engine.connect() as conn:
-        index = app.questions.index(conn)
+        index = app.readmodel.index(conn)
     items = index.items
     partners = list(index.partners.values())
     makers: list[Callable[[], str]] = [  # one of each kind of question
@@ -279,7 +279,7 @@ def ask_figures(url: str, count: int) -> dict[str, float]:
 
         times = [ask(question) for question in questions]
         with app.engine.connect() as conn:
-            titles = [i.title for i in app.questions.index(conn).items]
+            titles = [i.title for i in app.readmodel.index(conn).items]
         as_at = [ask(f"status of {title}", date(rng.randint(2013, 2020), 6, 30))
                  for title in rng.sample(titles, min(count, len(titles)))]
         week_start = datetime.now(UTC)  # the digests cover what is recorded from here on
@@ -310,7 +310,7 @@ def build_digests(app: Container, channels: list[str], start: datetime) -> None:
     end = datetime.now(UTC)
     filters = [Schedule(), Schedule(filter_kind="kind", filter_value="meeting")]
     for number, channel in enumerate(channels):
-        build_digest(app.questions, channel=channel, period="bench", start=start, end=end,
+        build_digest(app.readmodel, channel=channel, period="bench", start=start, end=end,
                      schedule=filters[number % 2])
 
 
@@ -322,7 +322,7 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
     app = container(url)
     try:
         with app.engine.connect() as conn:
-            titles = [i.title for i in app.questions.index(conn).items]
+            titles = [i.title for i in app.readmodel.index(conn).items]
     finally:
         app.close()
     rng = random.Random(11)

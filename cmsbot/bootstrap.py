@@ -28,6 +28,7 @@ from cmsbot.db import (
 from cmsbot.digests.channels import ChannelCommands
 from cmsbot.digests.service import Subscriptions
 from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel.reader import ReadModel
 from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Reading, Settings
 from cmsbot.slack import deliveries as slack_deliveries
@@ -46,6 +47,7 @@ class Container:
     tracker: Tracker
     engine: Engine
     projector: Projector
+    readmodel: ReadModel
     questions: QuestionEngine
     recorder: Recorder
     importer: Importer
@@ -55,7 +57,7 @@ class Container:
     choices: RecordChoices = field(init=False)  # what a record form offers
 
     def __post_init__(self) -> None:
-        self.channels = ChannelCommands(Subscriptions(self.tracker, self.questions),
+        self.channels = ChannelCommands(Subscriptions(self.tracker, self.readmodel),
                                         after_writing=self.catch_up,
                                         views_behind=self.views_behind)
         self.choices = RecordChoices(self.engine)
@@ -165,9 +167,10 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
     if isinstance(recorder, BulkSQLiteRecorder):
         recorder.store_file = store_file  # every write asks the file first
     projector = Projector(engine, tracker)
+    readmodel = ReadModel(engine, tracker, **overrides)
     container = Container(
         settings=settings, tracker=tracker, engine=engine, projector=projector,
-        questions=QuestionEngine(engine, tracker, **overrides),
+        readmodel=readmodel, questions=QuestionEngine(readmodel),
         recorder=Recorder(tracker), importer=Importer(tracker),
         chain=ChainKeeper(engine, tracker), store_file=store_file,
     )

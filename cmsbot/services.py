@@ -32,6 +32,7 @@ from cmsbot.history import (
 )
 from cmsbot.sqliterecorder import EventRow
 from cmsbot.store import Tracker, encode_rows
+from cmsbot.wording import count
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
@@ -87,9 +88,12 @@ class ImportResult:
 
     def __str__(self) -> str:
         if not (self.partners or self.items or self.events):
-            return f"Nothing new: all {self.skipped} entries were recorded before."
-        return (f"Recorded {self.events} events, {self.items} new items and "
-                f"{self.partners} new partners ({self.skipped} entries already recorded).")
+            said = ("its one entry was" if self.skipped == 1
+                    else f"all {self.skipped} entries were")
+            return f"Nothing new: {said} recorded before."
+        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')} "
+                f"and {count(self.partners, 'new partner')} "
+                f"({count(self.skipped, 'entry', 'entries')} already recorded).")
 
 
 class Recorder:

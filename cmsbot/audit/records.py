@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from cmsbot.audit.walk import Entry
-from cmsbot.questions.answer import cite
+from cmsbot.wording import cite
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.describe import describe

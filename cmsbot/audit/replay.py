@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
-from cmsbot.questions.answer import cite
 from cmsbot.settings import Database
 from cmsbot.store import Positioned, Tracker
+from cmsbot.wording import cite, count, dated, day, status_line
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState
@@ -65,7 +65,7 @@ class Cutoff:
         if self.position is not None:
             return f"position {self.position} of the log"
         if self.as_at is not None:
-            return f"{self.as_at.day} {self.as_at:%B %Y} (business time)"
+            return f"{day(self.as_at)} (business time)"
         return f"{self.known_at:%Y-%m-%d %H:%M} UTC (as recorded by then)"
 
 
@@ -177,34 +177,22 @@ _KINDS = {"agreement": "Agreements", "post": "Posts", "meeting": "Meetings and w
           "consultation": "Consultations", "engagement": "Engagements"}
 
 
-def status_line(state: ItemState, names: dict[str, str], after: date | None = None) -> str:
-    """An item's status in one line: status (detail), since when, with whom, what's next."""
-    parts = [f"{state.title}: {state.status}" + (f" ({state.detail})" if state.detail else "")]
-    if state.status_since is not None:
-        since = state.status_since
-        parts.append(f"so {since}" if since.is_by else f"since {since}")
-    if state.partners:
-        parts.append("with " + ", ".join(names.get(p, p) for p in state.partners))
-    entry = state.next_entry(after)
-    if entry is not None and entry[0] != state.title:
-        parts.append(f"next: {entry[0]} on {entry[1]}")
-    elif entry is not None:
-        parts.append(f"next date: {entry[1]}")
-    return "; ".join(parts)
+def _status_line(state: ItemState, names: dict[str, str], after: date | None) -> str:
+    return status_line(state, [names.get(p, p) for p in state.partners], after, cited=False)
 
 
 def board_text(result: Replay) -> str:
     states = sorted(result.states.values(), key=lambda s: (s.kind.value, s.title))
     after = result.cutoff.as_at
-    lines = [f"Status board as at {result.cutoff.words()}: {len(states)} item"
-             f"{'s' if len(states) != 1 else ''} (replayed from {result.events} events)"]
+    lines = [f"Status board as at {result.cutoff.words()}: {count(len(states), 'item')} "
+             f"(replayed from {count(result.events, 'event')})"]
     shown: str | None = None
     for state in states:
         kind = state.kind.value
         if kind != shown:
             shown = kind
             lines.append(f"\n{_KINDS.get(kind, kind.title())}")
-        lines.append(f"  • {status_line(state, result.names, after)}")
+        lines.append(f"  • {_status_line(state, result.names, after)}")
     return "\n".join(lines)
 
 
@@ -274,4 +262,4 @@ def _field_changes(then: ItemState, now: ItemState, names: dict[str, str]) -> st
 def _entry(entry: tuple[str, Any] | None, title: str) -> str:
     if entry is None:
         return "nothing"
-    return str(entry[1]) if entry[0] == title else f"{entry[0]} on {entry[1]}"
+    return str(entry[1]) if entry[0] == title else f"{entry[0]} {dated(entry[1])}"

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                   notices=NoticeSender(container.engine, slack)).run()
             return 0
         behind = container.views_behind()
-        schedule, _ = Subscriptions(container.tracker, container.questions).listing(
+        schedule, _ = Subscriptions(container.tracker, container.readmodel).listing(
             args.channel)
         effective = schedule or Schedule()
         if args.as_at is not None:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             period = Period(key, end - timedelta(days=days), end - timedelta(seconds=1))
         else:
             period = period_open_at(effective, datetime.now(UTC))
-        content = build_digest(container.questions, channel=args.channel, period=period.key,
+        content = build_digest(container.readmodel, channel=args.channel, period=period.key,
                                start=period.start, end=period.end, schedule=schedule,
                                quiet_days=settings.quiet_days,
                                business_time=args.as_at is not None)

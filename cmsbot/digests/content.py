@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from cmsbot.questions.answer import cite
-from cmsbot.questions.engine import CalendarEntry, QuestionEngine, Snapshot
-from cmsbot.questions.resolve import resolve
-from cmsbot.schedule_words import day
+from cmsbot.readmodel.reader import ReadModel
+from cmsbot.readmodel.resolve import resolve
+from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
+from cmsbot.wording import cite, clip, count, day
 from domain.channels import Schedule
 from domain.dates import PartialDate
 from domain.provenance import Source
@@ -70,8 +70,8 @@ class DigestContent:
 
     def blocks(self) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": _clip(self.title, 150)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(
+            {"type": "header", "text": {"type": "plain_text", "text": clip(self.title, 150)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(
                 f"{self.scope} · recorded {day(self.start)} – {day(self.end)}", MAX_TEXT)}]},
         ]
         for heading, lines in self.sections():
@@ -95,16 +95,12 @@ class DigestContent:
                 "consultations": self.consultations, "head": self.head, "text": self.text()}
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _chunks(lines: list[str]) -> list[str]:
     """Lines packed into texts of at most 3,000 characters."""
     chunks: list[str] = []
     current = ""
     for line in lines:
-        line = _clip(line, MAX_TEXT)
+        line = clip(line, MAX_TEXT)
         if current and len(current) + 1 + len(line) > MAX_TEXT:
             chunks.append(current)
             current = line
@@ -115,7 +111,7 @@ def _chunks(lines: list[str]) -> list[str]:
     return chunks
 
 
-def build_digest(questions: QuestionEngine, *, channel: str, period: str, start: datetime,
+def build_digest(reader: ReadModel, *, channel: str, period: str, start: datetime,
                  end: datetime, schedule: Schedule | None, quiet_days: int = 180,
                  head: str | None = None, business_time: bool = False) -> DigestContent:
     """The digest for [start, end): what was recorded in it, as the log stood at `end`
@@ -125,12 +121,12 @@ def build_digest(questions: QuestionEngine, *, channel: str, period: str, start:
     The period's material is prepared once while no item changes (`_Week`; a digest's own
     claim does not count), and a channel's filter only selects from it (once per filter), so
     a hundred channels cost little more than one."""
-    with questions.engine.connect() as conn:
-        snap = (questions.snapshot(conn, as_at=end.date()) if business_time
-                else questions.snapshot(conn, known_at=end))
-        week = questions.derived(
+    with reader.engine.connect() as conn:
+        snap = (reader.snapshot(conn, as_at=end.date()) if business_time
+                else reader.snapshot(conn, known_at=end))
+        week = reader.derived(
             snap, ("digest", start, end, business_time, quiet_days),
-            lambda: _Week.prepare(questions, snap, start=start, end=end,
+            lambda: _Week.prepare(reader, snap, start=start, end=end,
                                   business_time=business_time, quiet_days=quiet_days))
         scope, chosen = week.select(snap, schedule)
         content = DigestContent(channel, period, start, end, scope, head=head)
@@ -170,7 +166,7 @@ class _Week:
         default_factory=dict)
 
     @classmethod
-    def prepare(cls, questions: QuestionEngine, snap: Snapshot, *, start: datetime,
+    def prepare(cls, reader: ReadModel, snap: Snapshot, *, start: datetime,
                 end: datetime, business_time: bool, quiet_days: int) -> _Week:
         conn = snap.conn
         changes: dict[str, list[str]] = {}
@@ -183,7 +179,7 @@ class _Week:
         today = end.date()
         horizon = today + timedelta(days=UPCOMING_DAYS)
         if snap.historical:  # every item folded as it stood then (kept for other periods)
-            every_state, every_entry = questions.survey(snap)
+            every_state, every_entry = reader.survey(snap)
             briefs = [(s.id, s.title, s.kind.value, s.status, s.last_occurred,
                        len(s.submissions)) for s in every_state]
         else:  # the views: a few columns of every item, whole states only for what is ahead
@@ -200,8 +196,7 @@ class _Week:
             quiet=[(item_id, f"{title} — last event {last} ({status})")
                    for item_id, title, _, status, last, _ in briefs
                    if status not in _CLOSED and last is not None and last.end < cutoff],
-            consultations=[(item_id, f"{title}: {status}, {submissions} submission"
-                                     f"{'s' if submissions != 1 else ''}")
+            consultations=[(item_id, f"{title}: {status}, {count(submissions, 'submission')}")
                            for item_id, title, kind, status, _, submissions in briefs
                            if kind == "consultation"
                            and status in ("announced", "open for submissions")])

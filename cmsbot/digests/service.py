@@ -15,8 +15,8 @@ from eventsourcing.persistence import IntegrityError
 
 from cmsbot.digests.content import DigestContent
 from cmsbot.digests.schedule import Period, zone
-from cmsbot.questions.engine import QuestionEngine
-from cmsbot.questions.resolve import resolve
+from cmsbot.readmodel.reader import ReadModel
+from cmsbot.readmodel.resolve import resolve
 from cmsbot.services import NotAuthorizedError, Principal, retrying
 from cmsbot.store import Tracker
 from domain.channels import Channel, Digest, Schedule, channel_id, digest_id
@@ -37,8 +37,8 @@ class Poster(Protocol):
 class Subscriptions:
     """Channels' subscriptions and follows, recorded as events with who changed them."""
 
-    def __init__(self, tracker: Tracker, questions: QuestionEngine) -> None:
-        self.tracker, self.questions = tracker, questions
+    def __init__(self, tracker: Tracker, reader: ReadModel) -> None:
+        self.tracker, self.reader = tracker, reader
 
     def _change(self, channel: str, actor: str, command: Callable[[Channel], T]) -> T:
         """Load (or start) the channel's record, run the command, save; retried when
@@ -90,8 +90,8 @@ class Subscriptions:
 
     def target(self, words: str) -> tuple[str, str, str]:
         """("partner" or "item", key, label) for what the words name."""
-        with self.questions.engine.connect() as conn:
-            index = self.questions.index(conn)
+        with self.reader.engine.connect() as conn:
+            index = self.reader.index(conn)
         partners = index.only_partners(words)
         if partners:
             return "partner", partners[0].key, partners[0].label
@@ -101,7 +101,7 @@ class Subscriptions:
         return "item", found.winner.key, found.winner.title
 
     def listing(self, channel: str) -> tuple[Schedule | None, list[tuple[str, str]]]:
-        with self.questions.engine.connect() as conn:
+        with self.reader.engine.connect() as conn:
             row = q.subscription(conn, channel)
             follows = [(f.target_kind, f.target_key) for f in q.follows(conn, channel)]
         return (schedule_of(row) if row else None), follows

@@ -10,7 +10,7 @@ from cmsbot.audit.chain import ChainKeeper
 from cmsbot.digests.content import DigestContent, build_digest
 from cmsbot.digests.schedule import Period
 from cmsbot.digests.service import DigestPoster, Poster
-from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel.reader import ReadModel
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.store import Tracker
 from domain.channels import Schedule
@@ -18,12 +18,12 @@ from domain.channels import Schedule
 
 class DigestStore(Protocol):
     """What posting digests uses: the event store (each digest's claim is recorded), the
-    question engine that reads the period, the audit chain whose head a digest carries,
+    read model that reads the period, the audit chain whose head a digest carries,
     the settings, and the catch-up that a writer runs."""
 
     settings: Settings
     tracker: Tracker
-    questions: QuestionEngine
+    readmodel: ReadModel
     chain: ChainKeeper
 
     def catch_up(self) -> int: ...
@@ -49,7 +49,7 @@ def builder(container: DigestStore) -> Any:
         # The clock records each digest it posts (a writer): it brings the views and the
         # chain up to date first, so that the digest's chain head covers what it read.
         container.catch_up()
-        return build_digest(container.questions, channel=channel, period=period.key,
+        return build_digest(container.readmodel, channel=channel, period=period.key,
                             start=period.start, end=period.end, schedule=schedule,
                             quiet_days=container.settings.quiet_days,
                             head=str(container.chain.head()))

@@ -1,1 +1,2 @@
-"""The question engine: parsing, entity resolution and answers."""
+"""The question engine: words → `Asked` (`parse`) → the intent's function (`intents/`,
+dispatched by `engine.INTENTS`) → `Answer`, worded by `phrases`."""

@@ -1,13 +1,93 @@
-"""What a question engine returns: English text plus the structure behind it."""
+"""What the question engine takes and returns, in plain types.
+
+An `Asked` is a question as read: what it asks (`Parsed`: intent, subject, dates, kinds)
+and the times it is asked at. An `Answer` carries its English text, the structure behind
+it (items, listed lines, sources), and the `Asked` it answers, so that a button can ask
+the same again, or the same about one of its candidates, without reading words again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from cmsbot.lag import lag_note
+from cmsbot.questions.parse import Parsed
+from domain.errors import DomainError
 from domain.provenance import Source
 from domain.state import ItemState
+
+
+class UnreadableAskedError(DomainError):
+    """A stored question (a button's value) that is not one the engine wrote."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as the engine read it, and the times it is asked at."""
+
+    parsed: Parsed
+    as_at: date | None = None
+    known_at: datetime | None = None
+
+    @property
+    def intent(self) -> str:
+        """What the question asks for: status, history, upcoming, changes, submissions or
+        help (an answer's own intent may differ: a near tie is "clarify")."""
+        return self.parsed.intent
+
+    def about(self, key: str) -> Asked:
+        """The same kind of question about one item, by its key (a near tie's choice): its
+        history, its submissions, or else its status; at the same times."""
+        intent = self.intent if self.intent in ("history", "submissions") else "status"
+        return Asked(Parsed(intent, key, text=key), self.as_at, self.known_at)
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.parsed
+        return {"intent": p.intent, "subject": p.subject, "text": p.text,
+                "window": [d.isoformat() for d in p.window] if p.window else None,
+                "since": p.since.isoformat() if p.since else None,
+                "kinds": sorted(p.kinds), "subtypes": sorted(p.subtypes),
+                "flags": [name for name in _FLAGS if getattr(p, name)],
+                "as_at": self.as_at.isoformat() if self.as_at else None,
+                "known_at": self.known_at.isoformat() if self.known_at else None}
+
+    @classmethod
+    def from_json(cls, data: object) -> Asked:
+        """What `to_json` wrote; anything else raises `UnreadableAskedError`."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError(type(data).__name__)
+            window = data["window"]
+            flags = set(_strings(data["flags"]))
+            parsed = Parsed(
+                _string(data["intent"]), _string(data["subject"]),
+                window=((date.fromisoformat(window[0]), date.fromisoformat(window[1]))
+                        if window else None),
+                since=date.fromisoformat(data["since"]) if data["since"] else None,
+                kinds=set(_strings(data["kinds"])), subtypes=set(_strings(data["subtypes"])),
+                text=_string(data["text"]), **{name: name in flags for name in _FLAGS})
+            as_at = date.fromisoformat(data["as_at"]) if data["as_at"] else None
+            known_at = datetime.fromisoformat(data["known_at"]) if data["known_at"] else None
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise UnreadableAskedError(f"not a stored question: {error}") from None
+        return cls(parsed, as_at, known_at)
+
+
+_FLAGS = ("listy", "partner_cue", "upcoming_cue", "plural", "past")
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(type(value).__name__)
+    return value
+
+
+def _strings(values: object) -> list[str]:
+    if not isinstance(values, list):
+        raise TypeError(type(values).__name__)
+    return [_string(v) for v in values]
 
 
 @dataclass(frozen=True)
@@ -43,6 +123,9 @@ class Line:
 
 @dataclass
 class Answer:
+    """An answer of one kind (`intent`: status, history, upcoming, partner, list, changes,
+    submissions, clarify, not_found or help), in words and in structure."""
+
     intent: str
     text: str
     matches: list[Match] = field(default_factory=list)
@@ -52,6 +135,7 @@ class Answer:
     as_at: str | None = None
     known_at: str | None = None
     views_behind: int = 0  # events of the log the views had not applied when it was read
+    asked: Asked | None = None  # what it answers (None for an answer made by hand)
 
     @property
     def lag_note(self) -> str | None:
@@ -82,21 +166,6 @@ def match_of(state: ItemState, names: dict[str, str], after: Any = None) -> Matc
         next_label=entry[0] if entry else None,
         detail=state.detail,
     )
-
-
-def cite(sources: list[Source]) -> str:
-    """"UNEP/CMS/StC44/18 ¶8, ¶10" — sources grouped by document."""
-    by_document: dict[str, list[str]] = {}
-    for source in sources:
-        document = source.document or source.cite()  # a chat or the command line
-        paragraphs = by_document.setdefault(document, [])
-        if source.paragraph and source.paragraph not in paragraphs:
-            paragraphs.append(source.paragraph)
-    parts = []
-    for document, paragraphs in by_document.items():
-        marks = ", ".join(p if not p[0].isdigit() else f"¶{p}" for p in paragraphs)
-        parts.append(f"{document} {marks}".strip())
-    return "; ".join(parts)
 
 
 def unique_sources(sources: list[Source]) -> list[Source]:

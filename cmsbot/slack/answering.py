@@ -194,7 +194,7 @@ def _start(settings: Settings, parent: int, level: int) -> None:
     try:  # the name index, which the first question would otherwise wait for
         store = container()
         with store.engine.connect() as conn:
-            store.questions.index(conn)
+            store.readmodel.index(conn)
     except Exception:  # a store that does not answer yet is said by each answer
         log.warning("the answer process could not read the store yet", exc_info=True)
 

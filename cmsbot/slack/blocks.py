@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from cmsbot.questions.answer import Answer, Line, Match, cite
+from cmsbot.questions.answer import Answer, Line, Match
+from cmsbot.wording import cite, clip, day, moment
 
 Block = dict[str, Any]
 
@@ -136,7 +137,7 @@ def line_sections(lines: list[Line], room: int) -> list[Block]:
 
 def _bullet(line: Line) -> str:
     when = f"*{escape(line.when)}:* " if line.when else ""
-    sources = cite(list(line.sources))
+    sources = cite(line.sources)
     text = f"• {when}{escape(line.text)}" + (f" — _{escape(sources)}_" if sources else "")
     return clip(text, MAX_TEXT)
 
@@ -147,9 +148,8 @@ def context_line(answer: Answer, today: date) -> Block | None:
     if sources:
         parts.append(f"Sources: {sources}")
     if answer.known_at:
-        known = datetime.fromisoformat(answer.known_at)
-        parts.append(f"as known on {known:%d %B %Y %H:%M} UTC")
-    parts.append(f"as at {_day(date.fromisoformat(answer.as_at) if answer.as_at else today)}")
+        parts.append(f"as known on {moment(datetime.fromisoformat(answer.known_at))}")
+    parts.append(f"as at {day(date.fromisoformat(answer.as_at) if answer.as_at else today)}")
     return context_block(" · ".join(parts))
 
 
@@ -186,9 +186,3 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"

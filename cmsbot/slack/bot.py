@@ -23,9 +23,9 @@ from cmsbot.db import STORE_ERRORS as STORE_ERRORS  # re-exported for the listen
 from cmsbot.digests.channels import ChannelCommands, Listing
 from cmsbot.digests.words import channel_of, read_subscribe
 from cmsbot.lag import lag_note
-from cmsbot.questions.answer import Answer, Match
+from cmsbot.questions.answer import Asked, Match, UnreadableAskedError
 from cmsbot.questions.engine import QuestionEngine
-from cmsbot.questions.parse import parse
+from cmsbot.readmodel.reader import ReadModel
 from cmsbot.services import (
     ConcurrentWriteError,
     NotAuthorizedError,
@@ -50,6 +50,7 @@ STORE_DOWN = ("I can't reach the Secretariat's records just now, so I can't answ
               "Please try again in a minute.")
 STORE_DOWN_RECORDING = ("I can't reach the Secretariat's records just now, so nothing can "
                         "be recorded. Please try again in a minute.")
+UNREADABLE_BUTTON = "I can't read that button's question; please ask me again in words."
 _QUESTION_IN_VALUE = 1500  # a button's value holds at most 2,000 characters
 
 
@@ -72,12 +73,13 @@ class Submitted:
 
 
 class Application(Protocol):
-    """What the bot calls: the question engine, the recorder (and the catch-up a writer
-    runs after it), a channel's verbs, the record form's choices, and the database its
-    record of deliveries is kept in."""
+    """What the bot calls: the question engine and the read model it reads, the recorder
+    (and the catch-up a writer runs after it), a channel's verbs, the record form's
+    choices, and the database its record of deliveries is kept in."""
 
     engine: Engine
     questions: QuestionEngine
+    readmodel: ReadModel
     recorder: Recorder
     channels: ChannelCommands
     choices: RecordChoices
@@ -115,43 +117,37 @@ class Bot:
         return self._answer(question, shareable=shareable)
 
     def follow(self, value: str, *, share: bool = False) -> Message:
-        """Answer the question a button carries (a near tie's choice, or "Share")."""
-        question, shareable = _unpack(value)
+        """Answer the question a button carries (a near tie's choice, or "Share"), as it
+        was read when the button was made."""
+        try:
+            question, shareable = _unpack(value)
+        except UnreadableAskedError:
+            return blocks.notice(UNREADABLE_BUTTON)
         return self._answer(question, shareable=shareable and not share)
 
     def help(self) -> Message:
         return self.ask("help")
 
-    def _answer(self, question: words.Question, *, shareable: bool) -> Message:
+    def _answer(self, question: words.Question | Asked, *, shareable: bool) -> Message:
         try:
             container = self.container()
-            answer = container.questions.answer(question.text, as_at=question.as_at,
-                                                known_at=question.known_at)
+            if isinstance(question, Asked):
+                answer = container.questions.ask(question)
+            else:
+                answer = container.questions.answer(question.text, as_at=question.as_at,
+                                                    known_at=question.known_at)
+        except UnreadableAskedError:
+            return blocks.notice(UNREADABLE_BUTTON)
         except STORE_ERRORS as error:
             log.error("the store did not answer: %s", type(error).__name__)
             return blocks.notice(STORE_DOWN)
-        today = container.questions.today()
+        asked = answer.asked
         share = None
-        if shareable and answer.intent not in ("help", "clarify", "not_found"):
-            share = _pack(question, shareable=True)
-        return blocks.answer_message(answer, today=today, share=share,
-                                     ask_again=self._ask_again(question, answer, today,
-                                                               shareable))
-
-    @staticmethod
-    def _ask_again(question: words.Question, answer: Answer, today: date,
-                   shareable: bool) -> Callable[[Match], str]:
-        """A candidate's button asks the same kind of question about that item, by key."""
-        intent = parse(question.text, question.as_at or today).intent
-        phrase = {"history": "history of {}", "submissions": "who submitted on {}"}.get(
-            intent, "status of {}")
-
-        def value(match: Match) -> str:
-            again = words.Question(phrase.format(match.key), question.as_at,
-                                   question.known_at)
-            return _pack(again, shareable=shareable)
-
-        return value
+        if shareable and asked is not None and answer.intent not in (
+                "help", "clarify", "not_found"):
+            share = _pack(asked, shareable=True)
+        return blocks.answer_message(answer, today=container.readmodel.today(), share=share,
+                                     ask_again=_ask_again(asked, shareable) if asked else None)
 
     # Channels: digests and follows ----------------------------------------------------
 
@@ -299,26 +295,43 @@ _KIND_GROUPS = {"agreement": "Agreements", "meeting": "Meetings", "post": "Posts
                 "consultation": "Consultations", "engagement": "Engagements"}
 
 
-def _pack(question: words.Question, *, shareable: bool) -> str:
-    return json.dumps({"q": question.text[:_QUESTION_IN_VALUE],
-                       "a": question.as_at.isoformat() if question.as_at else None,
-                       "k": question.known_at.isoformat() if question.known_at else None,
+def _ask_again(asked: Asked, shareable: bool) -> Callable[[Match], str]:
+    """A candidate's button asks the same kind of question about that item, by key."""
+    def value(match: Match) -> str:
+        return _pack(asked.about(match.key), shareable=shareable)
+
+    return value
+
+
+def _pack(asked: Asked, *, shareable: bool) -> str:
+    """A button's value: the question as read, else (too long for a button) its words."""
+    value = json.dumps({"asked": asked.to_json(), "s": shareable}, ensure_ascii=False)
+    if len(value) <= blocks.MAX_BUTTON_VALUE:
+        return value
+    return json.dumps({"q": asked.parsed.text[:_QUESTION_IN_VALUE],
+                       "a": asked.as_at.isoformat() if asked.as_at else None,
+                       "k": asked.known_at.isoformat() if asked.known_at else None,
                        "s": shareable}, ensure_ascii=False)
 
 
-def _unpack(value: str) -> tuple[words.Question, bool]:
+def _unpack(value: str) -> tuple[words.Question | Asked, bool]:
+    """What `_pack` wrote (or a button made before questions were kept as read); a
+    question as read that cannot be read back raises `UnreadableAskedError`."""
     try:
         data = json.loads(value)
     except ValueError:
         data = None
     if not isinstance(data, dict):
         return words.Question(str(value)), False
+    shareable = bool(data.get("s"))
+    if "asked" in data:
+        return Asked.from_json(data["asked"]), shareable
     try:
         as_at = date.fromisoformat(data["a"]) if data.get("a") else None
         known_at = datetime.fromisoformat(data["k"]) if data.get("k") else None
     except (TypeError, ValueError):
         as_at = known_at = None
-    return words.Question(str(data.get("q") or ""), as_at, known_at), bool(data.get("s"))
+    return words.Question(str(data.get("q") or ""), as_at, known_at), shareable
 
 
 def _listing(listing: Listing) -> Message:

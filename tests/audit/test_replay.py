@@ -46,7 +46,7 @@ class TestABusinessDate:
     def test_the_replayed_board_is_what_ask_as_at_says(self, history: Container, day: date) -> None:
         result = replay(history.tracker, Cutoff(as_at=day))
         with history.engine.connect() as conn:
-            snapshot = history.questions.snapshot(conn, as_at=day)
+            snapshot = history.readmodel.snapshot(conn, as_at=day)
             ids = [row.item_id for row in q.board(conn)]
             expected = {s.id: s.to_dict() for s in snapshot.states(ids)}
         assert {i: s.to_dict() for i, s in result.states.items()} == expected

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from cmsbot.bootstrap import Container
+from cmsbot.history import read_history
 from cmsbot.services import LOCAL_OPERATOR
+from cmsbot.slack.bot import UNREADABLE_BUTTON
 from domain.provenance import Source
 
 from .fakes import FakeSlack
@@ -176,6 +180,58 @@ class TestButtons:
         assert shared.params["delete_original"] is True
         assert header(shared.params["blocks"]) == "IWC–CMS Joint Work Plan"
         assert buttons(shared.params["blocks"]) == []
+
+
+    def test_a_candidates_button_asks_its_question_as_read_whatever_its_key_says(
+            self, store: Container, fake: FakeSlack) -> None:
+        """The button carries the status question as read, about the item's key: a key
+        that reads as another question ("…-updates-…", a "what changed") is still asked
+        about."""
+        store.importer.run(LOCAL_OPERATOR, read_history(WHALE_PLANS, "whales.yaml"))
+        store.catch_up()
+        with serving(store, fake) as bot:
+            bot.event(mention("status of whale plan"))
+            [post] = fake.wait_for("chat.postMessage")
+            north = next(c for c in buttons(post.params["blocks"])
+                         if c["text"]["text"] == "Whale plan north")
+            click = block_action({"action_id": north["action_id"], "value": north["value"],
+                                  "type": "button", "block_id": "b"},
+                                 response_url=fake.response_url("click"))
+            assert bot.interact(click).status == 200
+            [answer] = fake.wait_for("response:click")
+        assert answer.params["text"].startswith("Whale plan north: proposed")
+        assert header(answer.params["blocks"]) == "Whale plan north"
+
+    @pytest.mark.parametrize("asked", [
+        {"intent": "drop", "subject": "x", "text": "x", "window": None, "since": None,
+         "kinds": [], "subtypes": [], "flags": [], "as_at": None, "known_at": None},
+        {"intent": "status", "subject": "x"}, {"intent": "status", "subject": 7}, "status"])
+    def test_a_button_whose_question_cannot_be_read_back_is_said_so(
+            self, store: Container, fake: FakeSlack, asked: object) -> None:
+        with serving(store, fake) as bot:
+            click = block_action({"action_id": "choose:0", "type": "button", "block_id": "b",
+                                  "value": json.dumps({"asked": asked, "s": False})},
+                                 response_url=fake.response_url("click"))
+            assert bot.interact(click).status == 200
+            [answer] = fake.wait_for("response:click")
+        assert answer.params["text"] == UNREADABLE_BUTTON
+
+
+WHALE_PLANS = """\
+document: TEST/1
+as_at: 2016-03-01
+items:
+  - key: whale-updates-north
+    kind: agreement
+    title: Whale plan north
+    events:
+      - {type: proposed, occurred: 2016-02-01}
+  - key: whale-updates-south
+    kind: agreement
+    title: Whale plan south
+    events:
+      - {type: proposed, occurred: 2016-02-01}
+"""
 
 
 class TestPlumbing:

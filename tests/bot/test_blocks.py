@@ -71,6 +71,14 @@ class TestStatus:
         answer = Answer("status", "x", matches=[match()], sources=[SOURCE])
         assert "as at 3 March 2026" in all_text(blocks.answer_message(answer, today=TODAY))
 
+    def test_a_recorded_time_is_in_utc_in_the_one_date_style(self) -> None:
+        answer = Answer("status", "x", matches=[match()], as_at="2015-09-01",
+                        known_at="2030-01-01T10:00:00+01:00")
+        [context] = [b for b in blocks.answer_message(answer, today=TODAY).blocks
+                     if b["type"] == "context"]
+        assert context["elements"][0]["text"] == (
+            "as known on 1 January 2030 09:00 UTC · as at 1 September 2015")
+
     def test_typed_text_cannot_mention_or_link(self) -> None:
         answer = Answer("not_found", "I couldn't find “<!channel> & <http://x|y>”.")
         text = all_text(blocks.answer_message(answer, today=TODAY))

@@ -31,7 +31,7 @@ class TestSubscribing:
         assert "weekly digest every Mon at 08:30 (Europe/Berlin)" in said
         assert "partner iwc" in said
         store.catch_up()
-        schedule, _ = Subscriptions(store.tracker, store.questions).listing(CHANNEL)
+        schedule, _ = Subscriptions(store.tracker, store.readmodel).listing(CHANNEL)
         assert schedule == Schedule("weekly", "mon", "08:30", "Europe/Berlin", "partner", "iwc")
         assert "Digest: weekly digest" in listed
 
@@ -45,7 +45,7 @@ class TestSubscribing:
         assert "now gets a weekly digest every Mon at 09:00 (UTC)" in here
         assert "Only editors may change the subscriptions of a channel they are not in" in other
         store.catch_up()
-        service = Subscriptions(store.tracker, store.questions)
+        service = Subscriptions(store.tracker, store.readmodel)
         assert service.listing("C0OTHER") == (None, [])
 
     def test_unsubscribe_and_follow(self, store: Container, fake: FakeSlack) -> None:

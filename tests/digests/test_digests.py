@@ -50,7 +50,7 @@ def clock_for(container: Container, slack: FakeSlack) -> Clock:
 
 def subscribe(container: Container, channel: str = "C1",
               schedule: Schedule = MONDAY_9_BERLIN) -> None:
-    Subscriptions(container.tracker, container.questions).subscribe(
+    Subscriptions(container.tracker, container.readmodel).subscribe(
         EDITOR, channel, schedule, in_channel=True)
 
 
@@ -129,7 +129,7 @@ class TestPostingExactlyOnce:
         clock = clock_for(seeded, slack)
         with time_machine.travel(at(2026, 11, 29, 20), tick=False):
             clock.sync()
-            Subscriptions(seeded.tracker, seeded.questions).unsubscribe(EDITOR, "C1",
+            Subscriptions(seeded.tracker, seeded.readmodel).unsubscribe(EDITOR, "C1",
                                                                         in_channel=True)
         with time_machine.travel(at(2026, 11, 30, 9, 1), tick=False):
             clock.post_due("C1")  # the job still fires once before the next refresh
@@ -171,7 +171,7 @@ class TestPostingExactlyOnce:
 class TestSubscriptions:
     def test_only_editors_subscribe_a_channel_they_are_not_in(self, container: Container,
                                                               ) -> None:
-        service = Subscriptions(container.tracker, container.questions)
+        service = Subscriptions(container.tracker, container.readmodel)
         member = Principal("U0MEMBER", may_record=False)
         with pytest.raises(NotAuthorizedError):
             service.subscribe(member, "C9", Schedule(), in_channel=False)
@@ -179,7 +179,7 @@ class TestSubscriptions:
         assert service.subscribe(EDITOR, "C8", Schedule(), in_channel=False)
 
     def test_changes_are_events_with_who_made_them(self, container: Container) -> None:
-        service = Subscriptions(container.tracker, container.questions)
+        service = Subscriptions(container.tracker, container.readmodel)
         service.subscribe(EDITOR, "C1", Schedule(), in_channel=True)
         assert not service.subscribe(EDITOR, "C1", Schedule(), in_channel=True)  # no change
         service.subscribe(Principal("U2", True), "C1", MONDAY_9_BERLIN, in_channel=True)
@@ -194,7 +194,7 @@ class TestSubscriptions:
 
     def test_an_unknown_time_zone_is_refused(self, container: Container) -> None:
         with pytest.raises(Exception, match="unknown time zone"):
-            Subscriptions(container.tracker, container.questions).subscribe(
+            Subscriptions(container.tracker, container.readmodel).subscribe(
                 EDITOR, "C1", Schedule(timezone="Mars/Olympus"), in_channel=True)
         assert container.tracker.head() == 0
 
@@ -217,7 +217,7 @@ class TestContent:
             container.catch_up()
             fire = at(2026, 11, 30, 9).astimezone(UTC)
             period = period_ending(MONDAY_9_BERLIN, fire)
-            content = build_digest(container.questions, channel="C1", period=period.key,
+            content = build_digest(container.readmodel, channel="C1", period=period.key,
                                    start=period.start, end=period.end,
                                    schedule=MONDAY_9_BERLIN)
         finally:
@@ -238,14 +238,14 @@ class TestContent:
 
     def test_a_filter_that_matches_nothing_says_so(self, seeded: Container) -> None:
         schedule = Schedule(filter_kind="partner", filter_value="IWC")
-        content = build_digest(seeded.questions, channel="C1", period="2030-W01",
+        content = build_digest(seeded.readmodel, channel="C1", period="2030-W01",
                                start=datetime(2030, 1, 1, tzinfo=UTC),
                                end=datetime(2030, 1, 6, tzinfo=UTC), schedule=schedule)
         assert content.scope == "International Whaling Commission (IWC)"
         assert "Nothing changed for International Whaling Commission (IWC)" in content.text()
 
     def test_block_kit_limits_hold(self, seeded: Container) -> None:
-        content = build_digest(seeded.questions, channel="C1", period="2026-W48",
+        content = build_digest(seeded.readmodel, channel="C1", period="2026-W48",
                                start=datetime(2000, 1, 1, tzinfo=UTC),
                                end=datetime(2099, 1, 1, tzinfo=UTC), schedule=None)
         blocks = content.blocks()
@@ -259,7 +259,7 @@ class TestChangeNotices:
             self, seeded: Container, slack: FakeSlack) -> None:
         from cmsbot.digests.notices import NoticeSender
 
-        service = Subscriptions(seeded.tracker, seeded.questions)
+        service = Subscriptions(seeded.tracker, seeded.readmodel)
         assert service.follow(EDITOR, "C1", "IWC JWP", in_channel=True)[1] == "iwc-jwp"
         service.follow(EDITOR, "C2", "CITES", in_channel=True)  # a partner
         seeded.recorder.record(EDITOR, key="iwc-jwp", what="endorsed", occurred="2026-11-24",
@@ -284,7 +284,7 @@ class TestChangeNotices:
     def test_unfollowing_stops_notices(self, seeded: Container, slack: FakeSlack) -> None:
         from cmsbot.digests.notices import NoticeSender
 
-        service = Subscriptions(seeded.tracker, seeded.questions)
+        service = Subscriptions(seeded.tracker, seeded.readmodel)
         service.follow(EDITOR, "C1", "IWC JWP", in_channel=True)
         service.unfollow(EDITOR, "C1", "IWC JWP", in_channel=True)
         seeded.recorder.record(EDITOR, key="iwc-jwp", what="endorsed", occurred="2026-11-24",

@@ -13,8 +13,8 @@ import pytest
 
 from bench.synth import Shape, write_history
 from cmsbot.bootstrap import Container
-from cmsbot.questions import engine
-from cmsbot.questions.engine import LIST_LIMIT
+from cmsbot.questions import phrases
+from cmsbot.questions.phrases import LIST_LIMIT
 from cmsbot.services import LOCAL_OPERATOR
 
 QUESTIONS = ["what's coming up", "upcoming workshops", "meetings in 2016",
@@ -65,7 +65,7 @@ def test_the_view_lists_what_the_events_say(synthetic: Container, question: str)
 
 def test_the_edges_are_where_they_belong(synthetic: Container,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "LIST_LIMIT", 10_000)  # every entry shown
+    monkeypatch.setattr(phrases, "LIST_LIMIT", 10_000)  # every entry shown
     ahead = synthetic.questions.answer("upcoming workshops").text
     held = synthetic.questions.answer("which workshops were held").text
     assert "Spanning workshop" in ahead and "Spanning workshop" not in held

@@ -29,7 +29,7 @@ def snapshot(item: Item) -> tuple[Any, ...]:
 def test_a_copy_folds_on_as_a_fresh_fold_and_leaves_the_original_alone(
         seeded: Container) -> None:
     with seeded.engine.connect() as conn:
-        keys = [entry.key for entry in seeded.questions.index(conn).items]
+        keys = [entry.key for entry in seeded.readmodel.index(conn).items]
     assert len(keys) > 20
     for key in keys:
         events = seeded.tracker.item_events(item_id(key))

@@ -29,7 +29,7 @@ def test_typo_matches_are_those_of_a_search_of_every_token(tmp_path: Path) -> No
         container.importer.run_file(LOCAL_OPERATOR, path)
         container.catch_up()
         with container.engine.connect() as conn:
-            index = container.questions.index(conn)
+            index = container.readmodel.index(conn)
     finally:
         container.close()
     rng = random.Random(5)

@@ -104,7 +104,7 @@ def test_a_helper_that_fails_says_why_and_the_rebuild_is_whole(
 def test_notices_still_owed_to_a_follower_keep_a_rebuild_in_one_process(
         history: Container) -> None:
     editor = Principal("U0EDITOR", may_record=True)
-    Subscriptions(history.tracker, history.questions).follow(editor, "C1", "IWC JWP",
+    Subscriptions(history.tracker, history.readmodel).follow(editor, "C1", "IWC JWP",
                                                             in_channel=True)
     history.recorder.record(editor, key="iwc-jwp", what="progress reported",
                             occurred="late 2016", fields={"summary": "a step"},

@@ -27,7 +27,7 @@ def _transcoders(tracker: Tracker) -> tuple[JSONTranscoder, JSONTranscoder]:
 
 
 def test_every_kind_of_stored_event_is_the_same_bytes_both_ways(seeded: Container) -> None:
-    subscriptions = Subscriptions(seeded.tracker, seeded.questions)
+    subscriptions = Subscriptions(seeded.tracker, seeded.readmodel)
     subscriptions.subscribe(EDITOR, "C1", Schedule(filter_kind="kind", filter_value="meeting"),
                             in_channel=True)
     subscriptions.follow(EDITOR, "C1", "IWC JWP", in_channel=True)
@@ -61,7 +61,7 @@ class _Pending:
 def test_rows_are_what_the_mapper_stores_for_every_kind_of_event(seeded: Container) -> None:
     """An import encodes its events as rows without the mapper's StoredEvent; the rows must
     be what the mapper makes, and what the store holds, byte for byte."""
-    subscriptions = Subscriptions(seeded.tracker, seeded.questions)
+    subscriptions = Subscriptions(seeded.tracker, seeded.readmodel)
     subscriptions.subscribe(EDITOR, "C1", Schedule(filter_kind="kind", filter_value="meeting"),
                             in_channel=True)
     seeded.recorder.record(EDITOR, key="iwc-jwp", what="corrected", occurred="2016-12-01",

@@ -30,8 +30,8 @@ from cmsbot.history import (
     HistoryFileError,
     read_history,
 )
-from cmsbot.questions.resolve import Index
-from cmsbot.questions.text import Vocabulary
+from cmsbot.readmodel.resolve import Index
+from cmsbot.readmodel.text import Vocabulary
 from cmsbot.services import LOCAL_OPERATOR, Recorder
 from domain.errors import FutureDateError
 from domain.limits import MAX_DEPTH, MAX_LIST, MAX_TEXT
@@ -483,7 +483,7 @@ class TestManyAliases:
     def test_an_item_of_200_000_aliases_is_indexed_and_found(self) -> None:
         # At this size, comparing each name with all those before it takes hours.
         result = limited([sys.executable, "-c", """
-from cmsbot.questions.resolve import Index, resolve
+from cmsbot.readmodel.resolve import Index, resolve
 from tests.reliability.test_hostile_files import _Row
 index = Index([_Row("big-plan", "Big plan", [f"alias {n}" for n in range(200_000)]),
                _Row("iwc-jwp", "IWC JWP", ["whaling plan"])], [])

@@ -229,7 +229,7 @@ def hold_nul_text(container: Container) -> dict[str, tuple[UUID, int]]:
     """A channel follows the UNEP MTS; then, stored unchecked: a partner, an item and an
     event on the UNEP MTS holding NUL, and a correction of that event to text with NUL.
     Returns where each is (aggregate, version)."""
-    Subscriptions(container.tracker, container.questions).follow(
+    Subscriptions(container.tracker, container.readmodel).follow(
         LOCAL_OPERATOR, "C0PARTNERS", "unep-mts", in_channel=True)
     mts = item_id("unep-mts")
     version = container.tracker.item("unep-mts").version

@@ -1,8 +1,9 @@
 """The "Synergies and Partnerships" overview as at a date, built from the log.
 
-Each item's state is the question engine's as-at reading (`QuestionEngine.snapshot`: the
-item's own events, filtered to the date and folded with corrections and retractions), so
-the report says what `ask --as-at` says. Rendering is elsewhere (markdown, html).
+Each item's state is the read model's as-at reading (`ReadModel.snapshot`: the item's own
+events, filtered to the date and folded with corrections and retractions), the one
+`ask --as-at` answers from, so the report says what `ask --as-at` says. Rendering is
+elsewhere (markdown, html).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from sqlalchemy import Engine, select
 from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
 from cmsbot.audit.report.outline import ACTION, SECTIONS, place
-from cmsbot.questions.answer import cite
-from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel.reader import ReadModel
+from cmsbot.wording import as_of, cite
 from domain.dates import PartialDate
 from domain.state import ItemState, Kind
 from projections import queries as q
@@ -29,7 +30,7 @@ class ReportSource(Protocol):
     snapshot), the audit chain, and how far the views lag the log. It writes nothing."""
 
     engine: Engine
-    questions: QuestionEngine
+    readmodel: ReadModel
     chain: ChainKeeper
 
     def views_behind(self) -> int: ...
@@ -104,7 +105,7 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
     placed: list[tuple[int, int, int, ItemState, list[Any]]] = []
     order = {section.key: number for number, section in enumerate(SECTIONS)}
     with source.engine.connect() as conn:
-        snapshot = source.questions.snapshot(conn, as_at=as_at, known_at=known_at)
+        snapshot = source.readmodel.snapshot(conn, as_at=as_at, known_at=known_at)
         categories = {row.key: row.category for row in q.partner_rows(conn)}
         registered = {row.item_id: row.position for row in conn.execute(
             select(views.activity.c.item_id, views.activity.c.position)
@@ -120,7 +121,7 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
             placed.append((order[section], paragraph, registered.get(row.item_id, 0), state,
                            visible))
         names = snapshot.names
-        when = snapshot.when_words()
+        when = as_of(snapshot.as_at, snapshot.known_at)
     placed.sort(key=lambda p: p[:3])
     sections = [ReportSection(s.key, s.title) for s in SECTIONS]
     for number, (index, _, _, state, visible) in enumerate(placed, 1):

@@ -48,10 +48,6 @@ _OPEN = {
 }
 
 
-def day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from html import escape
 
 from cmsbot.audit.report.model import MeetingDate
-from cmsbot.audit.report.prose import day
+from cmsbot.wording import day
 
 WIDTH, LEFT, RIGHT, TOP, ROW = 760, 12, 12, 42, 36
 _FILL = {"held": "#1f4e79", "scheduled": "#7aa6d6", "rescheduled": "#7aa6d6"}

@@ -14,7 +14,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from cmsbot.questions.text import Vocabulary, partner_phrases, partner_token
+from cmsbot.readmodel.text import Vocabulary, partner_phrases, partner_token
 
 MATCH = 72.0  # a single item at or above this is answered
 TIE = 4.0  # items within this many points of the best are a near tie

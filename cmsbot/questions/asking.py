@@ -1,0 +1,69 @@
+"""One question being answered: what was asked, the snapshot it is answered from, and the
+steps that several intents share (finding the item named, saying where an item stands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cmsbot.questions import phrases
+from cmsbot.questions.answer import Answer, Asked, Match, match_of
+from cmsbot.questions.parse import Parsed
+from cmsbot.readmodel.resolve import Index, ItemRef, Resolution, resolve
+from cmsbot.readmodel.snapshot import Snapshot
+from cmsbot.wording import as_of, status_line
+from domain.state import ItemState
+
+
+@dataclass
+class Asking:
+    """A question being answered from one snapshot (what each intent gets)."""
+
+    asked: Asked
+    snap: Snapshot
+
+    @property
+    def parsed(self) -> Parsed:
+        return self.asked.parsed
+
+    @property
+    def index(self) -> Index:
+        return self.snap.index
+
+    @property
+    def when(self) -> str:
+        """The answer's times in words ("as at 1 September 2015"); "" for now."""
+        return as_of(self.snap.as_at, self.snap.known_at)
+
+    def match(self, state: ItemState) -> Match:
+        return match_of(state, self.snap.names, self.snap.reference)
+
+    def status_line(self, state: ItemState, match: Match | None = None) -> str:
+        partners = (match or self.match(state)).partners
+        return status_line(state, partners, self.snap.reference)
+
+    def names_one(self, subject: str) -> bool:
+        """Whether the words name one item clearly."""
+        return resolve(self.index, subject).winner is not None
+
+    def item(self, subject: str, kinds: set[str] | None = None) -> ItemRef | Answer:
+        """The item the words name, or the answer that says which ones they might."""
+        found = resolve(self.index, subject, kinds=kinds)
+        if found.winner is not None:
+            return found.winner
+        return self.not_found(subject, found)
+
+    def not_found(self, subject: str, found: Resolution) -> Answer:
+        """A near tie ("clarify", its candidates as they stand), or nothing found
+        ("not_found", with suggestions when some come close)."""
+        if found.tied:
+            states = self.snap.states([i.item_id for i in found.tied])
+            matches = [self.match(s) for s in states] or [_bare(i) for i in found.tied]
+            return Answer("clarify", phrases.did_you_mean(matches), matches=matches,
+                          candidates=matches)
+        return Answer("not_found", phrases.not_found(subject, found.suggestions),
+                      candidates=[_bare(s) for s in found.suggestions])
+
+
+def _bare(item: ItemRef) -> Match:
+    """An item known only by name (not there yet at the answer's time)."""
+    return Match(item.item_id, item.key, item.kind, item.title, "", None, [], None)

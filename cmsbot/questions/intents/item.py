@@ -1,0 +1,76 @@
+"""Where one item stands, and its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmsbot.questions import phrases
+from cmsbot.questions.answer import Answer, Line, unique_sources
+from cmsbot.questions.asking import Asking
+from cmsbot.readmodel.resolve import ItemRef
+from domain.dates import PartialDate
+from domain.provenance import Source
+from projections import queries as q
+
+_FIXES = ("EventCorrected", "EventRetracted")
+
+
+def status(ask: Asking) -> Answer:
+    """The status of the item the question names."""
+    return about(ask, "status")
+
+
+def history(ask: Asking) -> Answer:
+    """The history of the item the question names."""
+    return about(ask, "history")
+
+
+def about(ask: Asking, intent: str) -> Answer:
+    found = ask.item(ask.parsed.subject)
+    if isinstance(found, Answer):
+        return found
+    if intent == "history":
+        return _history(ask, found)
+    state = ask.snap.state(found.item_id)
+    if state is None:
+        return Answer("status", phrases.nothing_yet(found.title, ask.when))
+    match = ask.match(state)
+    return Answer("status", phrases.status(ask.status_line(state, match), ask.when),
+                  matches=[match], sources=list(state.sources))
+
+
+def _history(ask: Asking, item: ItemRef) -> Answer:
+    """Every event of the item from the activity view (cheap even for thousands),
+    corrections and retractions shown beside what they correct."""
+    snap = ask.snap
+    state = snap.state(item.item_id)
+    if state is None:
+        return Answer("history", phrases.nothing_yet(item.title, ask.when))
+    rows = q.item_activity(snap.conn, item.item_id, recorded_by=snap.known_at)
+    fixes: dict[int, list[Any]] = {}
+    for row in rows:
+        if row.event_type in _FIXES:
+            fixes.setdefault(row.target_version, []).append(row)
+    shown = []
+    for row in rows:
+        if row.event_type in _FIXES or row.event_type == "ItemRegistered":
+            continue
+        if snap.as_at is not None and row.occurred_end > snap.as_at:
+            continue
+        shown.append((PartialDate.from_dict(row.occurred), row))
+    shown.sort(key=lambda pair: (pair[0].sort_key, pair[1].version))
+    lines: list[Line] = []
+    for when, row in shown:
+        text = row.summary
+        for fix in fixes.get(row.version, []):
+            text = (f"~{text}~ [{fix.summary}]" if fix.event_type == "EventRetracted"
+                    else f"{text} [{fix.summary}]")
+        note = f" ({row.note})" if row.note else ""
+        lines.append(Line(str(when), text + note, item.title,
+                          (Source.from_dict(row.source),)))
+    match = ask.match(state)
+    return Answer("history", phrases.history(state.title, ask.when, lines,
+                                             ask.status_line(state, match)),
+                  matches=[match],
+                  sources=unique_sources([s for line in lines for s in line.sources])
+                  or list(state.sources), lines=lines)

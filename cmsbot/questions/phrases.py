@@ -1,0 +1,148 @@
+"""The English of answers: what each intent's answer says, from what it found.
+
+Dates, times, counts and sources are said through `cmsbot.wording`, as everywhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cmsbot.questions.answer import Line, Match
+from cmsbot.readmodel.resolve import ItemRef
+from cmsbot.wording import cite, clip, count, day, span
+from domain.state import ItemState
+
+LIST_LIMIT = 25  # lines a listed answer shows (the calendar reads no more than these)
+HISTORY_LIMIT = 100  # a history shows its latest events
+HELP_TEXT = (
+    "Ask me about the Secretariat's partnerships, for example:\n"
+    "• status of IWC JWP — where an item stands, with its sources\n"
+    "• history of the CITES joint work plan — everything recorded about it\n"
+    "• what's coming up / upcoming workshops / meetings in 2016\n"
+    "• what changed since 1 June 2015\n"
+    "• what do we have with Ramsar?\n"
+    "• who submitted on civil society?\n"
+    "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then.\n"
+    "In Slack: /cms record (editors), /cms subscribe [weekly|daily] [mon 09:00] "
+    "[Europe/Berlin] [partner, kind or item], /cms unsubscribe, /cms subscriptions, "
+    "/cms follow <item or partner>, /cms unfollow <…>."
+)
+KIND_NAMES = {"agreement": "agreements", "meeting": "meetings", "post": "posts",
+              "consultation": "consultations", "engagement": "engagements"}
+
+
+def _after(when: str) -> str:
+    """" (as at 1 September 2015)" after a heading; nothing for now. Each answer's `when`
+    is `cmsbot.wording.as_of`'s words for its times."""
+    return f" ({when})" if when else ""
+
+
+def status(line: str, when: str) -> str:
+    return line + _after(when) + "."
+
+
+def nothing_yet(title: str, when: str) -> str:
+    return f"Nothing had been recorded about {title} {when or 'yet'}."
+
+
+def did_you_mean(matches: list[Match]) -> str:
+    return "Did you mean:\n" + "\n".join(
+        f"• {m.title} ({m.kind}{', ' + m.status if m.status else ''})" for m in matches)
+
+
+def not_found(subject: str, suggestions: list[ItemRef]) -> str:
+    shown = clip(subject.strip() or "that", 80)
+    if suggestions:
+        return f"I couldn't find “{shown}”. Did you mean: " \
+               f"{'; '.join(s.title for s in suggestions)}?"
+    return (f"I couldn't find “{shown}” among the items I track. "
+            "Try a partner (\"what do we have with CITES?\") or \"help\".")
+
+
+def history(title: str, when: str, lines: list[Line], now: str) -> str:
+    """The item's events, the latest `HISTORY_LIMIT` of them, and where it stands now."""
+    body = "\n".join(f"• {line.when}: {line.text} — {cite(line.sources)}"
+                     for line in lines[-HISTORY_LIMIT:])
+    if len(lines) > HISTORY_LIMIT:
+        body = f"… {count(len(lines) - HISTORY_LIMIT, 'earlier event')}\n" + body
+    return (f"History of {title}{_after(when)}:\n"
+            f"{body or '• (no events beyond its registration)'}\n"
+            f"Now: {now}.")
+
+
+def agenda_entry(label: str, state: ItemState, held: bool) -> str:
+    """A calendar entry: the meeting itself ("…, Bonn (scheduled)") or an item's date."""
+    if label == state.title:
+        venue = f", {state.venue}" if state.venue else ""
+        return f"{label}{venue} ({'held' if held else state.status})"
+    return f"{state.title}: {label}"
+
+
+def what(kinds: set[str], subtypes: set[str]) -> str:
+    """What a list holds: "workshops", "agreements", "items"…"""
+    if "workshop" in subtypes:
+        return "workshops"
+    if "JWP" in subtypes:
+        return "joint work plans"
+    if len(kinds) == 1:
+        return KIND_NAMES.get(next(iter(kinds)), "items")
+    return "meetings, deadlines or milestones" if not kinds else "items"
+
+
+def window(first: date | None, last: date | None) -> str:
+    """The days a calendar answer covers: "in 2016", "before 3 March 2026", "after …"."""
+    if first is not None and last is not None:
+        return span(first, last)
+    if last is not None:
+        return f"before {day(last)}"
+    return f"after {day(first or date.min)}"
+
+
+def upcoming(listed: str, days: str, when: str, lines: list[Line], total: int) -> str:
+    if not lines:
+        return f"No {listed} are on the calendar {days}{_after(when)}."
+    more = f"\n… and {total - len(lines)} more" if total > len(lines) else ""
+    return f"{listed.capitalize()} {days}{_after(when)}:\n" + bullets(lines) + more
+
+
+def partner(label: str, when: str, lines: list[Line]) -> str:
+    if not lines:
+        return f"Nothing is recorded with {label}{_after(when)}."
+    return (f"With {label} we have {count(len(lines), 'item')}{_after(when)}:\n"
+            + bullets(lines, when=False))
+
+
+def listing(listed: str, when: str, lines: list[Line]) -> str:
+    if not lines:
+        return f"No {listed} are recorded{_after(when)}."
+    return f"{listed.capitalize()}{_after(when)}: {len(lines)}\n" + bullets(lines, when=False)
+
+
+def changes(since: date, when: str, lines: list[Line]) -> str:
+    if not lines:
+        return f"Nothing changed since {day(since)}{_after(when)}."
+    return f"Changes since {day(since)}{_after(when)}: {len(lines)}\n" + bullets(lines)
+
+
+def submissions_of(title: str, state_status: str, lines: list[Line]) -> str:
+    """One consultation's submissions: "… (open for submissions): 2 submissions"."""
+    head = f"{title} ({state_status}): {count(len(lines), 'submission')}"
+    return head + ("\n" + bullets(lines) if lines else "")
+
+
+def submissions(blocks: list[str], when: str) -> str:
+    if not blocks:
+        return f"No consultations are recorded{_after(when)}."
+    return "\n".join(blocks) + (f"\n({when})" if when else "")
+
+
+def bullets(lines: list[Line], *, when: bool = True) -> str:
+    """The first `LIST_LIMIT` lines as bullets (with their dates and sources when `when`),
+    then "… and N more"."""
+    limit = LIST_LIMIT
+    shown = [f"• {line.when + ': ' if when and line.when else ''}{line.text}"
+             + (f" — {cite(line.sources)}" if when and line.sources else "")
+             for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"… and {len(lines) - limit} more")
+    return "\n".join(shown)

@@ -1,0 +1,102 @@
+"""The read model's entry point: snapshots, the name index, and what is kept between reads.
+
+Questions, digests and the report read through one `ReadModel`. It keeps the name index
+while no name changes, and a survey of every item (with what was derived from it, such as
+a period's digest material) while no item changes, so a hundred channels' digests read the
+items once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from cmsbot.readmodel.resolve import Index
+from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
+from cmsbot.store import Tracker
+from domain.state import ItemState
+from projections import queries as q
+
+T = TypeVar("T")
+DERIVED_KEPT = 8  # what is derived from one survey: a few periods' digest material
+
+
+class ReadModel:
+    """Reads the views, and for past times the items' own events; never writes."""
+
+    def __init__(self, engine: Engine, tracker: Tracker, *,
+                 today: Callable[[], date] | None = None) -> None:
+        self.engine, self.tracker = engine, tracker
+        self.today = today or (lambda: datetime.now(UTC).date())
+        self._index: tuple[int, Index] | None = None
+        self._kept: _Kept | None = None
+
+    def index(self, conn: Connection) -> Index:
+        """The names of the items and partners, rebuilt when the views' names change."""
+        position = q.names_position(conn)
+        if self._index is None or self._index[0] != position:
+            self._index = (position, Index(q.index_rows(conn), q.partner_rows(conn)))
+        return self._index[1]
+
+    def reference(self, as_at: date | None, known_at: datetime | None) -> date:
+        """The day a reading at these times stands on ("next month" counts from it):
+        `as_at`, else `known_at`'s day, else today."""
+        return as_at or (known_at.date() if known_at else self.today())
+
+    def snapshot(self, conn: Connection, *, as_at: date | None = None,
+                 known_at: datetime | None = None, shortcut: bool = True) -> Snapshot:
+        """The items as at `as_at` (business time) and as known at `known_at` (recorded
+        time), or now. With `shortcut`, a `known_at` after the last recorded event reads the
+        current views: they are exact then, and cheap."""
+        reference = self.reference(as_at, known_at)
+        if shortcut and known_at is not None and as_at is None:
+            latest = q.latest_recorded(conn)
+            if latest is None or latest <= known_at:
+                known_at = None
+        return Snapshot(conn, self.tracker, self.index(conn), as_at=as_at, known_at=known_at,
+                        reference=reference)
+
+    def survey(self, snap: Snapshot) -> tuple[list[ItemState], list[CalendarEntry]]:
+        """Every item's state (by title) and calendar entry as the snapshot sees them; kept
+        while no item changes (the events of channels and digests, such as each digest's
+        claim, leave it), so a hundred channels' digests read them once."""
+        kept = self._kept_for(snap)
+        if kept.survey is None:
+            states = snap.states([i.item_id for i in snap.index.items])
+            calendar = snap.calendar(known={s.id: s for s in states})  # read once, not twice
+            kept.survey = (sorted(states, key=lambda s: s.title), calendar)
+        return kept.survey
+
+    def derived(self, snap: Snapshot, key: Hashable, make: Callable[[], T]) -> T:
+        """What `make` computes from what the snapshot sees (a period's digest material,
+        say), kept under `key` as long as the survey would be: while no item changes."""
+        kept = self._kept_for(snap).derived
+        try:
+            value: T = kept[key]
+        except KeyError:
+            value = make()
+            for oldest in list(kept)[:max(0, len(kept) - DERIVED_KEPT + 1)]:
+                kept.pop(oldest, None)
+            kept[key] = value
+        return value
+
+    def _kept_for(self, snap: Snapshot) -> _Kept:
+        key = (q.items_position(snap.conn), q.names_position(snap.conn), snap.as_at,
+               snap.known_at)
+        kept = self._kept
+        if kept is None or kept.key != key:
+            kept = self._kept = _Kept(key)
+        return kept
+
+
+@dataclass
+class _Kept:
+    """What is kept while no item changes: the survey (once read), and what was derived."""
+
+    key: Hashable
+    survey: tuple[list[ItemState], list[CalendarEntry]] | None = None
+    derived: dict[Hashable, Any] = field(default_factory=dict)

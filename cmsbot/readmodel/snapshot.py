@@ -1,0 +1,109 @@
+"""The items as they stood at a business date and/or a recorded time, or now.
+
+Now is read from the views. A past time folds the events of just the items asked about,
+filtered to that time (`as_at`: what had happened by then; `known_at`: what had been
+recorded by then), with the same fold the aggregates use, so no reading replays the log.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+
+from cmsbot.readmodel.resolve import Index
+from cmsbot.store import Tracker
+from domain import events as ev
+from domain.dates import PartialDate
+from domain.state import ItemState, fold
+from projections import queries as q
+
+CalendarEntry = tuple[str, PartialDate, ItemState, bool]  # label, date, item, held
+
+
+class Snapshot:
+    """The items at one time, read through one connection."""
+
+    def __init__(self, conn: Connection, tracker: Tracker, index: Index, *,
+                 as_at: date | None, known_at: datetime | None, reference: date) -> None:
+        self.conn, self.tracker, self.index = conn, tracker, index
+        self.as_at, self.known_at, self.reference = as_at, known_at, reference
+        self.names = {k: (r.acronym or r.name) for k, r in index.partners.items()}
+
+    @property
+    def historical(self) -> bool:
+        """Whether it folds events (a past time) rather than reading the views."""
+        return self.as_at is not None or self.known_at is not None
+
+    def name(self, key: str) -> str:
+        """A partner's short name (its acronym, else its name)."""
+        return self.names.get(key, key)
+
+    def events_of(self, item_id: str) -> list[Any]:
+        """The item's events recorded by `known_at` (all of them without it)."""
+        events = self.tracker.item_events(UUID(item_id))
+        if self.known_at is not None:
+            events = [e for e in events if e.timestamp <= self.known_at]
+        return events
+
+    def visible(self, events: list[Any]) -> list[Any]:
+        """Of an item's events, those that had happened by `as_at` (with its registration
+        and every correction and retraction, which apply to what they point at)."""
+        if self.as_at is None:
+            return events
+        return [e for e in events if isinstance(e, ev.ItemRegistered | ev.EventCorrected |
+                                                   ev.EventRetracted)
+                or e.occurred.certainly_by(self.as_at)]
+
+    def state(self, item_id: str) -> ItemState | None:
+        if not self.historical:
+            return q.states(self.conn, [item_id]).get(item_id)
+        return self.state_from(self.events_of(item_id))
+
+    def state_from(self, events: list[Any]) -> ItemState | None:
+        """The state the item's events (from `events_of`) fold to at this time; None when
+        nothing had happened to it yet."""
+        visible = self.visible(events)
+        if not visible:
+            return None
+        registration = visible[0]
+        if self.as_at is not None and len(visible) == sum(
+                isinstance(e, ev.EventCorrected | ev.EventRetracted) for e in visible) + 1 \
+                and not registration.occurred.certainly_by(self.as_at):
+            return None
+        return fold(visible)
+
+    def states(self, item_ids: list[str]) -> list[ItemState]:
+        """The items' states in the order asked, leaving out those not there yet."""
+        if not self.historical:
+            found = q.states(self.conn, item_ids)
+            return [found[i] for i in item_ids if i in found]
+        return [s for s in (self.state(i) for i in item_ids) if s is not None]
+
+    def calendar(self, item_ids: list[str] | None = None, *,
+                 known: dict[str, ItemState] | None = None) -> list[CalendarEntry]:
+        """(label, date, item, held) for every dated entry of the items (default: all);
+        `known` holds states already read through this snapshot, by item id."""
+        if item_ids is None:
+            if self.historical:
+                item_ids = q.agenda_item_ids(self.conn, occurred_by=self.as_at,
+                                             recorded_by=self.known_at)
+            else:
+                rows = q.calendar_between(self.conn, date.min, date.max)
+                item_ids = list(dict.fromkeys(r.item_id for r in rows))
+        if known is not None:
+            missing = [i for i in item_ids if i not in known]
+            if missing:
+                known = {**known, **{s.id: s for s in self.states(missing)}}
+            states = [known[i] for i in item_ids if i in known]
+        else:
+            states = self.states(item_ids)
+        entries = []
+        for state in states:
+            for label, when in state.agenda:
+                entries.append((label, when, state, False))
+            if state.held_on is not None:
+                entries.append((state.title, state.held_on, state, True))
+        return entries
