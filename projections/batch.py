@@ -70,8 +70,10 @@ class Batch:
         return self.names.get(key, key)
 
     def apply(self, position: int, event: Any) -> None:
+        """Apply one event to each view that takes it and has not seen its position; an
+        event no view knows is passed over."""
         event = viewable(event)
-        if isinstance(event, activity.EVENTS):
+        if isinstance(event, activity.EVENTS):  # an item's event
             item_id = str(event.originator_id)
             if position > self.seen["board"]:
                 self.items.apply(position, item_id, event)

@@ -1,10 +1,17 @@
 """The views, one module each, and the names of the positions the projector keeps.
 
-Every view is a function of the log. `board`, `calendar` and `consultations` are made of
-the items' states (`projections.items` folds them); `activity` has a row for each item
-event; `partners` and `channels` apply their own events. `notices` is kept from the log
-like a view but never rebuilt (it would notice the past again), and `names` is only a
-position.
+Every view is a function of the log, and each module says what its view makes of it:
+
+- `board`, `calendar`, `consultations`: `rows(states)`, the rows of items' states (the
+  domain's fold, kept by `projections.items`), written afresh when an item changes;
+- `activity`: `row(...)`, one row for each item event (`EVENTS`);
+- `partners`, `channels`: `apply(conn, event)` writes what one of their `EVENTS` changes,
+  and an event of another kind changes nothing;
+- `notices`: `rows(...)`, the notices an item's event owes to followers. Kept from the log
+  like a view but never rebuilt (it would notice the past again);
+- `names`: only a position, and what names an item.
+
+`projections.batch` routes each event by its type to the views that take it.
 """
 
 from __future__ import annotations
