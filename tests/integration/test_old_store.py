@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect, text
 
-from cmsbot.bootstrap import bootstrap
+from cmsbot.bootstrap import bootstrap, init_schema
+from cmsbot.db import make_engine
 from cmsbot.digests.notices import NoticeSender, unsent
 from cmsbot.services import Principal
 from cmsbot.settings import Database, Settings
@@ -20,6 +22,7 @@ from domain.provenance import Source
 from projections import tables as t
 from projections.projector import Projector
 from projections.tables import VIEW_TABLES
+from tests.conftest import new_store
 
 OLD_STORE = Path(__file__).parents[1] / "data" / "store_39b32ce.sqlite.gz"
 
@@ -84,3 +87,18 @@ def test_the_notices_it_owed_are_posted_with_the_old_words(old_store: Path) -> N
             ("C1", "Progress reported: one more (2027) — D/1 ¶3")]
     finally:
         container.close()
+
+
+def test_db_init_gives_an_outbox_of_the_old_shape_the_new_one(database_url: str) -> None:
+    """PostgreSQL stores are upgraded by `cmsbot db init` (SQLite ones also on opening)."""
+    url = new_store(database_url)
+    engine = make_engine(Database(url))
+    try:
+        with engine.begin() as conn:  # the outbox as the old code made it
+            conn.execute(text('ALTER TABLE notice_outbox ADD COLUMN "text" TEXT NOT NULL '
+                              "DEFAULT ''"))
+        init_schema(Settings(database=Database(url)))
+        columns = {c["name"] for c in inspect(engine).get_columns("notice_outbox")}
+    finally:
+        engine.dispose()
+    assert columns == {column.name for column in t.notice_outbox.c}
