@@ -229,24 +229,57 @@ class BareImport(Application[Any]):
 
 
 def rebuild_figures(url: str) -> dict[str, float]:
-    """Every view rebuilt from zero, in a process of its own so its peak memory shows. A
-    long log is rebuilt with a forked helper: its memory is added, as the most it added to
-    the rebuilding process's (`Projector.helper_peak_mb`), and also shown alone."""
+    """Every view rebuilt from zero, in a process of its own so its peak memory shows, with
+    the shared rebuild opted in (`projections.parallel_rebuild`, from its `WORTH_IT_FROM`
+    events). Its memory is the rebuilding process's peak plus the most the forked helper
+    added to it, which is also shown alone (`rebuild_helper_peak_mb`, 0 when the log is
+    too short to share)."""
     # The peak is VmHWM, the high-water mark of this process's own memory: getrusage's
     # ru_maxrss survives exec on Linux, so it would report the benchmark's own peak (the
     # import before it) as the rebuild's.
     code = ("import sys, time; from cmsbot.bootstrap import bootstrap; "
             "from cmsbot.settings import Database, Settings; "
+            "from projections.parallel_rebuild import WORTH_IT_FROM; "
+            "from projections.projector import Projector; "
             "c = bootstrap(Settings(database=Database(sys.argv[1]))); "
-            "t = time.perf_counter(); n = c.projector.rebuild(); d = time.perf_counter() - t; "
+            "p = Projector(c.engine, c.tracker, share_rebuild_from=WORTH_IT_FROM); "
+            "t = time.perf_counter(); n = p.rebuild(); d = time.perf_counter() - t; "
             "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
-            "print(n, d, hwm[0], c.projector.helper_peak_mb or 0)")
-    out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.split()
-    count, seconds, rss_kb, helper_mb = int(out[0]), float(out[1]), int(out[2]), float(out[3])
-    return {"rebuild_events_per_s": count / seconds,
-            "rebuild_peak_rss_mb": rss_kb / 1024 + helper_mb,
+            "print(n, d, hwm[0])")
+    process = subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    helper_mb = 0.0
+    while process.poll() is None:
+        helper_mb = max([helper_mb, *(private_mb(child) for child in children(process.pid))])
+        time.sleep(0.1)
+    out, err = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, out, err)
+    count, seconds, rss_kb = out.split()
+    return {"rebuild_events_per_s": int(count) / float(seconds),
+            "rebuild_peak_rss_mb": int(rss_kb) / 1024 + helper_mb,
             "rebuild_helper_peak_mb": helper_mb}
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started that are still running (none where Linux's /proc does
+    not list them)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(child) for child in listed.read().split()]
+    except OSError:
+        return []
+
+
+def private_mb(pid: int) -> float:
+    """The memory a forked process does not share with its parent (or anyone), in MB: what
+    it added. 0 when it has ended or the system does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return sum(int(line.split()[1]) for line in rollup
+                       if line.startswith(("Private_Clean:", "Private_Dirty:"))) / 1024
+    except (OSError, ValueError):
+        return 0.0
 
 
 def question_mix(app: Container, count: int, rng: random.Random) -> list[str]:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cmsbot.settings import Database, Reading
 from cmsbot.storefile import StoreUnhealthyError
-from projections.projector import VIEWS, ensure_positions
+from projections.positions import ensure_positions
 from projections.tables import VIEW_TABLES, VIEWS_VERSION, metadata, positions, schema_info
+from projections.views import VIEWS, notices
 from projections.writing import writing
 
 
@@ -113,6 +114,7 @@ def create_views(engine: Engine) -> None:
             for table in reversed(VIEW_TABLES):
                 table.drop(conn, checkfirst=True)
             conn.execute(delete(positions).where(positions.c.name.in_(VIEWS)))
+        notices.upgrade(conn)
     metadata.create_all(engine)
     with writing(engine) as conn:
         # Written only when it changes: a store that is current is not written to on

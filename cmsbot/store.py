@@ -36,7 +36,7 @@ from domain.errors import UnknownItemError
 from domain.events import ItemEvent, ItemRegistered
 from domain.items import Item, Partner, item_id, partner_id
 from domain.provenance import Source
-from projections.projector import LogRow
+from projections.parallel_rebuild import LogRow
 
 
 class PartialDateAsDict(Transcoding):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select
 
 from domain.state import ItemState
 from projections import tables as t
-from projections.projector import VIEWS
+from projections.positions import views_position
 
 # Event types that put a date on the calendar; an as-at calendar question folds only
 # the items that had one of these.
@@ -23,9 +23,7 @@ AGENDA_EVENTS = (
 
 def position(conn: Connection) -> int:
     """How far the views have applied the log."""
-    rows = conn.execute(select(t.positions.c.position).where(
-        t.positions.c.name.in_(VIEWS))).scalars().all()
-    return min(rows) if len(rows) == len(VIEWS) else 0
+    return views_position(conn)
 
 
 def items_position(conn: Connection) -> int:
@@ -217,3 +215,14 @@ def board(conn: Connection) -> Sequence[Row[Any]]:
     """Every item's id and state, by kind and title."""
     return conn.execute(select(t.board.c.item_id, t.board.c.state)
                         .order_by(t.board.c.kind, t.board.c.title)).all()
+
+
+def unsent_notices(conn: Connection, limit: int) -> Sequence[Row[Any]]:
+    """The oldest notices not yet sent, each with its event's activity row (summary,
+    business date, source), by position and channel. A notice whose activity row is not
+    there yet (views being rebuilt after a change of their shape) waits."""
+    n, a = t.notice_outbox.c, t.activity.c
+    return conn.execute(
+        select(n.position, n.channel, n.item_id, n.title, a.summary, a.occurred, a.source)
+        .join(t.activity, a.position == n.position).where(n.sent_ts.is_(None))
+        .order_by(n.position, n.channel).limit(limit)).all()

@@ -161,15 +161,15 @@ digests = Table(
 )
 
 # Change notices waiting to be posted: written once per (event, following channel) by the
-# projector, in the same transaction as its position; marked sent by the sender. Not a
-# rebuildable view: rebuilding must not notice the past again.
+# projector, in the same transaction as its position; worded from the activity row at the
+# same position and marked sent by the sender. Not a rebuildable view: rebuilding must not
+# notice the past again.
 notice_outbox = Table(
     "notice_outbox", metadata,
     Column("position", BigInteger, primary_key=True),
     Column("channel", String(64), primary_key=True),
     Column("item_id", String(36), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("text", Text, nullable=False),
+    Column("title", Text, nullable=False),  # the item's title when the event was applied
     Column("sent_ts", String(40)),
     Index("ix_notice_outbox_unsent", "sent_ts", "position"),
 )

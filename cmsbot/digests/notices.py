@@ -1,22 +1,55 @@
-"""Sends the change notices the projector queued: one thread per item and channel.
+"""Words and sends the change notices the projector queued: one thread per item and
+channel.
 
-The projector writes each notice once (with its log position, in one transaction); this
-sender posts what is unsent, oldest first, and marks it sent. A crash between Slack
-accepting a message and the mark means that one notice is sent again on restart:
-chat.postMessage cannot be made idempotent, so delivery is at least once, never lost.
+The projector writes each notice once, as plain facts (its event's log position, the
+channel, the item and its title), in one transaction with its position; this sender words
+each one from the activity row of its event, posts what is unsent, oldest first, and marks
+it sent. A crash between Slack accepting a message and the mark means that one notice is
+sent again on restart: chat.postMessage cannot be made idempotent, so delivery is at least
+once, never lost.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert, select, update
 
+from domain.dates import PartialDate
+from domain.provenance import Source
+from projections import queries as q
 from projections import tables as t
 from projections.writing import writing
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice owed to a channel, worded."""
+
+    position: int
+    channel: str
+    item_id: str
+    title: str  # the item's, when its event was applied
+    text: str
+
+
+def notice_text(summary: str, occurred: dict[str, Any], source: dict[str, Any]) -> str:
+    """A notice's words, from its event's activity row: what happened, when, and where
+    it is written."""
+    return (f"{summary} ({PartialDate.from_dict(occurred)}) — "
+            f"{Source.from_dict(source).cite()}")
+
+
+def unsent(engine: Engine, limit: int = 100) -> list[Notice]:
+    """The oldest notices not yet sent, worded."""
+    with engine.connect() as conn:
+        rows = q.unsent_notices(conn, limit)
+    return [Notice(row.position, row.channel, row.item_id, row.title,
+                   notice_text(row.summary, row.occurred, row.source)) for row in rows]
 
 
 class ThreadPoster(Protocol):
@@ -31,20 +64,16 @@ class NoticeSender:
         """Post every queued notice; returns how many were sent."""
         sent = 0
         while True:
-            with self.engine.connect() as conn:
-                rows = conn.execute(select(t.notice_outbox).where(
-                    t.notice_outbox.c.sent_ts.is_(None)).order_by(
-                    t.notice_outbox.c.position, t.notice_outbox.c.channel).limit(self.batch)
-                ).all()
-            if not rows:
+            notices = unsent(self.engine, self.batch)
+            if not notices:
                 return sent
-            for row in rows:
-                thread = self._thread(row.channel, row.item_id, row.title)
-                ts = self.post(channel=row.channel, text=row.text, thread_ts=thread)
+            for notice in notices:
+                thread = self._thread(notice.channel, notice.item_id, notice.title)
+                ts = self.post(channel=notice.channel, text=notice.text, thread_ts=thread)
                 with writing(self.engine) as conn:
                     conn.execute(update(t.notice_outbox).where(
-                        (t.notice_outbox.c.position == row.position)
-                        & (t.notice_outbox.c.channel == row.channel)).values(sent_ts=ts))
+                        (t.notice_outbox.c.position == notice.position)
+                        & (t.notice_outbox.c.channel == notice.channel)).values(sent_ts=ts))
                 sent += 1
 
     def _thread(self, channel: str, item_id: str, title: str) -> str:

@@ -1,30 +1,67 @@
-"""A long log is rebuilt by two processes, each decoding and applying half of the items'
-events; the views must be exactly those one process rebuilds, and a helper that fails must
-leave a rebuild in one process, not a broken one."""
+"""The shared rebuild (`projections.parallel_rebuild`) is a fast path of the plain one: a
+long log is rebuilt by two processes, each decoding and applying half of the items'
+events. The views must be exactly those one process rebuilds, on both stores, and a helper
+that fails must leave a rebuild in one process, not a broken one."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 
-import projections.projector as projector_module
 from bench.synth import Shape, write_history
 from bench.synth import history as synthetic
 from cmsbot.bootstrap import Container
+from cmsbot.digests.notices import unsent
 from cmsbot.digests.service import Subscriptions
 from cmsbot.services import LOCAL_OPERATOR, Principal
+from cmsbot.store import Tracker
 from domain.items import item_id
 from domain.provenance import Source
 from projections import tables as t
+from projections.parallel_rebuild import LogRow
+from projections.projector import Projector
+from projections.source import Positioned
 from projections.tables import VIEW_TABLES
 from tests.audit.helpers import correct_and_retract
 
 SHAPE = Shape(items=40, partners=8, events=500, long_item_events=120)
+SHARED = "with a second process"  # what the log says when a rebuild was shared
+
+
+class HelperFails:
+    """The store as a rebuild reads it, except that decoding in any other process (the
+    helper the rebuild forks) does `fail` first."""
+
+    def __init__(self, tracker: Tracker, fail: Callable[[], None]) -> None:
+        self.tracker, self.fail, self.pid = tracker, fail, os.getpid()
+
+    def read(self, after: int, limit: int) -> Sequence[Positioned]:
+        return self.tracker.read(after, limit)
+
+    def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
+                    ) -> list[Any]:
+        return list(self.tracker.item_events(aggregate_id, up_to_version=up_to_version))
+
+    def head(self) -> int:
+        return self.tracker.head()
+
+    def read_rows(self, after: int, limit: int) -> list[LogRow]:
+        return self.tracker.read_rows(after, limit)
+
+    def decode_rows(self, rows: Sequence[LogRow]) -> Sequence[Positioned]:
+        if os.getpid() != self.pid:
+            self.fail()
+        return self.tracker.decode_rows(rows)
+
+    def originators_of(self, *event_types: type[Any]) -> set[str]:
+        return self.tracker.originators_of(*event_types)
 
 
 def every_view(container: Container) -> dict[str, Any]:
@@ -37,10 +74,16 @@ def every_view(container: Container) -> dict[str, Any]:
     return views
 
 
-def rebuilt(container: Container, *, shared: bool) -> dict[str, Any]:
-    container.projector.SHARE_FROM = 0 if shared else 10**9
-    assert container.projector.rebuild() == container.tracker.head()
-    return every_view(container)
+def rebuilt(container: Container, caplog: pytest.LogCaptureFixture, *, shared: bool,
+            source: Any = None) -> tuple[dict[str, Any], bool]:
+    """The views a rebuild makes, and whether it was shared with a second process to the
+    end."""
+    projector = Projector(container.engine, source or container.tracker,
+                          share_rebuild_from=0 if shared else None)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="projections"):
+        assert projector.rebuild() == container.tracker.head()
+    return every_view(container), SHARED in caplog.text
 
 
 @pytest.fixture
@@ -51,11 +94,12 @@ def history(seeded: Container, tmp_path: Path) -> Container:
     write_history(SHAPE, path)
     seeded.importer.run_file(LOCAL_OPERATOR, path)
     correct_and_retract(seeded)
-    # Retractions too on items that would otherwise be the helper's.
-    keys = [entry["key"] for entry in synthetic(SHAPE)["items"] if len(entry["events"]) > 2
-            and item_id(entry["key"]).hex[-1] in projector_module._THEIRS][:3]
-    assert keys
-    for key in keys:
+    # Retractions on items whose ids end in most hex digits: several of them would
+    # otherwise be the helper's, however the items are split by id.
+    keys = {item_id(entry["key"]).hex[-1]: entry["key"] for entry in synthetic(SHAPE)["items"]
+            if len(entry["events"]) > 2}
+    assert len(keys) >= 12
+    for key in keys.values():
         seeded.recorder.record(LOCAL_OPERATOR, key=key, what="retracted",
                                fields={"retracts": 2, "reason": "recorded twice"},
                                occurred="2016-01-01", source=Source("TEST/1", "1"))
@@ -63,46 +107,45 @@ def history(seeded: Container, tmp_path: Path) -> Container:
     return seeded
 
 
-def test_a_shared_rebuild_gives_the_views_of_one_process(history: Container) -> None:
-    one = rebuilt(history, shared=False)
-    assert history.projector.helper_peak_mb is None
-    shared = rebuilt(history, shared=True)
-    # It was shared: the helper answered to the end (corrected items never reached it,
-    # or it would have failed and the rebuild gone to one process).
-    assert history.projector.helper_peak_mb is not None
+def test_a_shared_rebuild_gives_the_views_of_one_process(
+        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, was_shared = rebuilt(history, caplog, shared=False)
+    assert not was_shared  # the plain rebuild, unless asked for
+    shared, was_shared = rebuilt(history, caplog, shared=True)
+    # It was shared: the helper answered to the end (revised items never reached it, or
+    # it would have failed and the rebuild gone to one process).
+    assert was_shared
     assert shared == one
     assert len(shared["activity"]) > 600
 
 
 def test_a_helper_that_dies_leaves_a_rebuild_in_one_process(
-        history: Container, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    one = rebuilt(history, shared=False)
-    monkeypatch.setattr(projector_module, "_share_items", lambda *args: os._exit(3))
-    with caplog.at_level(logging.WARNING, logger="projections.projector"):
-        again = rebuilt(history, shared=True)
+        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, _ = rebuilt(history, caplog, shared=False)
+    again, was_shared = rebuilt(history, caplog, shared=True,
+                                source=HelperFails(history.tracker, lambda: os._exit(3)))
     assert again == one
-    assert history.projector.helper_peak_mb is None
+    assert not was_shared
+    assert "Rebuilding in one process" in caplog.text
     assert "ended without an answer" in caplog.text
 
 
 def test_a_helper_that_fails_says_why_and_the_rebuild_is_whole(
-        history: Container, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    one = rebuilt(history, shared=False)
+        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, _ = rebuilt(history, caplog, shared=False)
 
     def fail() -> None:
         raise MemoryError("out of memory in the helper")
 
-    monkeypatch.setattr(projector_module, "_own_peak_mb", fail)  # its last step
-    with caplog.at_level(logging.WARNING, logger="projections.projector"):
-        again = rebuilt(history, shared=True)
+    again, was_shared = rebuilt(history, caplog, shared=True,
+                                source=HelperFails(history.tracker, fail))
     assert again == one
+    assert not was_shared
     assert "out of memory in the helper" in caplog.text
 
 
 def test_notices_still_owed_to_a_follower_keep_a_rebuild_in_one_process(
-        history: Container) -> None:
+        history: Container, caplog: pytest.LogCaptureFixture) -> None:
     editor = Principal("U0EDITOR", may_record=True)
     Subscriptions(history.tracker, history.readmodel).follow(editor, "C1", "IWC JWP",
                                                             in_channel=True)
@@ -111,8 +154,7 @@ def test_notices_still_owed_to_a_follower_keep_a_rebuild_in_one_process(
                             source=Source("TEST/1", "2"))
     # The views, and the notices with them, are behind the log: only a process holding
     # every item's state can make the notice.
-    rebuilt(history, shared=True)
-    assert history.projector.helper_peak_mb is None
-    with history.engine.connect() as conn:
-        texts = conn.execute(select(t.notice_outbox.c.text)).scalars().all()
-    assert any("a step" in text for text in texts)
+    _, was_shared = rebuilt(history, caplog, shared=True)
+    assert not was_shared
+    assert [notice.text for notice in unsent(history.engine)] == [
+        "Progress reported: a step (late 2016) — TEST/1 ¶2"]

@@ -55,8 +55,14 @@ def test_no_rows_is_nothing_to_do(seeded: Container) -> None:
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    with seeded.engine.connect() as conn:
+    writer = RowWriter()
+    with seeded.engine.connect() as conn, conn.begin() as transaction:
         event.listen(conn, "before_cursor_execute", note)
-        RowWriter().insert(conn, t.board, [])
+        writer.insert(conn, t.item_partners, [])
+        nothing = list(statements)
+        writer.insert(conn, t.item_partners, [{"item_id": "x", "partner_key": "y"}])
         event.remove(conn, "before_cursor_execute", note)
-    assert statements == []
+        transaction.rollback()
+    assert nothing == []
+    # what it would have sent is seen: one insert, for one row
+    assert [s.split("(")[0].strip() for s in statements] == ["INSERT INTO item_partners"]

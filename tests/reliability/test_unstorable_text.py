@@ -17,10 +17,10 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.utils import get_topic
-from sqlalchemy import select
 
 from cmsbot.audit.transfer import export_jsonl, import_jsonl
 from cmsbot.bootstrap import Container
+from cmsbot.digests.notices import unsent
 from cmsbot.digests.service import Subscriptions
 from cmsbot.history import (
     SEED,
@@ -37,7 +37,7 @@ from domain.errors import InvalidTextError
 from domain.items import Engagement, Partner, item_id, partner_id
 from domain.provenance import Fact, Source
 from domain.text import storable
-from projections import tables as t
+from projections.projector import Projector
 from projections.viewable import REPLACEMENT
 from tests.bot.fakes import FakeSlack
 from tests.bot.harness import EDITOR, serving, view_submission
@@ -273,14 +273,12 @@ class TestAStoreThatAlreadyHoldsNul:
             "2016-12-31").end).text
         assert "UNEP Medium-Term Strategy" in as_at
         assert "\0" not in seeded.questions.answer("what do we have with Nul Partner?").text
-        with seeded.engine.connect() as conn:
-            notices = conn.execute(select(t.notice_outbox.c.text)).scalars().all()
-        assert any(f"a{REPLACEMENT}b" in text for text in notices)
+        assert any(f"a{REPLACEMENT}b" in notice.text for notice in unsent(seeded.engine))
 
         assert seeded.projector.rebuild() == seeded.tracker.head()
         assert view_rows(seeded) == caught_up
-        seeded.projector.SHARE_FROM = 1  # the rebuild shared with a forked process
-        seeded.projector.rebuild()
+        # The rebuild shared with a forked process
+        Projector(seeded.engine, seeded.tracker, share_rebuild_from=1).rebuild()
         assert view_rows(seeded) == caught_up
         assert "\0" not in json.dumps(caught_up, default=str, ensure_ascii=False)
 

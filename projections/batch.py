@@ -1,0 +1,175 @@
+"""A page of the log applied to every view in the caller's transaction: each event is read
+through `viewable`, routed by its type to the views that take it, and applied to each view
+that has not seen its position; then the rows are written and the positions moved on.
+
+Items' events change the items' states (`projections.items`), whose views' rows are written
+once per batch, or once per bulk transaction (a rebuild, or a long catch-up: `Bulk`), and
+each adds an activity row and the notices owed to followers. Partners' and channels'
+events are applied to their views at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert
+
+from domain.state import ItemState
+from projections import positions
+from projections.bulk import collect_young
+from projections.items import TABLES as ITEM_TABLES
+from projections.items import Items
+from projections.rows import RowWriter
+from projections.source import EventSource, Positioned
+from projections.tables import activity as activity_table
+from projections.tables import notice_outbox
+from projections.viewable import viewable
+from projections.views import NOTICES, activity, channels, notices, partners
+
+_ROWS = RowWriter()  # compiled statements, shared by every batch
+
+
+class Bulk:
+    """What the batches of one bulk transaction (a rebuild, or catching up a long way)
+    share: the states of the items they touched, and which items' rows are still to be
+    written. A rebuild's states are made from the log alone (the views start empty); a
+    catch-up reads each item's state from the board when it first meets the item."""
+
+    def __init__(self, *, complete: bool = True) -> None:
+        self.complete = complete
+        self.states: dict[str, ItemState | None] = {}
+        self.dirty: set[str] = set()
+
+
+class Batch:
+    """The rows one batch changes: items' rows and activity rows are written together at
+    the end, the rest as each event is applied."""
+
+    def __init__(self, conn: Connection, source: EventSource, seen: dict[str, int],
+                 bulk: Bulk | None = None) -> None:
+        self.conn, self.seen = conn, seen
+        # States read or made in this transaction; a rebuild's are complete, never read.
+        self.complete = bulk is not None and bulk.complete
+        self.items = Items(source, {} if bulk is None else bulk.states,
+                           complete=self.complete, conn=conn)
+        self.partners_at = 0  # the last position in this batch that changed a partner
+        self.following: notices.Follows | None = None  # read when first needed
+        self.activity: list[dict[str, Any]] = []
+        self.names: dict[str, str] | None = None
+
+    @property
+    def names_at(self) -> int:
+        """The last position in this batch that changed a name."""
+        return max(self.partners_at, self.items.names_at)
+
+    def name(self, key: str) -> str:
+        """How summaries name a partner now."""
+        if self.names is None:
+            self.names = partners.names(self.conn)
+        return self.names.get(key, key)
+
+    def apply(self, position: int, event: Any) -> None:
+        """Apply one event to each view that takes it and has not seen its position; an
+        event no view knows is passed over."""
+        event = viewable(event)
+        if isinstance(event, activity.EVENTS):  # an item's event
+            item_id = str(event.originator_id)
+            if position > self.seen["board"]:
+                self.items.apply(position, item_id, event)
+            if position > self.seen[NOTICES]:
+                self._notice(position, item_id, event)
+            if position > self.seen["activity"]:
+                self.activity.append(activity.row(position, item_id, event, self.name))
+        elif isinstance(event, partners.EVENTS) and position > self.seen["partners"]:
+            self.names = None
+            self.partners_at = position
+            partners.apply(self.conn, event)
+        elif isinstance(event, channels.EVENTS) and position > self.seen["channels"]:
+            self.following = None  # follows may change: read them again when needed
+            channels.apply(self.conn, event)
+
+    def follows(self) -> notices.Follows:
+        """What every channel follows, read once a batch (channel events reset it)."""
+        if self.following is None:
+            self.following = notices.follows(self.conn)
+        return self.following
+
+    def _notice(self, position: int, item_id: str, event: Any) -> None:
+        state = self.items.state(item_id)
+        if state is None:
+            return
+        rows = notices.rows(position, item_id, event, state, self.follows)
+        if rows:
+            self.conn.execute(insert(notice_outbox), rows)
+
+    def flush(self) -> None:
+        self.write_items(self.items.dirty)
+        self.flush_activity()
+
+    def flush_activity(self) -> None:
+        _ROWS.insert(self.conn, activity_table, self.activity)
+        self.activity = []
+
+    def write_items(self, dirty: set[str]) -> None:
+        """Write the rows of these items afresh."""
+        ids = sorted(dirty)
+        if ids and not self.complete:  # a rebuild's views were emptied: nothing to replace
+            for table in ITEM_TABLES:
+                self.conn.execute(delete(table).where(table.c.item_id.in_(ids)))
+        for table, rows in self.items.rows(ids):
+            _ROWS.insert(self.conn, table, rows)
+
+
+def apply_page(conn: Connection, source: EventSource, seen: dict[str, int],
+               page: Sequence[Positioned], last: int, bulk: Bulk | None = None) -> int:
+    """Apply a page of the log, whose last position is `last`, and move the positions on
+    to it; returns the last position in it that changed a name (0 if none). In a bulk
+    transaction the items' rows are left to `write_items`."""
+    batch = Batch(conn, source, seen, bulk)
+    for item in page:
+        batch.apply(item.position, item.event)
+    if bulk is None:
+        batch.flush()
+    else:  # an item's rows are written once, at the end, however many batches touch it
+        bulk.dirty |= batch.items.dirty
+        batch.flush_activity()
+    positions.move_on(conn, last)
+    if batch.names_at:
+        positions.move_names(conn, batch.names_at)
+    return batch.names_at
+
+
+def next_page(conn: Connection, source: EventSource, size: int, bulk: Bulk | None = None,
+              ) -> int:
+    """Lock the positions and apply the next `size` events the views have not all seen;
+    returns how many events it read."""
+    seen = positions.lock(conn)
+    page = source.read(min(seen.values()), size)
+    if not page:
+        return 0
+    apply_page(conn, source, seen, page, page[-1].position, bulk)
+    return len(page)
+
+
+def in_bulk(conn: Connection, source: EventSource, bulk: Bulk, *, page_size: int,
+            items_a_write: int) -> int:
+    """Apply everything recorded so far in this transaction, page by page, keeping each
+    touched item's state from page to page and writing its rows once, at the end."""
+    total = pages = 0
+    while count := next_page(conn, source, page_size, bulk):
+        total += count
+        pages += 1
+        if pages % 4 == 0:
+            collect_young()
+    write_items(conn, source, bulk, items_a_write)
+    return total
+
+
+def write_items(conn: Connection, source: EventSource, bulk: Bulk, items_a_write: int,
+                ) -> None:
+    """Write the rows of every item a bulk transaction touched, a few at a time."""
+    writer = Batch(conn, source, {}, bulk)
+    ids = sorted(bulk.dirty)
+    for start in range(0, len(ids), items_a_write):
+        writer.write_items(set(ids[start:start + items_a_write]))

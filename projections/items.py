@@ -1,0 +1,66 @@
+"""Items' states as the log changes them: what the board, calendar and consultations views
+are made of, and what notices and the names position look at.
+
+The state is the domain's own fold (`domain.state`), the one the aggregates and the as-at
+answers use. A correction or retraction folds the item's events again from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from domain import events as ev
+from domain.state import ItemState, fold
+from projections import tables as t
+from projections.source import EventSource
+from projections.viewable import viewable
+from projections.views import board, calendar, consultations
+from projections.views.names import naming
+
+TABLES = (*board.TABLES, *calendar.TABLES, *consultations.TABLES)
+REVISIONS = (ev.EventCorrected, ev.EventRetracted)
+
+
+class Items:
+    """The states of the items a batch (or a bulk transaction) meets, and which of them
+    changed."""
+
+    def __init__(self, source: EventSource, states: dict[str, ItemState | None], *,
+                 complete: bool, conn: Connection | None = None) -> None:
+        # Complete: every state is made from the log (a rebuild), never read from the
+        # board, which `conn` reads otherwise.
+        self.source, self.states, self.complete, self.conn = source, states, complete, conn
+        self.dirty: set[str] = set()
+        self.names_at = 0  # the last position that changed a name
+
+    def state(self, item_id: str) -> ItemState | None:
+        if item_id not in self.states:
+            if self.complete or self.conn is None:
+                return None
+            row = self.conn.execute(
+                select(t.board.c.state).where(t.board.c.item_id == item_id)).first()
+            self.states[item_id] = ItemState.from_dict(row.state) if row else None
+        return self.states[item_id]
+
+    def apply(self, position: int, item_id: str, event: Any) -> None:
+        """Apply an item's event (already `viewable`) to its state."""
+        before = self.state(item_id)
+        names_before = naming(before) if before is not None else None
+        if isinstance(event, ev.ItemRegistered):
+            self.states[item_id] = ItemState.registered(event)
+        elif isinstance(event, REVISIONS):
+            self.states[item_id] = fold([viewable(e) for e in self.source.item_events(
+                event.originator_id, up_to_version=event.originator_version)])
+        elif before is not None:
+            before.apply(event)
+        self.dirty.add(item_id)
+        after = self.states.get(item_id)
+        if after is not None and naming(after) != names_before:
+            self.names_at = position
+
+    def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """The rows of these items, for each view made of their states."""
+        states = [s for s in (self.states[i] for i in ids) if s is not None]
+        return [*board.rows(states), *calendar.rows(states), *consultations.rows(states)]

@@ -1,0 +1,104 @@
+"""A store written before the views were split into modules (tests/data/README.md): this
+code rebuilds its views byte for byte as the old code wrote them, on one process or two,
+and posts the notices it owed with the words the old code gave them."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from cmsbot.bootstrap import bootstrap, init_schema
+from cmsbot.db import make_engine
+from cmsbot.digests.notices import NoticeSender, unsent
+from cmsbot.services import Principal
+from cmsbot.settings import Database, Settings
+from domain.provenance import Source
+from projections import tables as t
+from projections.projector import Projector
+from projections.tables import VIEW_TABLES
+from tests.conftest import new_store
+
+OLD_STORE = Path(__file__).parents[1] / "data" / "store_39b32ce.sqlite.gz"
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> Path:
+    path = tmp_path / "old.sqlite"
+    path.write_bytes(gzip.decompress(OLD_STORE.read_bytes()))
+    return path
+
+
+def stored(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every view's rows and every position, as SQLite holds them (JSON, dates and times
+    as their stored text)."""
+    with closing(sqlite3.connect(path)) as conn:
+        return {table.name: sorted(conn.execute(f'SELECT * FROM "{table.name}"'),  # noqa: S608
+                                   key=repr)
+                for table in (*VIEW_TABLES, t.positions)}
+
+
+def owed(path: Path) -> list[tuple[str, str]]:
+    """The notices not yet sent, with the words the old code stored beside them."""
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT channel, text FROM notice_outbox WHERE sent_ts IS NULL "
+                            "ORDER BY position, channel").fetchall()
+
+
+@pytest.mark.parametrize("share_rebuild_from", [None, 0], ids=["one process", "shared"])
+def test_a_rebuild_writes_the_rows_the_old_code_wrote(old_store: Path,
+                                                      share_rebuild_from: int | None) -> None:
+    before = stored(old_store)
+    assert len(before["activity"]) > 100 and before["digests"] and before["follows"]
+    container = bootstrap(Settings(database=Database(f"sqlite:///{old_store}")))
+    try:
+        projector = Projector(container.engine, container.tracker,
+                              share_rebuild_from=share_rebuild_from)
+        assert projector.rebuild() == container.tracker.head()
+    finally:
+        container.close()
+    assert stored(old_store) == before
+
+
+def test_the_notices_it_owed_are_posted_with_the_old_words(old_store: Path) -> None:
+    words = owed(old_store)
+    assert len(words) == 3
+    container = bootstrap(Settings(database=Database(f"sqlite:///{old_store}")))
+    posted: list[tuple[str, str, str | None]] = []
+
+    def post(*, channel: str, text: str, thread_ts: str | None = None) -> str:
+        posted.append((channel, text, thread_ts))
+        return f"{len(posted)}.000100"
+
+    try:
+        assert NoticeSender(container.engine, post).send_pending() == 3
+        assert [(channel, text) for channel, text, thread in posted if thread] == words
+        # and the outbox, of the new shape now, takes the notices of new events
+        container.recorder.record(Principal("U0EDITOR", may_record=True), key="iwc-jwp",
+                                  what="progress reported", occurred="2027",
+                                  fields={"summary": "one more"}, source=Source("D/1", "3"))
+        container.catch_up()
+        assert [(n.channel, n.text) for n in unsent(container.engine)] == [
+            ("C1", "Progress reported: one more (2027) — D/1 ¶3")]
+    finally:
+        container.close()
+
+
+def test_db_init_gives_an_outbox_of_the_old_shape_the_new_one(database_url: str) -> None:
+    """PostgreSQL stores are upgraded by `cmsbot db init` (SQLite ones also on opening)."""
+    url = new_store(database_url)
+    engine = make_engine(Database(url))
+    try:
+        with engine.begin() as conn:  # the outbox as the old code made it
+            conn.execute(text('ALTER TABLE notice_outbox ADD COLUMN "text" TEXT NOT NULL '
+                              "DEFAULT ''"))
+        init_schema(Settings(database=Database(url)))
+        columns = {c["name"] for c in inspect(engine).get_columns("notice_outbox")}
+    finally:
+        engine.dispose()
+    assert columns == {column.name for column in t.notice_outbox.c}
