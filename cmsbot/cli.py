@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.utils import TopicError
+
 from cmsbot import bootstrap as bootstrap_module
 from cmsbot import commands, redaction, sources
 from cmsbot.bootstrap import Container
@@ -23,6 +26,10 @@ from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError
 from domain.provenance import COMMAND_LINE, acting_for
+
+# What reading an event that no code here can read raises: an unknown topic, or state that
+# does not decode into its class.
+UNREADABLE_EVENT = (TopicError, MapperDeserialisationError)
 
 log = logging.getLogger("cmsbot")
 
@@ -108,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (DomainError, StoreNotInitialisedError, UsageError) as error:
         print(f"cmsbot: {error}", file=sys.stderr)
+        return 1
+    except UNREADABLE_EVENT as error:  # one line; the library's traceback at -vv
+        log.debug("an event in the log cannot be read", exc_info=error)
+        print(f"cmsbot: the log holds an event this version of cmsbot cannot read "
+              f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+              "`cmsbot audit verify` names it", file=sys.stderr)
         return 1
     except ImportFailedError as error:  # one line; the process's traceback at -vv
         log.debug("the import failed: %s", error.trace or "no traceback")

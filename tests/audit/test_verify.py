@@ -453,3 +453,25 @@ class TestTheChainCoversExactlyTheLog:
         assert code == 1
         assert (f"position {head}: the chain's head row says the last chained event has log "
                 f"id 3, but the chain's row there says {head}") in err
+
+
+class TestAnUnreadableEventElsewhere:
+    """Every other command that meets an event no code can read says so in one line."""
+
+    @pytest.mark.parametrize("stored", ["unknown type", "not json"])
+    def test_a_record_says_so_in_one_line(self, seeded: Container, url: str, stored: str,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        if stored == "unknown type":
+            store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x", description=None,
+                      topic="cmsbot.AgreementAbandoned")
+        else:
+            store_raw(seeded, ev.DocumentLinked, "iwc-jwp", document="x", description=None,
+                      state=b"{not json")
+        run = cli(url, "record", "iwc-jwp", "document linked", "--occurred", "2016",
+                  "--field", "document=UNEP/CMS/StC45/1", monkeypatch=monkeypatch,
+                  capsys=capsys)
+        assert run.code == 1
+        assert "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1
+        assert "the log holds an event this version of cmsbot cannot read" in run.err
+        assert "`cmsbot audit verify` names it" in run.err
