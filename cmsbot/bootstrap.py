@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from cmsbot.app.importing import Importer
+from cmsbot.app.recording import Recorder
 from cmsbot.audit import tables as audit_tables
 from cmsbot.audit.chain import ChainKeeper
 from cmsbot.db import (
@@ -19,11 +21,10 @@ from cmsbot.db import (
     make_engine,
     views_exist,
 )
+from cmsbot.eventstore.sqliterecorder import BulkSQLiteRecorder
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.questions.engine import QuestionEngine
-from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Settings
-from cmsbot.sqliterecorder import BulkSQLiteRecorder
-from cmsbot.store import Tracker
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from projections.projector import Projector
 

@@ -27,6 +27,7 @@ from domain.describe import describe
 from domain.state import ItemState, fold
 from projections import tables as t
 from projections.bulk import collect_young, collector_paused, next_answer
+from projections.logrows import LogRow as LogRow  # also importable from here
 from projections.rows import RowWriter
 from projections.tables import VIEW_TABLES
 from projections.viewable import viewable
@@ -58,11 +59,6 @@ class EventSource(Protocol):
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[Any]: ...
-
-
-# A stored event as read, undecoded: its log position, its originator's id (32 hex
-# digits), version, topic and encoded state.
-LogRow = tuple[int, str, int, str, bytes]
 
 
 @runtime_checkable

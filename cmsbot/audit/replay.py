@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
+from cmsbot.eventstore.tracker import Positioned, Tracker
 from cmsbot.questions.answer import cite
 from cmsbot.settings import Database
-from cmsbot.store import Positioned, Tracker
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState

@@ -15,10 +15,10 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine
 
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.questions import parse as p
 from cmsbot.questions.answer import Answer, Line, Match, cite, match_of, unique_sources
 from cmsbot.questions.resolve import Index, ItemRef, PartnerRef, Resolution, resolve
-from cmsbot.store import Tracker
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.provenance import Source

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from cmsbot.app.auth import NotAuthorizedError, Principal
+from cmsbot.app.recording import ConcurrentWriteError, Recorded
 from cmsbot.bootstrap import Container
 from cmsbot.db import STORE_ERRORS as STORE_ERRORS  # re-exported for the listeners
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.words import channel_of, read_subscribe
 from cmsbot.questions.answer import Answer, Match
 from cmsbot.questions.parse import parse
-from cmsbot.services import ConcurrentWriteError, NotAuthorizedError, Principal, Recorded
 from cmsbot.slack import blocks, forms, words
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.blocks import Message

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from cmsbot.app.auth import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from cmsbot.bootstrap import Container
 from cmsbot.history import (
     SEED,
@@ -17,7 +18,6 @@ from cmsbot.history import (
     read_history_file,
     read_json_history,
 )
-from cmsbot.services import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from domain.provenance import Source
 from projections import tables as t
 from tests.conftest import make_container
@@ -238,7 +238,7 @@ def test_a_large_history_imports_whole_on_postgresql(postgres_url: str, tmp_path
     """A save of thousands of events goes around psycopg's pipeline, which deadlocked on
     them, in chunks under one table lock: every event lands once, in order, and is read."""
     from bench.synth import Shape, write_history
-    from cmsbot import pgrecorder
+    from cmsbot.eventstore import pgrecorder
 
     monkeypatch.setattr(pgrecorder, "CHUNK", 700)  # several chunks in the one transaction
     path = tmp_path / "large.json"

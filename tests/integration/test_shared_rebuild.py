@@ -15,9 +15,9 @@ from sqlalchemy import select
 import projections.projector as projector_module
 from bench.synth import Shape, write_history
 from bench.synth import history as synthetic
+from cmsbot.app.auth import LOCAL_OPERATOR, Principal
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
-from cmsbot.services import LOCAL_OPERATOR, Principal
 from domain.items import item_id
 from domain.provenance import Source
 from projections import tables as t

@@ -8,11 +8,12 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder
 
+from cmsbot.app.auth import Principal
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
-from cmsbot.services import Principal
-from cmsbot.sqliterecorder import event_row
-from cmsbot.store import FastJSONTranscoder, Tracker, encode_rows
+from cmsbot.eventstore.bulk_rows import encode_rows, event_row
+from cmsbot.eventstore.tracker import Tracker
+from cmsbot.eventstore.transcoding import FastJSONTranscoder
 from domain.channels import Schedule
 from domain.provenance import Source
 

@@ -19,6 +19,7 @@ import pytest
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit.transfer import export_jsonl, import_jsonl
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
@@ -29,7 +30,6 @@ from cmsbot.history import (
     read_history_file,
     read_json_history,
 )
-from cmsbot.services import LOCAL_OPERATOR
 from domain import events as ev
 from domain.channels import Channel
 from domain.dates import PartialDate
