@@ -26,7 +26,7 @@ from cmsbot.app.importing import Importer
 from cmsbot.bootstrap import Container
 from cmsbot.history import HistoryFileError
 from projections import tables as t
-from tests.conftest import make_container, view_rows
+from tests.conftest import view_rows
 
 SHAPE = Shape(items=60, partners=12, events=700, long_item_events=150)
 
@@ -51,20 +51,6 @@ def logged(container: Container) -> list[tuple[Any, ...]]:
         rows.append((str(stored.originator_id), stored.originator_version, stored.topic,
                      state))
     return rows
-
-
-@pytest.fixture
-def other_store(database_url: str, tmp_path: Path) -> Any:
-    """A second, empty store of the same kind as `container`'s."""
-    if database_url.startswith("sqlite"):
-        store = make_container(f"sqlite:///{tmp_path}/other.sqlite")
-    else:
-        from tests.conftest import postgres_schema_url
-
-        urls = postgres_schema_url(database_url.split("?")[0])
-        store = make_container(next(urls))
-    yield store
-    store.close()
 
 
 def test_several_processes_record_what_one_records(container: Container,
