@@ -14,6 +14,7 @@ finds: the checks' if any check failed, else those the commands met, each with i
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -100,23 +101,25 @@ class Importer:
                                       + [item_id(key) for key in file.keys if key is not None])
         partners, skipped = self._new_partners(header, saved)
         known = self._known_partners(header, file.named)
-        known_before = [key is not None and item_id(key) in saved for key in file.keys]
-        fresh = [n for n, before in enumerate(known_before) if not before]
-        recorded = [n for n, before in enumerate(known_before) if before]
+        was_saved = [key is not None and item_id(key) in saved for key in file.keys]
+        fresh = [n for n, before in enumerate(was_saved) if not before]
+        recorded = [n for n, before in enumerate(was_saved) if before]
         pool = self.pool if file.events >= self.parallel_from else ImportPool(1)
         work = _Work(file, known, self.tracker.mapper, pool.flag())
         pieces = _cut(fresh, file.weights, self.piece_events)
         # The pool's other processes start on the pieces at once, while this one extends
-        # the items recorded before; then it saves the pieces in order.
-        with pool.pieces(lambda number: work.do(pieces[number]), len(pieces)) as done:
+        # the items recorded before; then it saves the pieces in order. The save begins
+        # with the first rows, so a file found bad before then never asks to write.
+        with pool.pieces(lambda number: work.do(pieces[number]), len(pieces)) as done, \
+                contextlib.ExitStack() as stack:
             extended = work.do(recorded, load=self.tracker.item)
-            with self.tracker.insert_in_parts() as add:
-                save = _Save(add, file.problems)
-                save.rows(work.rows(partners))
-                for piece in done:
-                    save.take(piece)
-                save.take(extended)
-                save.raise_problems(header.name)
+            save = _Save(lambda: stack.enter_context(self.tracker.insert_in_parts()),
+                         file.problems)
+            save.rows(work.rows(partners))
+            for piece in done:
+                save.take(piece)
+            save.take(extended)
+            save.raise_problems(header.name)
         new_items, events, skipped_entries = save.counts
         return ImportResult(len(partners), new_items, events, skipped + skipped_entries)
 
@@ -221,18 +224,22 @@ class _Work:
 
 
 class _Save:
-    """The pieces, taken in the file's order: their rows are added to the one save until a
-    problem is known, and their counts are summed. The problems are those one process
-    reports: the checks', or if every check passed, the commands'."""
+    """The pieces, taken in the file's order: their rows are added to the one save (begun
+    by `begin` when the first rows come) until a problem is known, and their counts are
+    summed. The problems are those one process reports: the checks', or if every check
+    passed, the commands'."""
 
-    def __init__(self, add: AddRows, problems: Problems) -> None:
-        self.add = add
+    def __init__(self, begin: Callable[[], AddRows], problems: Problems) -> None:
+        self.begin = begin
+        self.add: AddRows | None = None
         self.problems = list(problems)  # the checks' (the file's own first)
         self.unmet: Problems = []  # those the commands met
         self.counts = (0, 0, 0)  # new items, events, entries recorded before
 
     def rows(self, rows: list[EventRow]) -> None:
         if rows and not (self.problems or self.unmet):
+            if self.add is None:
+                self.add = self.begin()
             self.add(rows)
 
     def take(self, done: _Done) -> None:
