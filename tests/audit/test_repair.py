@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cmsbot.app.auth import Principal
 from cmsbot.audit.repair import repair_gap
 from cmsbot.bootstrap import Container
-from cmsbot.services import Principal
 from domain import events as ev
 from domain.errors import VersionGapError
 from domain.items import item_id
@@ -147,7 +147,7 @@ class TestTheRepairRefuses:
         assert seeded.tracker.head() == head
 
     def test_a_reader(self, seeded: Container) -> None:
-        from cmsbot.services import NotAuthorizedError
+        from cmsbot.app.auth import NotAuthorizedError
 
         record_with_gap(seeded)
         head = seeded.tracker.head()
