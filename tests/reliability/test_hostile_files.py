@@ -232,7 +232,7 @@ def test_the_same_files_written_well_are_recorded(
         path.write_text(text, encoding="utf-8")
         assert cli.main(["import", str(path)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "Recorded 1 events, 1 new items" in out and "Recorded 2 events, 1 new items" in out
+    assert "Recorded 1 event, 1 new item and" in out and "Recorded 2 events, 1 new item and" in out
     assert recorded(url) == 6  # a partner; an item, endorsed; another, endorsed, corrected
 
 
