@@ -136,7 +136,7 @@ class TestAFileThatCannotBeImported:
                 capsys: pytest.CaptureFixture[str]) -> str:
         target = new_store(f"sqlite:///{tmp_path}/refused.sqlite")
         run = cli(target, "import", str(path), monkeypatch=monkeypatch, capsys=capsys)
-        assert run.code == 1 and "nothing was recorded" in run.err
+        assert run.code == 2 and "nothing was recorded" in run.err
         empty = make_container(target)
         try:
             assert empty.tracker.head() == 0
@@ -177,7 +177,7 @@ class TestAFileThatCannotBeImported:
         target = new_store(f"sqlite:///{tmp_path}/other.sqlite")
         assert cli(target, "import", "--seed", monkeypatch=monkeypatch, capsys=capsys).code == 0
         run = cli(target, "import", str(export), monkeypatch=monkeypatch, capsys=capsys)
-        assert run.code == 1 and "already holds a different history" in run.err
+        assert run.code == 2 and "already holds a different history" in run.err
 
     def test_a_yaml_history_is_no_export(self, seeded: Container, tmp_path: Path) -> None:
         path = tmp_path / "history.jsonl"
