@@ -38,9 +38,9 @@ from eventsourcing.domain import Aggregate, event
 
 from bench.fake_slack import FakeSlackAPI
 from bench.synth import FULL, QUICK, TINY, Shape, write_histories
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container, bootstrap, init_schema
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.settings import Database, Settings
 from domain.provenance import Source
 

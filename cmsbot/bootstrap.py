@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from cmsbot.app.importing import Importer
+from cmsbot.app.recording import Recorder
 from cmsbot.audit import tables as audit_tables
 from cmsbot.audit.chain import ChainKeeper
 from cmsbot.choices import RecordChoices
@@ -27,13 +29,12 @@ from cmsbot.db import (
 )
 from cmsbot.digests.channels import ChannelCommands
 from cmsbot.digests.service import Subscriptions
+from cmsbot.eventstore.sqliterecorder import BulkSQLiteRecorder
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.readmodel.reader import ReadModel
-from cmsbot.services import Importer, Recorder
 from cmsbot.settings import Reading, Settings
 from cmsbot.slack import deliveries as slack_deliveries
-from cmsbot.sqliterecorder import BulkSQLiteRecorder
-from cmsbot.store import Tracker
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from projections.projector import Projector
 

@@ -17,11 +17,13 @@ from eventsourcing.utils import TopicError
 
 from cmsbot import bootstrap as bootstrap_module
 from cmsbot import commands, redaction, sources
+from cmsbot.app.auth import Principal
+from cmsbot.app.import_pool import ImportFailedError
+from cmsbot.app.recording import ALREADY_RECORDED
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
-from cmsbot.services import ALREADY_RECORDED, ImportFailedError, Principal
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError

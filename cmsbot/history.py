@@ -2,7 +2,7 @@
 whole.
 
 The format is documented in docs/history-files.md. Reading a file never touches the
-store; `services.Importer` records what a checked file says.
+store; `cmsbot.app.importing.Importer` records what a checked file says.
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ class Database:
                        SQLITE_DBNAME=self.sqlite_uri(create=create_table, reading=reading),
                        SQLITE_LOCK_TIMEOUT="30",
                        # Large saves (history imports) go in one statement.
-                       APPLICATION_RECORDER_TOPIC="cmsbot.sqliterecorder:BulkSQLiteRecorder")
+                       APPLICATION_RECORDER_TOPIC="cmsbot.eventstore.sqliterecorder:BulkSQLiteRecorder")
             return env
         host, user, port, dbname, password, schema = self._parts
         env.update(PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_HOST=host,
@@ -120,7 +120,7 @@ class Database:
                    POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_PRE_PING="y",
                    POSTGRES_LOCK_TIMEOUT="30",
                    # Large saves (history imports) bypass the psycopg pipeline.
-                   APPLICATION_RECORDER_TOPIC="cmsbot.pgrecorder:LargeSavePostgresRecorder")
+                   APPLICATION_RECORDER_TOPIC="cmsbot.eventstore.pgrecorder:LargeSavePostgresRecorder")
         env["POSTGRES_PASSWORD"] = password or ""  # eventsourcing requires the key
         if schema:
             env["POSTGRES_SCHEMA"] = schema

@@ -45,6 +45,7 @@ from projections import positions
 from projections.batch import Bulk, apply_page, in_bulk, write_items
 from projections.bulk import collect_young, next_answer
 from projections.items import REVISIONS, Items
+from projections.logrows import LogRow as LogRow  # also importable from here
 from projections.rows import RowWriter
 from projections.source import EventSource, Positioned
 from projections.tables import activity as activity_table
@@ -53,9 +54,6 @@ from projections.views import NOTICES, activity, partners
 
 WORTH_IT_FROM = 20_000  # events: below this, starting the other process costs more than it saves
 
-# A stored event as read, undecoded: its log position, its originator's id (32 hex
-# digits), version, topic and encoded state.
-LogRow = tuple[int, str, int, str, bytes]
 log = logging.getLogger(__name__)
 
 

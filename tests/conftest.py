@@ -11,9 +11,9 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container, bootstrap, init_schema
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.settings import Database, Settings
 
 POSTGRES_URL = os.environ.get("CMSBOT_TEST_POSTGRES_URL",

@@ -24,7 +24,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from sqlalchemy import Connection, Engine, select, update
 
 from cmsbot.audit import tables as t
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 from projections.rows import RowWriter
 from projections.writing import writing
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from cmsbot.audit import tables as t
 from cmsbot.audit.records import Book, record, recorded_of
 from cmsbot.audit.walk import walk
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 from domain import events as ev
 from domain.provenance import recorder_of
 

@@ -21,10 +21,10 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine
 
+from cmsbot.app.auth import Principal
 from cmsbot.audit.consistency import names_of
 from cmsbot.audit.verify import verify
-from cmsbot.services import Principal
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.errors import RegistrationMissingError, UnknownItemError

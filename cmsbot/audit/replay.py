@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 
 from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
+from cmsbot.eventstore.tracker import Positioned, Tracker
 from cmsbot.settings import Database
-from cmsbot.store import Positioned, Tracker
 from cmsbot.wording import cite, count, dated, day, status_line
 from domain import events as ev
 from domain.describe import describe

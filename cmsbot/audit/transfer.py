@@ -21,13 +21,13 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import TopicError
 
+from cmsbot.app.auth import Principal
 from cmsbot.audit.chain import ChainKeeper, Head, digest_of, link
 from cmsbot.audit.records import Book, record, record_of
 from cmsbot.audit.tables import GENESIS
 from cmsbot.audit.walk import PAGE, walk
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.history import HistoryFileError
-from cmsbot.services import Principal
-from cmsbot.store import Tracker
 from domain.events import VersionGapAcknowledged
 
 FORMAT = "cmsbot-audit-export"

@@ -23,7 +23,7 @@ from cmsbot.audit import tables as t
 from cmsbot.audit.chain import Head
 from cmsbot.audit.consistency import AcknowledgedGap, Consistency, Inconsistency
 from cmsbot.audit.walk import Entry, walk
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from eventsourcing.persistence import Notification
 
 from cmsbot.audit.chain import content, digest_of, link
 from cmsbot.audit.tables import GENESIS
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 
 PAGE = 1000
 

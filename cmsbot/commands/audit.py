@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
 
+from cmsbot.app.auth import Principal
 from cmsbot.audit.chain import Head, HeadFormatError
 from cmsbot.audit.logbook import LogFilter, entries, text
 from cmsbot.audit.repair import RepairRefusedError, repair_gap
@@ -27,7 +28,6 @@ from cmsbot.audit.verify import ExportFileError, verify
 from cmsbot.bootstrap import Container, bootstrap
 from cmsbot.commands import date_arg
 from cmsbot.lag import lag_note
-from cmsbot.services import Principal
 from cmsbot.settings import Settings
 from cmsbot.whoami import os_user
 from domain.provenance import COMMAND_LINE

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from cmsbot.app.auth import Principal
 from cmsbot.db import STORE_ERRORS
 from cmsbot.digests.service import Subscriptions
-from cmsbot.services import Principal
 from domain.channels import Schedule
 
 log = logging.getLogger(__name__)

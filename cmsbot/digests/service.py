@@ -13,12 +13,13 @@ from typing import Any, Protocol, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from cmsbot.app.auth import NotAuthorizedError, Principal
+from cmsbot.app.recording import retrying
 from cmsbot.digests.content import DigestContent
 from cmsbot.digests.schedule import Period, zone
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.readmodel.resolve import resolve
-from cmsbot.services import NotAuthorizedError, Principal, retrying
-from cmsbot.store import Tracker
 from domain.channels import Channel, Digest, Schedule, channel_id, digest_id
 from domain.errors import UnknownItemError
 from projections import queries as q

@@ -10,9 +10,9 @@ from cmsbot.audit.chain import ChainKeeper
 from cmsbot.digests.content import DigestContent, build_digest
 from cmsbot.digests.schedule import Period
 from cmsbot.digests.service import DigestPoster, Poster
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.settings import ConfigurationError, Settings
-from cmsbot.store import Tracker
 from domain.channels import Schedule
 
 

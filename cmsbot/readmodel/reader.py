@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.resolve import Index
 from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
-from cmsbot.store import Tracker
 from domain.state import ItemState
 from projections import queries as q
 

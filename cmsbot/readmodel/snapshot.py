@@ -13,8 +13,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.resolve import Index
-from cmsbot.store import Tracker
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.state import ItemState, fold

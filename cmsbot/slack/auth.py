@@ -11,7 +11,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from cmsbot.services import Principal
+from cmsbot.app.auth import Principal
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from cmsbot import sources
+from cmsbot.app.auth import NotAuthorizedError, Principal
+from cmsbot.app.recording import ConcurrentWriteError, Recorded, Recorder
 from cmsbot.choices import RecordChoices
 from cmsbot.db import STORE_ERRORS as STORE_ERRORS  # re-exported for the listeners
 from cmsbot.digests.channels import ChannelCommands, Listing
@@ -26,13 +28,6 @@ from cmsbot.lag import lag_note
 from cmsbot.questions.answer import Asked, Match, UnreadableAskedError
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.readmodel.reader import ReadModel
-from cmsbot.services import (
-    ConcurrentWriteError,
-    NotAuthorizedError,
-    Principal,
-    Recorded,
-    Recorder,
-)
 from cmsbot.slack import blocks, forms, words
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.blocks import Message

@@ -11,11 +11,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import ColumnClause, TableClause, column, delete, select, table, update
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit import tables as t
 from cmsbot.audit.walk import walk
 from cmsbot.bootstrap import Container
 from cmsbot.cli import main
-from cmsbot.services import LOCAL_OPERATOR
 from domain.dates import PartialDate
 from domain.items import Engagement, item_id
 from domain.provenance import Fact, Source

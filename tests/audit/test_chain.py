@@ -7,12 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit import tables as t
 from cmsbot.audit.chain import ChainKeeper, Head, HeadFormatError, content, digest_of, link
 from cmsbot.audit.tables import GENESIS
 from cmsbot.audit.walk import walk
 from cmsbot.bootstrap import Container
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.settings import Database, Settings
 from domain.provenance import Source
 from tests.audit.helpers import record_progress

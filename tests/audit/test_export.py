@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit.transfer import CSV_COLUMNS, export_jsonl, import_jsonl
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, HistoryFileError, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from tests.audit.helpers import cli, correct_and_retract, record_progress, views_of
 from tests.conftest import make_container, new_store, postgres_schema_url
 

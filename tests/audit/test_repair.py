@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cmsbot.app.auth import Principal
 from cmsbot.audit.repair import repair_gap
 from cmsbot.bootstrap import Container
-from cmsbot.services import Principal
 from domain import events as ev
 from domain.errors import VersionGapError
 from domain.items import item_id
@@ -147,7 +147,7 @@ class TestTheRepairRefuses:
         assert seeded.tracker.head() == head
 
     def test_a_reader(self, seeded: Container) -> None:
-        from cmsbot.services import NotAuthorizedError
+        from cmsbot.app.auth import NotAuthorizedError
 
         record_with_gap(seeded)
         head = seeded.tracker.head()
@@ -279,6 +279,6 @@ def test_an_export_with_a_gap_not_acknowledged_is_refused_naming_it(
                capsys=capsys).code == 0
     copy = new_store(f"sqlite:///{tmp_path}/copy.sqlite")
     imported = cli(copy, "import", str(export), monkeypatch=monkeypatch, capsys=capsys)
-    assert imported.code == 2
+    assert imported.code == 2  # a refused file, as any history file
     assert (f"version {missing} of {item_id('iwc-jwp')} is missing, and no event "
             "acknowledges the gap") in imported.err

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit import tables as t
 from cmsbot.audit.chain import Head
 from cmsbot.bootstrap import Container
-from cmsbot.services import LOCAL_OPERATOR
 from domain import events as ev
 from domain.items import item_id
 from domain.provenance import Source

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from tests.conftest import make_container
 
 from .fakes import FakeSlack

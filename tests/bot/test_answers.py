@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import read_history
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.slack.bot import UNREADABLE_BUTTON
 from domain.provenance import Source
 

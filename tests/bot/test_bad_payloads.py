@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.slack.bot import Bot
 from cmsbot.slack.guard import DRAIN_LIMIT, MAX_BODY, MAX_DEPTH
 from tests.conftest import make_container

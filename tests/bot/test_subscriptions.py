@@ -3,10 +3,10 @@ real HTTP, recorded as events in the store."""
 
 from __future__ import annotations
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.words import read_subscribe
-from cmsbot.services import LOCAL_OPERATOR
 from domain.channels import Schedule
 from domain.provenance import Source
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from cmsbot.app.auth import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from cmsbot.audit.chain import Head
 from cmsbot.bootstrap import Container
 from cmsbot.digests.clock import Clock
@@ -19,7 +20,6 @@ from cmsbot.digests.schedule import last_fire, period_ending, trigger_for
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.wiring import SlackPoster, digest_poster
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from cmsbot.settings import Settings
 from domain.channels import NotSubscribedError, Schedule
 from domain.provenance import Source

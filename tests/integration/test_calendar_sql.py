@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bench.synth import Shape, write_history
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.questions import phrases
 from cmsbot.questions.phrases import LIST_LIMIT
-from cmsbot.services import LOCAL_OPERATOR
 
 QUESTIONS = ["what's coming up", "upcoming workshops", "meetings in 2016",
              "which meetings were held", "deadlines in 2027", "events in 2017",

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import read_history
-from cmsbot.services import LOCAL_OPERATOR
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.items import item_id

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import select
 
+from cmsbot.app.auth import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from cmsbot.bootstrap import Container
+from cmsbot.eventstore.sqliterecorder import BulkSQLiteRecorder
 from cmsbot.history import (
     SEED,
     HistoryFileError,
     read_history,
+    read_history_draft,
     read_history_file,
     read_json_history,
 )
-from cmsbot.services import LOCAL_OPERATOR, NotAuthorizedError, Principal
+from cmsbot.storefile import READ_ONLY, StoreFile, StoreUnhealthyError
 from domain.provenance import Source
 from projections import tables as t
 from tests.conftest import make_container
@@ -238,7 +242,7 @@ def test_a_large_history_imports_whole_on_postgresql(postgres_url: str, tmp_path
     """A save of thousands of events goes around psycopg's pipeline, which deadlocked on
     them, in chunks under one table lock: every event lands once, in order, and is read."""
     from bench.synth import Shape, write_history
-    from cmsbot import pgrecorder
+    from cmsbot.eventstore import pgrecorder
 
     monkeypatch.setattr(pgrecorder, "CHUNK", 700)  # several chunks in the one transaction
     path = tmp_path / "large.json"
@@ -258,3 +262,41 @@ def test_a_large_history_imports_whole_on_postgresql(postgres_url: str, tmp_path
         assert again.events == 0
     finally:
         store.close()
+
+
+class TestAnImportThatRecordsNothing:
+    """Asks nothing of the store's write path: a file with nothing new, or found bad by its
+    checks, is answered as such on a store that refuses every write (a SQLite file that
+    is read-only, replaced or damaged), where a file with something new is refused."""
+
+    @pytest.fixture
+    def refusing(self, sqlite_url: str) -> Iterator[Container]:
+        store = make_container(sqlite_url)
+        store.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+
+        class Refusing(StoreFile):
+            def refuse_writes(self) -> None:
+                raise StoreUnhealthyError(READ_ONLY, "its file cannot be written")
+
+        recorder = store.tracker.recorder
+        assert isinstance(recorder, BulkSQLiteRecorder)
+        recorder.store_file = Refusing(store.settings.database.sqlite_path)
+        yield store
+        store.close()
+
+    def test_nothing_new_is_said(self, refusing: Container) -> None:
+        result = refusing.importer.run_file(LOCAL_OPERATOR, SEED)
+        assert str(result) == "Nothing new: all 129 entries were recorded before."
+
+    @pytest.mark.parametrize("case", ["an impossible date", "an event that makes no sense"])
+    def test_a_bad_file_is_refused_naming_its_lines(self, refusing: Container,
+                                                    case: str) -> None:
+        text, line, _ = BROKEN[case]
+        with pytest.raises(HistoryFileError) as raised:
+            refusing.importer.run_draft(LOCAL_OPERATOR, read_history_draft(text, "bad.yaml"))
+        assert [at for at, _ in raised.value.problems] == [line]
+
+    def test_a_file_with_something_new_is_refused(self, refusing: Container) -> None:
+        with pytest.raises(StoreUnhealthyError, match="is read-only"):
+            refusing.importer.run(LOCAL_OPERATOR, read_history(GOOD, "good.yaml"))
+        assert refusing.tracker.head() == 129

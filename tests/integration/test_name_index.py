@@ -9,7 +9,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bench.synth import Shape, write_history
-from cmsbot.services import LOCAL_OPERATOR
+from cmsbot.app.auth import LOCAL_OPERATOR
 from tests.conftest import make_container
 
 

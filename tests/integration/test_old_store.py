@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
+from cmsbot.app.auth import Principal
 from cmsbot.bootstrap import bootstrap, init_schema
 from cmsbot.db import make_engine
 from cmsbot.digests.notices import NoticeSender, unsent
-from cmsbot.services import Principal
 from cmsbot.settings import Database, Settings
 from domain.provenance import Source
 from projections import tables as t

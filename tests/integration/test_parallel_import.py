@@ -1,5 +1,9 @@
 """A large history file is checked and recorded by several processes; the store must hold
-exactly what one process would have recorded, and a bad file must leave no trace."""
+exactly what one process would have recorded, and a bad file must leave no trace.
+
+The pools here are the real `ImportPool`, whose pieces' work is wrapped to choose who does
+what: `TwoWorkers` makes this process and one helper each take a piece before either goes
+on, so that both do pieces whatever the scheduler does."""
 
 from __future__ import annotations
 
@@ -16,24 +20,26 @@ import pytest
 from sqlalchemy import select
 
 from bench.synth import Shape, history, write_history
+from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.app.import_pool import ImportFailedError, ImportPool
+from cmsbot.app.importing import Importer
 from cmsbot.bootstrap import Container
-from cmsbot.history import HistoryFileError, read_draft_file
-from cmsbot.services import LOCAL_OPERATOR, Importer, _cut, _PieceWork
+from cmsbot.history import HistoryFileError
 from projections import tables as t
-from tests.conftest import make_container, view_rows
+from tests.conftest import view_rows
 
 SHAPE = Shape(items=60, partners=12, events=700, long_item_events=150)
 
 
-def parallel(container: Container, workers: int = 3) -> Importer:
-    importer = Importer(container.tracker, workers=workers)
-    importer.PARALLEL_FROM = 0  # however small the file
-    importer.PIECE_EVENTS = 40  # many pieces, done in turn by every process
-    return importer
+def parallel(container: Container, pool: ImportPool | None = None) -> Importer:
+    """An importer that gives however small a file to `pool` (three workers), in many
+    pieces of 40 events, done in turn by every process."""
+    return Importer(container.tracker, pool=pool or ImportPool(3), piece_events=40,
+                    parallel_from=0)
 
 
 def serial(container: Container) -> Importer:
-    return Importer(container.tracker, workers=1)
+    return Importer(container.tracker, pool=ImportPool(1))
 
 
 def logged(container: Container) -> list[tuple[Any, ...]]:
@@ -45,20 +51,6 @@ def logged(container: Container) -> list[tuple[Any, ...]]:
         rows.append((str(stored.originator_id), stored.originator_version, stored.topic,
                      state))
     return rows
-
-
-@pytest.fixture
-def other_store(database_url: str, tmp_path: Path) -> Any:
-    """A second, empty store of the same kind as `container`'s."""
-    if database_url.startswith("sqlite"):
-        store = make_container(f"sqlite:///{tmp_path}/other.sqlite")
-    else:
-        from tests.conftest import postgres_schema_url
-
-        urls = postgres_schema_url(database_url.split("?")[0])
-        store = make_container(next(urls))
-    yield store
-    store.close()
 
 
 def test_several_processes_record_what_one_records(container: Container,
@@ -144,8 +136,75 @@ def test_a_problem_found_after_this_process_began_the_save_records_nothing(
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data, indent=1))
     with pytest.raises(HistoryFileError, match="no such"):
-        parallel(container, workers=2).run_file(LOCAL_OPERATOR, path)
+        parallel(container, ImportPool(2)).run_file(LOCAL_OPERATOR, path)
     assert container.tracker.head() == 0
+
+
+@pytest.mark.parametrize("where", ["item's partners", "event's partner"])
+def test_partners_named_by_what_is_not_text_are_reported_as_by_one_process(
+        container: Container, tmp_path: Path, where: str) -> None:
+    data = history(SHAPE, seed=3)
+    item = data["items"][len(data["items"]) // 2]
+    if where == "item's partners":
+        item["partners"] = 5
+    else:
+        item["events"][0]["partner"] = 7
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, indent=1))
+    found = problems_of(parallel(container), path)
+    assert found == problems_of(serial(container), path)
+    assert len(found) == 1
+    assert container.tracker.head() == 0
+
+
+def wait(ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60  # a safety net against a hang, not a timing
+    while not ready():
+        assert time.monotonic() < deadline, "the other process did not do its part"
+        time.sleep(0.001)
+
+
+class TwoWorkers(ImportPool):
+    """This process and one helper. Each, at its first piece, waits until the other has
+    taken one, so both hold one of the first two pieces; then the `slow` one (if any)
+    finishes its first piece only once the other has finished a later one. `in_helper`
+    runs in the helper instead of a piece's work, if given. `finished` records the
+    pieces in the order they were finished."""
+
+    def __init__(self, *, slow: str | None = None,
+                 in_helper: Callable[[], None] | None = None) -> None:
+        super().__init__(2)
+        fork = multiprocessing.get_context("fork")
+        self.slow, self.in_helper = slow, in_helper
+        self.importing = os.getpid()
+        self.started = {"helper": fork.Event(), "this process": fork.Event()}
+        self.latest = {"helper": fork.Value("l", -1), "this process": fork.Value("l", -1)}
+        self.finished = fork.Array("l", 1000)
+        self.count = fork.Value("l", 0)
+
+    def pieces(self, do: Callable[[int], Any], count: int) -> Any:
+        def in_turns(number: int) -> Any:
+            me = "this process" if os.getpid() == self.importing else "helper"
+            other = "helper" if me == "this process" else "this process"
+            first = not self.started[me].is_set()
+            self.started[me].set()
+            if first:
+                wait(self.started[other].is_set)
+                if me == self.slow:
+                    wait(lambda: self.latest[other].value > number)
+            if me == "helper" and self.in_helper is not None:
+                self.in_helper()
+            result = do(number)
+            self.latest[me].value = max(self.latest[me].value, number)
+            with self.count.get_lock():
+                self.finished[self.count.value] = number
+                self.count.value += 1
+            return result
+
+        return super().pieces(in_turns, count)
+
+    def finished_order(self) -> list[int]:
+        return list(self.finished[:self.count.value])
 
 
 @pytest.mark.parametrize("slow", ["helper", "this process"])
@@ -153,59 +212,19 @@ def test_pieces_done_out_of_turn_are_saved_in_the_files_order(
         container: Container, other_store: Container, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, slow: str) -> None:
     """Whoever finishes a piece first, the save takes the pieces in the file's order, and
-    the pieces' files are removed. Which process does which piece is not left to the
-    scheduler: the helper starts only once this process is at work on the first piece,
-    and the slow one, on its first piece, waits until the other has done a later one."""
+    the pieces' files are removed. The slow process's first piece is finished only once
+    the other has finished a later one."""
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
     serial(container).run_file(LOCAL_OPERATOR, path)
-    importing, do, serve = os.getpid(), _PieceWork.do, _PieceWork.serve
-    fork = multiprocessing.get_context("fork")
-    helper_may_start, helper_took = fork.Event(), fork.Event()
-    done_here, done_by_helper = fork.Value("l", -1), fork.Value("l", -1)
-    firsts = {numbers[0]: n for n, numbers in enumerate(
-        _cut(list(range(SHAPE.items)), read_draft_file(path), 40))}
-    here: list[int] = []
-
-    def wait(ready: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + 60  # a safety net against a hang, not a timing
-        while not ready():
-            assert time.monotonic() < deadline, "the other process did no piece"
-            time.sleep(0.001)
-
-    def helper(self: _PieceWork, *args: Any) -> None:
-        helper_may_start.wait(60)
-        serve(self, *args)
-
-    def in_turns(self: _PieceWork, numbers: list[int]) -> Any:
-        piece = firsts[numbers[0]]
-        if os.getpid() == importing:
-            here.append(piece)
-            if piece == 0:  # the first piece is this process's: the helper takes the next
-                helper_may_start.set()
-                helper_took.wait(60)
-            if slow == "this process" and piece == 0:
-                wait(lambda: done_by_helper.value > piece)
-            result = do(self, numbers)
-            done_here.value = max(done_here.value, piece)
-            return result
-        first = not helper_took.is_set()
-        helper_took.set()
-        if slow == "helper" and first:
-            wait(lambda: done_here.value > piece)
-        result = do(self, numbers)
-        done_by_helper.value = max(done_by_helper.value, piece)
-        return result
-
-    monkeypatch.setattr(_PieceWork, "serve", helper)
-    monkeypatch.setattr(_PieceWork, "do", in_turns)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    importer = parallel(other_store, workers=2)
-    importer.run_file(LOCAL_OPERATOR, path)
+    pool = TwoWorkers(slow=slow)
+    parallel(other_store, pool).run_file(LOCAL_OPERATOR, path)
     assert logged(other_store) == logged(container)
-    assert here[0] == 0 and 1 not in here  # the helper's first piece was the second
-    if slow == "helper":
-        assert 2 in here  # done here while the helper held the piece before it
+    finished = pool.finished_order()
+    assert sorted(finished) == list(range(len(finished))) and len(finished) > 3
+    assert finished != sorted(finished)  # some piece was finished after a later one
+    assert pool.latest["helper"].value >= 0 and pool.latest["this process"].value >= 0
     assert not list(tmp_path.glob("cmsbot-import-*"))
 
 
@@ -213,31 +232,38 @@ def test_a_process_that_dies_leaves_nothing_recorded(container: Container, tmp_p
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
-    monkeypatch.setattr(_PieceWork, "serve", lambda *args: os._exit(3))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with pytest.raises(RuntimeError, match="ended without an answer; nothing was recorded"):
-        parallel(container).run_file(LOCAL_OPERATOR, path)
+    pool = TwoWorkers(in_helper=lambda: os._exit(3))
+    with pytest.raises(ImportFailedError,
+                       match="ended without an answer; nothing was recorded"):
+        parallel(container, pool).run_file(LOCAL_OPERATOR, path)
     assert container.tracker.head() == 0
     assert not list(tmp_path.glob("cmsbot-import-*"))
 
 
 def test_a_process_that_fails_says_why_and_nothing_is_recorded(
-        container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        container: Container, tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     write_history(SHAPE, path)
-    def do(self: _PieceWork, numbers: list[int]) -> Any:
+
+    def fail() -> None:
         raise MemoryError("out of memory in a worker")
 
-    monkeypatch.setattr(_PieceWork, "do", do)
-    with pytest.raises((RuntimeError, MemoryError), match="out of memory in a worker"):
-        parallel(container).run_file(LOCAL_OPERATOR, path)
+    with pytest.raises(ImportFailedError,
+                       match=r"failed \(MemoryError: out of memory in a worker\)") as raised:
+        parallel(container, TwoWorkers(in_helper=fail)).run_file(LOCAL_OPERATOR, path)
+    assert "Traceback" in (raised.value.trace or "")
     assert container.tracker.head() == 0
 
 
-def test_a_small_file_is_done_in_this_process(container: Container, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+class Unused(ImportPool):
+    def pieces(self, do: Callable[[int], Any], count: int) -> Any:
+        pytest.fail("a small file was given to the pool")
+
+
+def test_a_small_file_is_done_in_this_process(container: Container, tmp_path: Path) -> None:
     path = tmp_path / "history.json"
-    write_history(SHAPE, path)
-    monkeypatch.setattr(_PieceWork, "do", lambda *args: pytest.fail("forked"))
-    result = Importer(container.tracker, workers=4).run_file(LOCAL_OPERATOR, path)
-    assert result.events > 0
+    events = write_history(SHAPE, path)
+    assert events < Importer.PARALLEL_FROM
+    result = Importer(container.tracker, pool=Unused(4)).run_file(LOCAL_OPERATOR, path)
+    assert result.events == events

@@ -221,8 +221,8 @@ class TestWordsThatLookLikeOtherQuestions:
 
 def test_a_title_given_in_full_wins_over_titles_that_contain_it(container: Container) -> None:
     """Synthetic titles differ by a number: "… 85" must not tie with "… 8065"."""
+    from cmsbot.app.auth import LOCAL_OPERATOR
     from cmsbot.history import read_history
-    from cmsbot.services import LOCAL_OPERATOR
 
     items = "".join(
         f"  - key: w-{n}\n    kind: meeting\n    title: Marine workshop on energy {n}\n"

@@ -3,8 +3,8 @@ ids as the row-by-row path: the positions the events really have in the log."""
 
 from __future__ import annotations
 
-from cmsbot import sqliterecorder
 from cmsbot.bootstrap import Container
+from cmsbot.eventstore import sqliterecorder
 from domain.dates import PartialDate
 from domain.items import Engagement
 from domain.provenance import Fact, Source

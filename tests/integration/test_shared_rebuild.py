@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from bench.synth import Shape, write_history
 from bench.synth import history as synthetic
+from cmsbot.app.auth import LOCAL_OPERATOR, Principal
 from cmsbot.bootstrap import Container
 from cmsbot.digests.notices import unsent
 from cmsbot.digests.service import Subscriptions
-from cmsbot.services import LOCAL_OPERATOR, Principal
-from cmsbot.store import Tracker
+from cmsbot.eventstore.tracker import Tracker
 from domain.items import item_id
 from domain.provenance import Source
 from projections import tables as t

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 
+from cmsbot.app.auth import LOCAL_OPERATOR, Principal
 from cmsbot.bootstrap import Container
-from cmsbot.services import LOCAL_OPERATOR, Principal
 from domain.provenance import Source
 
 

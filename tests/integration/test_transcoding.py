@@ -3,16 +3,13 @@ transcoder does, so stored events are the same bytes whichever wrote them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
-
 from eventsourcing.persistence import JSONTranscoder
 
+from cmsbot.app.auth import Principal
 from cmsbot.bootstrap import Container
 from cmsbot.digests.service import Subscriptions
-from cmsbot.services import Principal
-from cmsbot.sqliterecorder import event_row
-from cmsbot.store import FastJSONTranscoder, Tracker, encode_rows
+from cmsbot.eventstore.tracker import Tracker
+from cmsbot.eventstore.transcoding import FastJSONTranscoder
 from domain.channels import Schedule
 from domain.provenance import Source
 
@@ -47,36 +44,3 @@ def test_every_kind_of_stored_event_is_the_same_bytes_both_ways(seeded: Containe
         types.add(notification.topic)
     assert len(types) >= 10  # registrations, updates, corrections, channels, partners
 
-
-class _Pending:
-    """An aggregate's new events, as `encode_rows` collects them."""
-
-    def __init__(self, events: list[Any]) -> None:
-        self.events = events
-
-    def collect_events(self) -> list[Any]:
-        return self.events
-
-
-def test_rows_are_what_the_mapper_stores_for_every_kind_of_event(seeded: Container) -> None:
-    """An import encodes its events as rows without the mapper's StoredEvent; the rows must
-    be what the mapper makes, and what the store holds, byte for byte."""
-    subscriptions = Subscriptions(seeded.tracker, seeded.readmodel)
-    subscriptions.subscribe(EDITOR, "C1", Schedule(filter_kind="kind", filter_value="meeting"),
-                            in_channel=True)
-    seeded.recorder.record(EDITOR, key="iwc-jwp", what="corrected", occurred="2016-12-01",
-                           fields={"corrects": 2, "changes": {"occurred": "2015-10"},
-                                   "reason": "the month was wrong"},
-                           source=Source("TEST/1", "3"))
-    tracker = seeded.tracker
-    stored = tracker.recorder.select_notifications(start=1, limit=10_000)
-    by_originator: dict[Any, list[Any]] = defaultdict(list)
-    for notification in stored:
-        by_originator[notification.originator_id].append(
-            tracker.mapper.to_domain_event(notification))
-    rows = encode_rows(tracker.mapper, [_Pending(events) for events in by_originator.values()])
-    expected = [event_row(tracker.mapper.to_stored_event(event))
-                for events in by_originator.values() for event in events]
-    assert rows == expected
-    assert sorted(rows) == sorted(event_row(n) for n in stored)
-    assert len({topic for _, _, topic, _ in rows}) >= 10

@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 import psycopg
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from domain.state import Kind
 from tests.bot.fakes import TEAM, FakeSlack, sign
 from tests.bot.harness import CHANNEL, EDITOR, SECRET, Reply, command_form, http

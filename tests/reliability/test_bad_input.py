@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from tests.conftest import make_container
 
 

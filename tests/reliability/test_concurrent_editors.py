@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from domain.items import item_id
 from tests.bot.fakes import FakeSlack
 from tests.bot.harness import Reply

@@ -23,10 +23,11 @@ import yaml
 
 from bench.synth import Shape, write_history
 from cmsbot import cli
+from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.app.importing import Importer
 from cmsbot.audit.verify import verify
 from cmsbot.bootstrap import bootstrap
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR, Importer
 from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.conftest import make_container, view_rows

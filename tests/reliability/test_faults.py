@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from domain.items import item_id
 from domain.provenance import Source
 from projections import tables as t

@@ -20,6 +20,8 @@ import pytest
 
 from bench.synth import Shape, history
 from cmsbot import cli
+from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.app.recording import Recorder
 from cmsbot.bootstrap import Container
 from cmsbot.history import (
     MAX_ALIASES,
@@ -32,7 +34,6 @@ from cmsbot.history import (
 )
 from cmsbot.readmodel.resolve import Index
 from cmsbot.readmodel.text import Vocabulary
-from cmsbot.services import LOCAL_OPERATOR, Recorder
 from domain.errors import FutureDateError
 from domain.limits import MAX_DEPTH, MAX_LIST, MAX_TEXT
 from domain.provenance import Source
@@ -231,7 +232,7 @@ def test_the_same_files_written_well_are_recorded(
         path.write_text(text, encoding="utf-8")
         assert cli.main(["import", str(path)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "Recorded 1 event, 1 new item" in out and "Recorded 2 events, 1 new item" in out
+    assert "Recorded 1 event, 1 new item and" in out and "Recorded 2 events, 1 new item and" in out
     assert recorded(url) == 6  # a partner; an item, endorsed; another, endorsed, corrected
 
 

@@ -18,10 +18,10 @@ from uuid import UUID
 
 import pytest
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit.verify import verify
 from cmsbot.bootstrap import bootstrap
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.bot.fakes import FakeSlack

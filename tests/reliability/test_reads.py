@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.cli import main
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from domain.provenance import Source
 from projections import tables as views
 from tests.conftest import make_container
@@ -151,7 +151,7 @@ def test_views_that_are_current_are_not_said_to_lag(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from cmsbot.bootstrap import bootstrap
-from cmsbot.services import LOCAL_OPERATOR
+from cmsbot.app.auth import LOCAL_OPERATOR
 from domain.provenance import Source
 
 store = bootstrap()

@@ -22,13 +22,14 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import OperationalError
 
 from cmsbot import cli
+from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.app.recording import Recorded
 from cmsbot.bootstrap import Container
 from cmsbot.db import make_engine
-from cmsbot.services import LOCAL_OPERATOR, Recorded
+from cmsbot.eventstore.tracker import Tracker
 from cmsbot.settings import Database, Settings
 from cmsbot.slack.app import LazyContainer, health
 from cmsbot.slack.bot import STORE_DOWN, STORE_DOWN_RECORDING
-from cmsbot.store import Tracker
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from domain.provenance import Source
 from tests.bot.fakes import FakeSlack

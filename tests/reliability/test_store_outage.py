@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.history import SEED, read_history_file
-from cmsbot.services import LOCAL_OPERATOR
 from cmsbot.slack.bot import STORE_DOWN, STORE_DOWN_RECORDING
 from domain.items import item_id
 from tests.bot.fakes import FakeSlack

@@ -18,6 +18,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
+from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit.transfer import export_jsonl, import_jsonl
 from cmsbot.bootstrap import Container
 from cmsbot.digests.notices import unsent
@@ -29,7 +30,6 @@ from cmsbot.history import (
     read_history_file,
     read_json_history,
 )
-from cmsbot.services import LOCAL_OPERATOR
 from domain import events as ev
 from domain.channels import Channel
 from domain.dates import PartialDate

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.app.recording import ConcurrentWriteError
 from cmsbot.bootstrap import bootstrap
-from cmsbot.services import LOCAL_OPERATOR, ConcurrentWriteError
 from cmsbot.settings import Database, Settings
 from domain.provenance import Source
 

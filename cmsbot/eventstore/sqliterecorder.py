@@ -15,8 +15,7 @@ Chosen by `APPLICATION_RECORDER_TOPIC` in `Database.eventsourcing_env`.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -24,33 +23,17 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from cmsbot.eventstore.bulk_rows import AddRows, EventRow, event_row, uuid_of
 from cmsbot.storefile import StoreFile
+from projections.logrows import LogRow
 from projections.writing import sqlite_gate
 
 MANY = 100
 
-
-# Each item's id made once however many of its events are read (a UUID is immutable).
-uuid_of = functools.lru_cache(maxsize=65536)(UUID)
-
-# An event as the bulk sessions insert it: the originator's id as 32 hex digits (how the
-# library's SQLite recorder stores it), its version, its topic and its encoded state.
-EventRow = tuple[str, int, str, bytes]
-
-
-def event_row(stored: StoredEvent) -> EventRow:
-    return (hex_of(stored.originator_id), stored.originator_version, stored.topic,
-            stored.state)
-
-
-def hex_of(originator_id: UUID | str) -> str:
-    """An id as the 32 hex digits SQLite stores."""
-    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
-
-
 class BulkSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLiteApplicationRecorder, with one statement for a large save, and each item's id
-    made once however many of its events are read (a UUID is immutable)."""
+    """SQLiteApplicationRecorder, with one statement for a large save, each item's id made
+    once however many of its events are read (a UUID is immutable), and the bulk paths of
+    `cmsbot.eventstore.bulk_rows.BulkRecorder`."""
 
     # The file this recorder writes to, set by `bootstrap`; each write is checked against it.
     store_file: StoreFile | None = None
@@ -83,7 +66,7 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
         return list(range(last - len(rows) + 1, last + 1))
 
     @contextmanager
-    def bulk(self) -> Iterator[Callable[[Sequence[EventRow]], list[int]]]:
+    def bulk(self) -> Iterator[AddRows]:
         """One transaction to which several parts of one save are added in turn, as event
         rows (an import adds each part as it is ready, made in other processes); it commits
         on leaving, or records nothing if anything failed."""
@@ -94,3 +77,18 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
                 yield lambda rows: self._insert_rows(c, rows) if rows else []
             if self.store_file is not None:
                 self.store_file.confirm_written()
+
+    def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        marks = ",".join("?" * len(originator_ids))
+        statement = (f"SELECT originator_id FROM {self.events_table_name} "  # noqa: S608 - our names
+                     f"WHERE originator_version = 1 AND originator_id IN ({marks})")
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [i.hex for i in originator_ids])
+            return {UUID(row[0]) for row in cursor.fetchall()}
+
+    def select_rows(self, after: int, limit: int) -> list[LogRow]:
+        statement = ("SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                     f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?")
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (after, limit))
+            return [tuple(row) for row in cursor.fetchall()]

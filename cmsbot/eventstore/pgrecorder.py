@@ -21,15 +21,18 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
 
-from cmsbot.sqliterecorder import EventRow
+from cmsbot.eventstore.bulk_rows import AddRows
+from projections.logrows import LogRow
 
 PIPELINE_LIMIT = 1000
 CHUNK = 5000
 
 
 class LargeSavePostgresRecorder(PostgresApplicationRecorder):
-    """PostgresApplicationRecorder, without the pipeline for large saves."""
+    """PostgresApplicationRecorder, without the pipeline for large saves, and with the bulk
+    paths of `cmsbot.eventstore.bulk_rows.BulkRecorder`."""
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any,
@@ -41,7 +44,7 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
             return insert(stored_events)
 
     @contextmanager
-    def bulk(self) -> Iterator[Callable[[Sequence[EventRow]], list[int]]]:
+    def bulk(self) -> Iterator[AddRows]:
         """One transaction, holding the table lock, to which several parts of one save
         are added in turn, as event rows (an import adds each part as it is ready, made in
         other processes); it commits on leaving, or records nothing if anything failed."""
@@ -67,3 +70,16 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
                 return notification_ids
 
             yield insert
+
+    def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        query = SQL("SELECT originator_id FROM {}.{} WHERE originator_version = 1 "
+                    "AND originator_id = ANY(%s)").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (list(originator_ids),))
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+
+    def select_rows(self, after: int, limit: int) -> list[LogRow]:
+        return [(n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)
+                for n in self.select_notifications(start=after, limit=limit,
+                                                   inclusive_of_start=False)]

@@ -1,0 +1,151 @@
+"""The event store: an eventsourcing application over SQLite or PostgreSQL.
+
+The application name and every topic are pinned, so the stored history outlives any
+refactoring. Partial dates and sources are transcoded explicitly (`transcoding`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder
+from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore
+from eventsourcing.utils import EnvType
+
+from cmsbot.eventstore import transcoding
+from cmsbot.eventstore.bulk_rows import AddRows, BulkRecorder, hex_of, uuid_of
+from domain.errors import UnknownItemError
+from domain.events import ItemEvent, ItemRegistered
+from domain.items import Item, Partner, item_id, partner_id
+from projections.logrows import LogRow
+
+
+@dataclass(frozen=True)
+class Positioned:
+    """An event with its position in the application log."""
+
+    position: int
+    event: Any
+
+
+class Tracker(Application[UUID]):
+    """The Secretariat's log of everything that happened to what it tracks."""
+
+    name = "cmsbot"
+    # Long-lived items stay fast to load: the cache keeps them, and fast-forwards
+    # from the store when another process recorded since. Each caller gets a copy of its
+    # own (the library's default), so that threads never share an aggregate they change.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        if not isinstance(self.recorder, BulkRecorder):
+            raise TypeError(f"{type(self.recorder).__name__} has no bulk paths; choose "
+                            "cmsbot.eventstore's recorders (Database.eventsourcing_env)")
+        self.bulk_recorder: BulkRecorder = self.recorder
+        # The library fast-forwards a cached aggregate under a lock of its own, but copies
+        # it after releasing that lock, so a copy could catch another thread's fast-forward
+        # half done: one lock per aggregate (striped) covers both.
+        self._loading = tuple(threading.Lock() for _ in range(64))
+        datastore = getattr(self.recorder, "datastore", None)
+        if isinstance(datastore, SQLiteDatastore):
+            # SQLite has one writer at a time. A save waits for the file's lock for up to
+            # SQLITE_LOCK_TIMEOUT; the pool's own writer slot must wait as long, or writers
+            # queued behind it fail after the pool's 5 s instead of taking their turn.
+            datastore.pool.pool_timeout = float(
+                self.env.get("SQLITE_LOCK_TIMEOUT") or SQLITE3_DEFAULT_LOCK_TIMEOUT)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = transcoding.FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoding.register_transcodings(transcoder)
+
+    # Reading ------------------------------------------------------------------------
+
+    def item(self, key: str) -> Item:
+        return self._get(item_id(key), key)  # type: ignore[no-any-return]
+
+    def partner(self, key: str) -> Partner:
+        return self._get(partner_id(key), key)  # type: ignore[no-any-return]
+
+    def _get(self, aggregate_id: UUID, key: str) -> Any:
+        try:
+            return self.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise UnknownItemError(f"nothing is tracked under the key {key!r}") from None
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """The aggregate as the store has it now, as a copy the caller alone may change
+        (raises AggregateNotFoundError)."""
+        with self._loading[aggregate_id.int % len(self._loading)]:
+            return self.repository.get(aggregate_id)
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def existing(self, aggregate_ids: Collection[UUID], *, chunk: int = 500) -> set[UUID]:
+        """Which of these aggregates have been saved (`exists` of each): a few queries for
+        a whole import, where `exists` would load each aggregate."""
+        wanted = list(aggregate_ids)
+        found: set[UUID] = set()
+        for start in range(0, len(wanted), chunk):
+            found.update(self.bulk_recorder.select_existing(wanted[start:start + chunk]))
+        return found
+
+    def insert_in_parts(self) -> AbstractContextManager[AddRows]:
+        """One save made of parts added in turn, all or nothing: each part (event rows,
+        `bulk_rows.encode_rows` of events this application's mapper encodes) is inserted
+        when it is added, and the save commits when the block ends without an error. What
+        `save` records of the same events, without its recordings for followers."""
+        return self.bulk_recorder.bulk()
+
+    def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
+                    ) -> list[ItemRegistered | ItemEvent]:
+        """One item's events in version order: the only read an as-at question needs."""
+        stored = self.recorder.select_events(aggregate_id, lte=up_to_version)
+        return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
+
+    def read(self, after: int, limit: int) -> Sequence[Positioned]:
+        """Up to `limit` events after log position `after`, in log order."""
+        notifications = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False)
+        return [Positioned(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+    def read_rows(self, after: int, limit: int) -> list[LogRow]:
+        """Up to `limit` stored events after log position `after`, in log order, undecoded:
+        what a rebuild hands another process to decode (`decode_rows` of them is `read`)."""
+        return self.bulk_recorder.select_rows(after, limit)
+
+    def decode_rows(self, rows: Sequence[LogRow]) -> list[Positioned]:
+        """Rows of `read_rows`, decoded; reads nothing (another process may do it)."""
+        to_domain_event = self.mapper.to_domain_event
+        return [Positioned(row[0], to_domain_event(StoredEvent(uuid_of(row[1]), *row[2:])))
+                for row in rows]
+
+    def originators_of(self, *event_types: type[Any]) -> set[str]:
+        """The ids (32 hex digits) of whatever recorded an event of these types."""
+        topics = [event_type.TOPIC for event_type in event_types]  # pinned topics
+        return {hex_of(n.originator_id) for n in self.recorder.select_notifications(
+            start=None, limit=2**62, topics=topics)}
+
+    def head(self) -> int:
+        """The position of the last event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def iter_log(self, after: int = 0, batch: int = 1000) -> Iterator[Positioned]:
+        while True:
+            page = self.read(after, batch)
+            yield from page
+            if len(page) < batch:
+                return
+            after = page[-1].position
