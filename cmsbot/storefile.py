@@ -43,12 +43,15 @@ class StoreFile:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(os.path.abspath(path))
+        # The file, its write-ahead log, its shared-memory index and its folder.
+        self._names = (str(self.path), f"{self.path}-wal", f"{self.path}-shm",
+                       str(self.path.parent))
         self._identity = self._stat()  # FileNotFoundError when there is no file
         self._lock = threading.Lock()
         self._verdict: tuple[float, str | None] | None = None  # (when, what quick_check found)
 
     def _stat(self) -> tuple[int, int]:
-        status = os.stat(self.path)
+        status = os.stat(self._names[0])
         return status.st_dev, status.st_ino
 
     def moved(self) -> bool:
@@ -88,17 +91,17 @@ class StoreFile:
 
     def read_only(self) -> StoreUnhealthyError | None:
         """Why the file cannot be written, if it cannot (it may still be read)."""
+        # Every write asks: plain system calls on names made once.
+        path = self._names[0]
         with contextlib.suppress(OSError):  # gone meanwhile: the next call says missing
-            if os.statvfs(self.path).f_flag & os.ST_RDONLY:
+            if os.statvfs(path).f_flag & os.ST_RDONLY:
                 return StoreUnhealthyError(READ_ONLY, "its file system is read-only")
-        if not os.access(self.path, os.W_OK):
+        if not os.access(path, os.W_OK):
             return StoreUnhealthyError(READ_ONLY, "its file cannot be written")
-        for suffix in ("-wal", "-shm"):
-            companion = Path(f"{self.path}{suffix}")
-            if companion.exists() and not os.access(companion, os.W_OK):
-                return StoreUnhealthyError(READ_ONLY, f"its {suffix[1:]} file cannot be "
-                                           "written")
-        if not os.access(self.path.parent, os.W_OK):
+        for suffix, companion in zip(("wal", "shm"), self._names[1:3], strict=True):
+            if os.path.exists(companion) and not os.access(companion, os.W_OK):
+                return StoreUnhealthyError(READ_ONLY, f"its {suffix} file cannot be written")
+        if not os.access(self._names[3], os.W_OK):
             return StoreUnhealthyError(READ_ONLY, "its folder cannot be written")
         return None
 

@@ -28,19 +28,23 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Connection, Engine
 
 _gates: dict[str, threading.RLock] = {}
+_named: dict[str, threading.RLock] = {}  # each name a gate was asked by, as given
 _gates_lock = threading.Lock()
 
 
 def sqlite_gate(database: str) -> threading.RLock:
     """The gate of this process's writers to the SQLite file named by `database`: a path,
     or an SQLite URI (`file:/path?mode=rw`), which names the same file as its path."""
-    if database.startswith("file:"):
-        database = unquote(urlsplit(database).path)
-    name = os.path.realpath(database)
+    gate = _named.get(database)  # every write asks: the file's real path is found once
+    if gate is not None:
+        return gate
+    path = unquote(urlsplit(database).path) if database.startswith("file:") else database
+    name = os.path.realpath(path)
     with _gates_lock:
         gate = _gates.get(name)
         if gate is None:
             gate = _gates[name] = threading.RLock()
+        _named[database] = gate
         return gate
 
 
