@@ -356,3 +356,27 @@ def idle_clients(port: int, each: int) -> Iterator[dict[str, list[socket.socket]
                 client.sendall(sent)
                 opened[kind].append(client)
         yield opened
+
+
+@contextmanager
+def unwritable(path: Path, *, mode: int, restored: int) -> Iterator[None]:
+    """`path` (a file or a folder) cannot be written while the block runs. As root, chmod
+    binds no one: the immutable flag (chattr +i) refuses writes to root too (EPERM), and
+    new files in a folder. Without root, chmod to `mode` does it."""
+    import pytest
+
+    if os.geteuid() == 0:
+        flagged = subprocess.run(["chattr", "+i", str(path)], capture_output=True,
+                                 text=True, timeout=30, check=False)
+        if flagged.returncode != 0:
+            pytest.skip(f"chattr +i does not work here: {flagged.stderr.strip()}")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], check=True, timeout=30)
+        return
+    path.chmod(mode)
+    try:
+        yield
+    finally:
+        path.chmod(restored)

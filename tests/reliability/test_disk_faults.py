@@ -32,7 +32,7 @@ from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.conftest import make_container, view_rows
 
-from .support import CMSBOT, ROOT
+from .support import CMSBOT, ROOT, unwritable
 
 SHM = 32 * 1024  # SQLite's shared-memory index of a WAL store: needed to read at all
 FSIZE_LIMIT = SHM + 8 * 1024  # the index fits, and the write-ahead log soon does not
@@ -105,23 +105,8 @@ def read_only_file_system(folder: Path, store: Path) -> Iterator[None]:
 
 @contextmanager
 def unwritable_file(folder: Path, store: Path) -> Iterator[None]:
-    # As root, chmod binds no one: the immutable flag (chattr +i) refuses writes to root
-    # too (EPERM), so SQLite opens the file read-only. Without root, chmod a-w does it.
-    if os.geteuid() == 0:
-        flagged = subprocess.run(["chattr", "+i", str(store)], capture_output=True,
-                                 text=True, timeout=30, check=False)
-        if flagged.returncode != 0:
-            pytest.skip(f"chattr +i does not work here: {flagged.stderr.strip()}")
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", str(store)], check=True, timeout=30)
-        return
-    store.chmod(0o444)
-    try:
+    with unwritable(store, mode=0o444, restored=0o644):
         yield
-    finally:
-        store.chmod(0o644)
 
 
 Fault = Callable[[Path, Path], Any]

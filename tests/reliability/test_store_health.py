@@ -43,6 +43,7 @@ from .support import (
     progress_form,
     serving,
     told_recorded,
+    unwritable,
     wait_until,
 )
 from .test_disk_faults import next_report, one_line, run, seed, snapshot, unwritable_file
@@ -93,22 +94,8 @@ def damage(path: Path, pages: int = 3) -> list[int]:
 
 @contextmanager
 def unwritable_folder(folder: Path) -> Iterator[None]:
-    # As root, a folder's mode binds no one: the immutable flag refuses new files in it.
-    if os.geteuid() == 0:
-        flagged = subprocess.run(["chattr", "+i", str(folder)], capture_output=True,
-                                 text=True, timeout=30, check=False)
-        if flagged.returncode != 0:
-            pytest.skip(f"chattr +i does not work here: {flagged.stderr.strip()}")
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", str(folder)], check=True, timeout=30)
-        return
-    folder.chmod(0o555)
-    try:
+    with unwritable(folder, mode=0o555, restored=0o755):
         yield
-    finally:
-        folder.chmod(0o755)
 
 
 class TestAStoreThatGoesAway:
