@@ -1,183 +1,46 @@
 """History files: a report's facts in YAML (or JSON), read with line numbers and checked
 whole.
 
-The format is documented in docs/history-files.md. Reading a file never touches the
-store; `cmsbot.app.importing.Importer` records what a checked file says.
+The format is documented in docs/history-files.md. `cmsbot.history_parsing` turns a
+file's text into values within the file's bounds; this module checks what they say and
+makes the entries an import records. It is a little over 400 lines because the check
+names every problem of every field with its line, in one pass, and keeps all of that in
+one place. Reading a file never touches the store; `cmsbot.app.importing.Importer` records
+what a checked file says.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import math
-import os
-import re
 from collections import Counter
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cmsbot.history_parsing import (
+    MAX_ALIASES,
+    MAX_ITEMS,
+    MAX_PROBLEMS,
+    LinedMapping,
+    parse_json,
+    parse_yaml,
+    read_text,
+)
+from cmsbot.history_parsing import HistoryFileError as HistoryFileError  # for callers
 from domain.catalogue import EventSpec, lookup
 from domain.dates import PartialDate
 from domain.errors import DomainError, InvalidFieldError
-from domain.limits import MAX_DEPTH, MAX_LIST, MAX_TEXT, shown, within_length
+from domain.limits import MAX_LIST, MAX_TEXT, shown, within_length
 from domain.state import Kind
 from domain.text import check_fields, check_text
 from projections.bulk import collector_paused
 
 SEED = Path(__file__).parent / "data" / "stc44-synergies-and-partnerships.yaml"
 
-# The bounds of a history file (docs/history-files.md); fields are bounded by
-# domain.limits. A file is read whole, so its values bound the memory checking it takes:
-# at most about 230 bytes a value of a JSON file, twice that of a YAML one (its parser
-# keeps a node for each value as well), so 1,500,000 values take under 500 MB.
-MAX_YAML_BYTES = 8 * 2**20
-MAX_JSON_BYTES = 64 * 2**20
-MAX_VALUES = 1_500_000  # values in a JSON file; in a YAML file, half as many
-MAX_ITEMS = 50_000  # items in one file
-MAX_PROBLEMS = 1_000  # problems a check finds before it stops looking
-MAX_ALIASES = 100  # aliases of one item or partner
-MAX_NUMBER_DIGITS = 19  # digits of a number written as a number (the store's 64 bits)
-
-
-class HistoryFileError(Exception):
-    """A history file that cannot be imported; nothing of it was recorded."""
-
-    def __init__(self, name: str, problems: list[tuple[int, str]]) -> None:
-        self.name, self.problems = name, sorted(problems)
-        lines = [f"{name}:{line}: {reason}" for line, reason in self.problems[:50]]
-        if len(self.problems) > 50:
-            lines.append(f"… and {len(self.problems) - 50} more problems" + (
-                f"; the check stops at {MAX_PROBLEMS:,}"
-                if len(self.problems) >= MAX_PROBLEMS else ""))
-        super().__init__(f"{name} was not imported; nothing was recorded:\n" + "\n".join(lines))
-
-
-class _Mapping(dict[str, Any]):
-    """A mapping of the file, which knows the line it starts on. A JSON file's lines are
-    counted only when one is asked for: a file without problems never needs them."""
-
-    __slots__ = ("_line",)  # a large file has hundreds of thousands: no __dict__ each
-    _document: _JSONDocument | None = None
-
-    @property
-    def line(self) -> int:
-        if self._document is not None:
-            self._document.number()
-        return getattr(self, "_line", 0)
-
-    @line.setter
-    def line(self, value: int) -> None:
-        self._line = value
-
-
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
-
-
-class _AliasError(Exception):
-    """A YAML alias met while building the file's data (located afterwards)."""
-
-
-class _Loader(_Base):  # type: ignore[misc]
-    """A safe loader that remembers each mapping's line, and refuses duplicate keys,
-    aliases (which can make a small file expand without bound), nesting deeper than
-    MAX_DEPTH, and numbers a store cannot keep."""
-
-    depth = 0
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # Every node is built once; one met again is the target of an alias.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise _AliasError
-        if not isinstance(node, yaml.CollectionNode):
-            return super().construct_object(node, deep=True)
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
-            return super().construct_object(node, deep=True)
-        finally:
-            self.depth -= 1
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        mapping = _Mapping()
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node)
-            if not isinstance(key, Hashable):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be text", key_node.start_mark)
-            name = str(key)
-            if name in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {shown(key)} (first on line {seen[name] + 1})",
-                    key_node.start_mark)
-            seen[name] = key_node.start_mark.line
-            mapping[name] = self.construct_object(value_node)
-        mapping.line = node.start_mark.line + 1
-        return mapping
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    return loader.construct_mapping(node)
-
-
-def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
-    # Dates stay text so that PartialDate reads them, and "2015-13-45" becomes a clear error.
-    return str(loader.construct_scalar(node))
-
-
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
-    if sum(c.isdigit() for c in node.value) > MAX_NUMBER_DIGITS:
-        raise yaml.constructor.ConstructorError(None, None, _LONG_NUMBER, node.start_mark)
-    return int(loader.construct_yaml_int(node))
-
-
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
-    value = float(loader.construct_yaml_float(node))
-    if not math.isfinite(value):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value} is not a number a history file can hold; write it "
-                        "in quotes if it is text", node.start_mark)
-    return value
-
-
-def _refuse(loader: _Loader, node: yaml.Node) -> None:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"a history file holds no {node.tag.rsplit(':', 1)[-1]}; write a plain "
-                    "list or mapping", node.start_mark)
-
-
-_LONG_NUMBER = (f"a number of more than {MAX_NUMBER_DIGITS} digits; write it in quotes if "
-                "it is text")
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-for _tag in ("set", "omap", "pairs", "binary"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
-
-
-def _first_alias(text: str) -> tuple[int, str]:
-    """The line and anchor name of a YAML text's first alias: its events are read up to
-    there, and nothing is built of them."""
-    for event in yaml.parse(text, Loader=_Base):
-        if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            return (mark.line + 1 if mark else 0), str(event.anchor)
-    return 0, "?"
-
-
 @dataclass(slots=True)
 class PartnerEntry:
-    at: _Mapping  # where the entry is written; `line` counts lines only when asked
+    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
 
     @property
     def line(self) -> int:
@@ -192,7 +55,7 @@ class PartnerEntry:
 
 @dataclass(slots=True)  # a large file has hundreds of thousands
 class EventEntry:
-    at: _Mapping  # where the entry is written; `line` counts lines only when asked
+    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
 
     @property
     def line(self) -> int:
@@ -208,7 +71,7 @@ class EventEntry:
 
 @dataclass(slots=True)
 class ItemEntry:
-    at: _Mapping  # where the entry is written; `line` counts lines only when asked
+    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
 
     @property
     def line(self) -> int:
@@ -314,127 +177,8 @@ def read_history(text: str, name: str = "<history>", *, today: date | None = Non
 def read_history_draft(text: str, name: str = "<history>", *, today: date | None = None,
                        ) -> Draft:
     """Parse a YAML history file and check all but its items."""
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        raise HistoryFileError(name, [(line, f"not valid YAML: {error.problem}")]) from None
-    except yaml.YAMLError as error:
-        raise HistoryFileError(name, [(0, f"not valid YAML: {error}")]) from None
-    except _AliasError:
-        line, anchor = _first_alias(text)
-        raise HistoryFileError(name, [(line, f"an alias (*{shown(anchor, 30)[1:-1]}) repeats "
-                                             "a value written before; a history file writes "
-                                             "every value out")]) from None
+    data = parse_yaml(text, name)
     return _Checker(name, today).draft(data)
-
-
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-class _NumberError(ValueError):
-    """A number in a JSON text that a history file cannot hold (located afterwards)."""
-
-    def __init__(self, token: str, reason: str) -> None:
-        super().__init__(reason)
-        self.token = token
-
-
-def _whole_number(token: str) -> int:
-    if len(token.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise _NumberError(token, _LONG_NUMBER)
-    return int(token)
-
-
-def _real_number(token: str) -> float:
-    value = float(token)
-    if not math.isfinite(value):
-        raise _NumberError(token, f"{token} is too large for a number")
-    return value
-
-
-def _constant(token: str) -> Any:
-    raise _NumberError(token, f"{token} is not a number a history file can hold")
-
-
-_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
-
-
-def _json_line(text: str, token: str) -> int:
-    """The line of the first `token` outside the strings of a JSON text (0: not found)."""
-    wanted = re.compile(_JSON_STRING + r"|(?<![\w.+-])" + re.escape(token) + r"(?![\w.])")
-    for found in wanted.finditer(text):
-        if not found.group().startswith('"'):
-            return text.count("\n", 0, found.start()) + 1
-    return 0
-
-
-def _json_too_deep(text: str) -> int:
-    """The line where a JSON text first nests more than MAX_DEPTH levels (0: it does not)."""
-    depth = 0
-    for found in re.finditer(_JSON_STRING + r"|[\[\]{}]", text):
-        bracket = found.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return text.count("\n", 0, found.start()) + 1
-        elif bracket in "]}":
-            depth -= 1
-    return 0
-
-
-class _JSONDocument:
-    """A JSON history's text and objects, numbered with their lines on first need."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.root: Any = None
-        self.numbered = False
-        document = self
-
-        class Mapping(_Mapping):
-            __slots__ = ()
-            _document = document
-
-        self.mapping = Mapping
-
-    def number(self) -> None:
-        if not self.numbered:
-            self.numbered = True
-            _number_lines(self.root, self.text)
-
-    def pairs(self, pairs: list[tuple[str, Any]]) -> _Mapping:
-        mapping = self.mapping(pairs)
-        if len(mapping) != len(pairs):
-            keys = [key for key, _ in pairs]
-            raise _DuplicateKeyError(
-                f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-        return mapping
-
-
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\{')
-
-
-def _number_lines(data: Any, text: str) -> None:
-    """Give each JSON object the line it starts on: the objects, taken in document order,
-    are the `{` outside strings, taken in text order."""
-    opened = (m.start() for m in _JSON_TOKEN.finditer(text) if m.group() == "{")
-    line, counted = 1, 0
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(reversed(node))
-            continue
-        if not isinstance(node, _Mapping):
-            continue
-        position = next(opened)
-        line += text.count("\n", counted, position)
-        counted = position
-        node._line = line
-        stack.extend(reversed(node.values()))
 
 
 def read_json_history(text: str, name: str = "<history>", *, today: date | None = None,
@@ -448,29 +192,8 @@ def read_json_history(text: str, name: str = "<history>", *, today: date | None 
 def read_json_draft(text: str, name: str = "<history>", *, today: date | None = None,
                     ) -> Draft:
     """Parse a JSON history file and check all but its items."""
-    document = _JSONDocument(text)
-    try:
-        with collector_paused():
-            data = document.root = json.loads(
-                text, object_pairs_hook=document.pairs, parse_int=_whole_number,
-                parse_float=_real_number, parse_constant=_constant)
-    except json.JSONDecodeError as error:
-        raise HistoryFileError(name, [(error.lineno, f"not valid JSON: {error.msg}")]) from None
-    except _DuplicateKeyError as error:
-        # Read it again as YAML (JSON is YAML), which names the duplicate's line.
-        try:
-            read_history(text, name)
-        except HistoryFileError as located:
-            duplicates = [(line, reason.removeprefix("not valid YAML: "))
-                          for line, reason in located.problems if "duplicate key" in reason]
-            if duplicates:
-                raise HistoryFileError(name, duplicates) from None
-        raise HistoryFileError(name, [(0, str(error))]) from None
-    except _NumberError as error:
-        raise HistoryFileError(name, [(_json_line(text, error.token), str(error))]) from None
-    except RecursionError:  # the parser's own bound, near a thousand levels
-        raise HistoryFileError(name, [(_json_too_deep(text),
-                                       f"nested more than {MAX_DEPTH} levels deep")]) from None
+    with collector_paused():
+        data = parse_json(text, name)
     return _Checker(name, today).draft(data)
 
 
@@ -485,57 +208,23 @@ def read_draft_file(path: Path, *, today: date | None = None) -> Draft:
     """Read a history file (YAML, or JSON when its name ends in .json) and check all but
     its items. A file over its format's size limit, or holding more values than it may,
     is refused before it is parsed (and one over the size limit before it is read)."""
-    json_file = path.suffix.lower() == ".json"
-    kind = "JSON" if json_file else "YAML"
-    limit = MAX_JSON_BYTES if json_file else MAX_YAML_BYTES
-    try:
-        with path.open("rb") as stream:
-            size = os.fstat(stream.fileno()).st_size
-            # Read one byte past the limit: what a device, a pipe or a growing file gives
-            # need not be its size on disk.
-            content = b"" if size > limit else stream.read(limit + 1)
-        if max(size, len(content)) > limit:
-            raise HistoryFileError(str(path), [(0, (
-                f"the file is larger than {limit // 2**20} MB, the most a {kind} history "
-                "file may be; split it into several files"))])
-        values, most = _values_in(content, json_file)
-        if values > most:
-            raise HistoryFileError(str(path), [(0, (
-                f"the file holds about {values:,} values, more than the {most:,} a {kind} "
-                "history file may hold; split it into several files"))])
-        text = content.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise HistoryFileError(str(path), [(0, f"cannot read the file: {error}")]) from None
-    del content
+    text, json_file = read_text(path)
     if json_file:
         return read_json_draft(text, str(path), today=today)
     return read_history_draft(text, str(path), today=today)
-
-
-_JSON_MARKS = bytes(c for c in range(256) if c not in b",[{")
-_YAML_MARKS = bytes(c for c in range(256) if c not in b"-:,[{?\n")
-
-
-def _values_in(content: bytes, json_file: bool) -> tuple[int, int]:
-    """How many values a file's text holds at most, counted without parsing it (a JSON
-    value but the first follows a comma or an opening bracket; a YAML node follows one of
-    - : , [ { ? or a line break), and how many it may hold."""
-    if json_file:
-        return len(content.translate(None, _JSON_MARKS)) + 1, MAX_VALUES
-    return len(content.translate(None, _YAML_MARKS)) + 1, MAX_VALUES // 2
 
 
 class _Checker:
     def __init__(self, name: str, today: date | None = None) -> None:
         self.name = name
         self.today = today or datetime.now(UTC).date()
-        self.problems: list[tuple[_Mapping, str]] = []
+        self.problems: list[tuple[LinedMapping, str]] = []
 
     @property
     def full(self) -> bool:
         return len(self.problems) >= MAX_PROBLEMS
 
-    def fail(self, at: _Mapping, reason: str) -> None:
+    def fail(self, at: LinedMapping, reason: str) -> None:
         if not self.full:  # a file of many problems is refused as surely by the first ones
             self.problems.append((at, reason))
 
@@ -543,7 +232,7 @@ class _Checker:
         return HistoryFileError(self.name, [(at.line, reason) for at, reason in self.problems])
 
     def draft(self, data: Any) -> Draft:
-        if not isinstance(data, _Mapping):
+        if not isinstance(data, LinedMapping):
             raise HistoryFileError(self.name, [(1, "a history file is a mapping with "
                                                    "'document' and 'items'")])
         document = self._text(data, "document", required=True) or "?"
@@ -563,24 +252,24 @@ class _Checker:
         return Draft(self.name, document, actor, as_at, partners, items, self.problems, data,
                      self.today)
 
-    def _check_unique(self, keyed: list[tuple[_Mapping, str]], what: str) -> None:
+    def _check_unique(self, keyed: list[tuple[LinedMapping, str]], what: str) -> None:
         seen: set[str] = set()
         for at, key in keyed:
             if key in seen:
                 self.fail(at, f"the {what} key {key!r} appears twice")
             seen.add(key)
 
-    def _list(self, data: _Mapping, name: str) -> list[_Mapping]:
+    def _list(self, data: LinedMapping, name: str) -> list[LinedMapping]:
         value = data.get(name) or []
         if not isinstance(value, list):
             self.fail(data, f"'{name}' must be a list")
             return []
-        entries = [v for v in value if isinstance(v, _Mapping)]
+        entries = [v for v in value if isinstance(v, LinedMapping)]
         if len(entries) != len(value):
             self.fail(data, f"every entry of '{name}' must be a mapping")
         return entries
 
-    def _text(self, data: _Mapping, name: str, *, required: bool = False) -> str | None:
+    def _text(self, data: LinedMapping, name: str, *, required: bool = False) -> str | None:
         value = data.get(name)
         if type(value) is str and value:
             return value.strip() if self._fits(data, name, value) else None
@@ -594,7 +283,7 @@ class _Checker:
         text = str(value)
         return text.strip() if self._fits(data, name, text) else None
 
-    def _texts(self, data: _Mapping, name: str) -> list[str]:
+    def _texts(self, data: LinedMapping, name: str) -> list[str]:
         value = data.get(name) or []
         if isinstance(value, str):
             value = [value]
@@ -608,7 +297,7 @@ class _Checker:
         texts = [str(v).strip() for v in value]
         return texts if all(self._fits(data, name, t) for t in texts) else []
 
-    def _fits(self, data: _Mapping, name: str, text: str) -> bool:
+    def _fits(self, data: LinedMapping, name: str, text: str) -> bool:
         """Whether a field can hold the text (short enough, and storable); if not, the
         problem is noted."""
         if text.isprintable() and len(text) <= MAX_TEXT:  # nearly all text: two C calls
@@ -621,14 +310,14 @@ class _Checker:
             return False
         return True
 
-    def _date(self, value: Any, at: _Mapping, name: str) -> PartialDate | None:
+    def _date(self, value: Any, at: LinedMapping, name: str) -> PartialDate | None:
         try:
             return PartialDate.parse(value).within_horizon(self.today)
         except DomainError as error:
             self.fail(at, f"{name}: {error}")
             return None
 
-    def _partner(self, data: _Mapping) -> PartnerEntry | None:
+    def _partner(self, data: LinedMapping) -> PartnerEntry | None:
         key = self._text(data, "key", required=True)
         name = self._text(data, "name", required=True)
         unknown = set(data) - {"key", "name", "acronym", "aliases", "category"}
@@ -640,7 +329,7 @@ class _Checker:
                             self._texts(data, "aliases"),
                             self._text(data, "category"))
 
-    def _item(self, data: _Mapping, as_at: PartialDate | None) -> ItemEntry | None:
+    def _item(self, data: LinedMapping, as_at: PartialDate | None) -> ItemEntry | None:
         key = self._text(data, "key", required=True)
         title = self._text(data, "title", required=True)
         kind_name = self._text(data, "kind", required=True)
@@ -680,7 +369,7 @@ class _Checker:
             return None
         return ItemEntry(data, key, kind, title, occurred, paragraph, details, events)
 
-    def _event(self, data: _Mapping, kind: Kind, as_at: PartialDate | None,
+    def _event(self, data: LinedMapping, kind: Kind, as_at: PartialDate | None,
                paragraph: str | None) -> EventEntry | None:
         type_name = self._text(data, "type", required=True)
         if type_name is None:

@@ -23,14 +23,13 @@ from cmsbot import cli
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.app.recording import Recorder
 from cmsbot.bootstrap import Container
-from cmsbot.history import (
+from cmsbot.history import HistoryFileError, read_history
+from cmsbot.history_parsing import (
     MAX_ALIASES,
     MAX_ITEMS,
     MAX_JSON_BYTES,
     MAX_VALUES,
     MAX_YAML_BYTES,
-    HistoryFileError,
-    read_history,
 )
 from cmsbot.readmodel.resolve import Index
 from cmsbot.readmodel.text import Vocabulary
