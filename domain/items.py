@@ -2,6 +2,8 @@
 
 Commands are imperative (`endorse`) and raise the past-tense event (`AgreementEndorsed`)
 only after checking that it makes sense; otherwise they raise a named domain error.
+The module is a little over 400 lines because it holds every kind's commands side by
+side, where their life-cycle rules can be read together.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 The aggregate keeps one to check commands; the status board keeps one per row; an as-at
 question folds one from the events that had happened by that date. All three use `fold`
 and `ItemState.apply`, so they cannot disagree. No I/O, no clock: recorded times come from
-the events themselves.
+the events themselves. The module is over 400 lines because it holds one small handler
+per kind of event, beside the fold that applies them: the whole life of an item in one
+place.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ reported as such, not as a failure.
 
 They run in `verify`'s one pass over the log and keep a few numbers for each aggregate
 (one byte per event, for what corrections point at) and a filter of the refs seen (eight
-bytes per event), never the events themselves.
+bytes per event), never the events themselves. The module is over 400 lines because each
+check needs its own words for an auditor, and all of them share that one pass.
 """
 
 from __future__ import annotations
