@@ -57,7 +57,7 @@ class Submitted:
     source: Source | None = None
     refusal: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    confirm: bool = False  # False when the same submission was confirmed before
+    ref: str | None = None  # the submission's ref, once recorded
 
     def confirmation(self) -> Message:
         if self.recorded is None:
@@ -238,17 +238,23 @@ class Bot:
         except STORE_ERRORS as error:
             log.error("the store did not record: %s", type(error).__name__)
             return Submitted(errors={forms.WHAT: f"Not recorded. {STORE_DOWN_RECORDING}"})
-        # Recorded: whatever fails from here on, the person is told so.
+        return Submitted(recorded=recorded, source=source, ref=ref)
+
+    def settle(self, submitted: Submitted) -> bool:
+        """After a recorded form was answered (Slack waits 3 s for the answer, so this is
+        not done before it): bring the views up to date, and claim the confirmation.
+        Returns whether to send it: False when the same submission was confirmed before."""
+        if submitted.recorded is None or submitted.ref is None:
+            return False
         try:
-            container.catch_up()
-        except STORE_ERRORS as error:  # the views catch up on the next read
+            self.container().catch_up()
+        except STORE_ERRORS as error:  # the projector or the next write catches them up
             log.error("recorded, but the views did not catch up: %s", type(error).__name__)
         try:
-            confirm = self.first_delivery(f"recorded:{ref}")
+            return self.first_delivery(f"recorded:{submitted.ref}")
         except STORE_ERRORS as error:  # a confirmation twice beats none
             log.error("recorded, but not claimed: %s", type(error).__name__)
-            confirm = True
-        return Submitted(recorded=recorded, source=source, confirm=confirm)
+            return True
 
     def _form(self, origin: forms.Origin) -> dict[str, Any]:
         items = self._items()

@@ -28,7 +28,7 @@ def register(app: App, bot: Bot) -> None:
             ack(response_action="errors", errors=outcome.errors)
         else:
             ack()
-            if outcome.confirm:
+            if bot.settle(outcome):
                 client.chat_postMessage(channel=user, **outcome.confirmation().as_kwargs())
 
     def item_options(ack: Ack, payload: dict[str, Any]) -> None:
