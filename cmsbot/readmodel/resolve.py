@@ -114,11 +114,11 @@ class Index:
             if token in self.postings:
                 found |= self.postings[token]
             if len(token) >= 4:
-                for near in self._typos(token):
+                for near in self.typos(token):
                     found |= self.postings[near]
         return found
 
-    def _typos(self, token: str) -> list[str]:
+    def typos(self, token: str) -> list[str]:
         """The (up to five) tokens nearest `token` with a ratio of 80 or more."""
         near = self._near.get(token)
         if near is None:

@@ -33,6 +33,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.settings import Database, Settings
 
 from .fakes import Call, FakeSlack
+from .forms import endorsed_by_iwc66, fill
 from .harness import (
     CHANNEL,
     CMSBOT,
@@ -48,7 +49,6 @@ from .harness import (
     view_submission,
 )
 from .test_bad_payloads import signature
-from .test_recording import endorsed_by_iwc66, fill
 
 BOT_TOKEN = "xoxb-4242-1717-cmsbotTESTsecretBOT"
 APP_TOKEN = "xapp-1-A0CMS-9999-cmsbotTESTsecretAPP"

@@ -21,7 +21,7 @@ from domain.dates import PartialDate
 from domain.items import item_id
 from domain.provenance import Source, acting_for, recorder_of
 from tests.conftest import make_container, new_store
-from tests.reliability.test_unstorable_text import store_unchecked
+from tests.reliability.support import store_unchecked
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = pwd.getpwuid(os.getuid()).pw_name

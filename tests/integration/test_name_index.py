@@ -39,4 +39,4 @@ def test_typo_matches_are_those_of_a_search_of_every_token(tmp_path: Path) -> No
     for token in asked + asked:  # the second time from what the index remembers
         everywhere = [near for near, _score, _ in process.extract(
             token, index.tokens, scorer=fuzz.ratio, score_cutoff=80, limit=5)]
-        assert index._typos(token) == everywhere, token
+        assert index.typos(token) == everywhere, token

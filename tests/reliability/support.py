@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from urllib.parse import urlencode
 import psycopg
 
 from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
 from domain.state import Kind
 from tests.bot.fakes import TEAM, FakeSlack, sign
@@ -380,3 +382,26 @@ def unwritable(path: Path, *, mode: int, restored: int) -> Iterator[None]:
         yield
     finally:
         path.chmod(restored)
+
+
+def store_unchecked(container: Container, event: Any) -> None:
+    """Store an event as a store written before the rule may hold it: straight through the
+    recorder, past every command's check."""
+    tracker = container.tracker
+    tracker.recorder.insert_events([tracker.mapper.to_stored_event(event)])
+
+
+@dataclass
+class BoardRow:
+    """A board row as the name index reads it."""
+
+    key: str
+    title: str
+    aliases: list[str]
+    kind: str = "agreement"
+    subtype: str | None = "JWP"
+    partner_keys: list[str] = field(default_factory=lambda: ["iwc"])
+
+    @property
+    def item_id(self) -> str:
+        return self.key

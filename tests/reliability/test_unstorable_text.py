@@ -40,9 +40,10 @@ from domain.text import storable
 from projections.projector import Projector
 from projections.viewable import REPLACEMENT
 from tests.bot.fakes import FakeSlack
+from tests.bot.forms import endorsement_form, fill
 from tests.bot.harness import EDITOR, serving, view_submission
-from tests.bot.test_recording import endorsement_form, fill
 from tests.conftest import make_container, view_rows
+from tests.reliability.support import store_unchecked
 
 ROOT = Path(__file__).resolve().parents[2]
 # What no store can hold, or should: PostgreSQL's text refuses NUL; orjson and PostgreSQL
@@ -212,11 +213,6 @@ class TestAQuestion:
 
 # A store written before the rule ---------------------------------------------------------
 
-def store_unchecked(container: Container, event: Any) -> None:
-    """Store an event as a store written before the rule may hold it: straight through the
-    recorder, past every command's check."""
-    tracker = container.tracker
-    tracker.recorder.insert_events([tracker.mapper.to_stored_event(event)])
 
 
 def _provenance(version: int, aggregate: UUID, **fields: Any) -> dict[str, Any]:
