@@ -15,11 +15,12 @@ from cmsbot.app.auth import LOCAL_OPERATOR, NotAuthorizedError, Principal
 from cmsbot.audit.chain import Head
 from cmsbot.bootstrap import Container
 from cmsbot.digests.clock import Clock
-from cmsbot.digests.content import MAX_BLOCKS, MAX_TEXT, build_digest
+from cmsbot.digests.content import MAX_BLOCKS, MAX_TEXT, DigestContent, build_digest
 from cmsbot.digests.schedule import last_fire, period_ending, trigger_for
 from cmsbot.digests.service import Subscriptions
 from cmsbot.digests.wiring import SlackPoster, digest_poster
 from cmsbot.history import SEED, read_history_file
+from cmsbot.readmodel.reader import ReadModel
 from cmsbot.settings import Settings
 from domain.channels import NotSubscribedError, Schedule
 from domain.provenance import Source
@@ -292,3 +293,34 @@ class TestChangeNotices:
                                source=Source(chat="T1/C1/1"))
         seeded.catch_up()
         assert NoticeSender(seeded.engine, poster_for(seeded, slack)).send_pending() == 0
+
+
+class TestSharedMaterial:
+    """A hundred channels' digests share one period's material (prepared once, each filter
+    selected once): each must be what a digest built alone, by a fresh read model, says."""
+
+    SCHEDULES = (Schedule(), Schedule(filter_kind="partner", filter_value="IWC"),
+                 Schedule(filter_kind="kind", filter_value="meeting"),
+                 Schedule(filter_kind="partner", filter_value="Ramsar"),
+                 Schedule(filter_kind="kind", filter_value="agreement"), Schedule())
+
+    @pytest.mark.parametrize("business_time", [False, True])
+    def test_each_channel_says_what_it_says_alone(self, seeded: Container,
+                                                  business_time: bool) -> None:
+        start = datetime(2015, 10, 12, tzinfo=UTC) if business_time else datetime.now(UTC)
+        if not business_time:
+            start -= timedelta(days=7)
+        end = start + timedelta(days=7)
+
+        def digest(reader: ReadModel, number: int, schedule: Schedule) -> DigestContent:
+            return build_digest(reader, channel=f"C{number}", period="p", start=start,
+                                end=end, schedule=schedule, business_time=business_time)
+
+        shared = seeded.readmodel
+        together = [digest(shared, n, s) for n, s in enumerate(self.SCHEDULES)]
+        again = [digest(shared, n, s) for n, s in reversed(list(enumerate(self.SCHEDULES)))]
+        alone = [digest(ReadModel(seeded.engine, seeded.tracker), n, s)
+                 for n, s in enumerate(self.SCHEDULES)]
+        assert together == alone
+        assert again[::-1] == alone
+        assert any(d.changes or d.upcoming for d in alone)
