@@ -33,8 +33,8 @@ class Asked:
 
     @property
     def intent(self) -> str:
-        """What the question asks for: status, history, upcoming, changes, submissions or
-        help (an answer's own intent may differ: a near tie is "clarify")."""
+        """What the question asks for: status, history, upcoming, changes, submissions,
+        overdue or help (an answer's own intent may differ: a near tie is "clarify")."""
         return self.parsed.intent
 
     def about(self, key: str) -> Asked:

@@ -10,6 +10,7 @@ from cmsbot.questions.answer import Answer, Asked, Match, match_of
 from cmsbot.questions.parse import Parsed
 from cmsbot.readmodel.resolve import Index, ItemRef, Resolution, resolve
 from cmsbot.readmodel.snapshot import Snapshot
+from cmsbot.readmodel.stale import first_plan_of, held_for
 from cmsbot.wording import as_of, status_line
 from domain.state import ItemState
 
@@ -37,9 +38,14 @@ class Asking:
     def match(self, state: ItemState) -> Match:
         return match_of(state, self.snap.names, self.snap.reference)
 
-    def status_line(self, state: ItemState, match: Match | None = None) -> str:
+    def status_line(self, state: ItemState, match: Match | None = None, *,
+                    slips: bool = False) -> str:
+        """Where the item stands, with what is late as at the answer's day; with `slips`,
+        how a meeting slipped (which reads the meeting's own events)."""
         partners = (match or self.match(state)).partners
-        return status_line(state, partners, self.snap.reference)
+        return status_line(state, partners, self.snap.reference,
+                           held=held_for(self.snap, [state]),
+                           first=first_plan_of(self.snap, state) if slips else None)
 
     def names_one(self, subject: str) -> bool:
         """Whether the words name one item clearly."""

@@ -35,7 +35,7 @@ def about(ask: Asking, intent: str) -> Answer:
     if state is None:
         return Answer("status", phrases.nothing_yet(found.title, ask.when))
     match = ask.match(state)
-    return Answer("status", phrases.status(ask.status_line(state, match), ask.when),
+    return Answer("status", phrases.status(ask.status_line(state, match, slips=True), ask.when),
                   matches=[match], sources=list(state.sources))
 
 
@@ -70,7 +70,7 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
                           (Source.from_dict(row.source),)))
     match = ask.match(state)
     return Answer("history", phrases.history(state.title, ask.when, lines,
-                                             ask.status_line(state, match)),
+                                             ask.status_line(state, match, slips=True)),
                   matches=[match],
                   sources=unique_sources([s for line in lines for s in line.sources])
                   or list(state.sources), lines=lines)
