@@ -1,5 +1,5 @@
-"""When a plan has gone stale: overdue dates, settled steps, slipped meetings, and where an
-agreement stands with one body. Pure rules over an item's state (or events) and a day.
+"""When a plan has gone stale: overdue dates, settled steps and slipped meetings. Pure
+rules over an item's state (or events) and a day.
 
 A date has passed, as at a day, once that day is after the END of the period the date's
 words cover: "early 2016" (January to April) is overdue from 1 May 2016, "2016" from
@@ -151,37 +151,3 @@ def slip(state: ItemState, first: FirstPlan | None) -> Slip | None:
         return None
     return Slip(first.when, later, first.venue if moved else None,
                 state.venue if moved else None)
-
-
-ENDORSED, PENDING, NOT_RECORDED = "endorsed", "pending", "not recorded"
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where an agreement stands with one body: endorsed, pending or not recorded."""
-
-    standing: str
-    body: str | None = None
-    meeting: str | None = None
-
-
-def _words(text: str) -> set[str]:
-    return set(meeting_key(text).replace("(", " ").replace(")", " ").split()) - {"the"}
-
-
-def _names(name: str, body: str, meeting: str) -> bool:
-    words = _words(name)
-    return bool(words) and (words <= _words(body) or words <= _words(meeting))
-
-
-def endorsement_by(state: ItemState, name: str) -> Standing:
-    """Where the agreement stands with the body or meeting `name` ("StC44", "CMS Standing
-    Committee", "Ramsar"): endorsed by it, submitted to it and pending, or nothing
-    recorded. A name matches a body or meeting when each of its words is one of theirs."""
-    for body, meeting in state.endorsements:
-        if _names(name, body, meeting):
-            return Standing(ENDORSED, body, meeting)
-    for body, meeting in state.pending_endorsements:
-        if _names(name, body, meeting):
-            return Standing(PENDING, body, meeting)
-    return Standing(NOT_RECORDED)

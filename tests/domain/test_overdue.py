@@ -8,12 +8,9 @@ from datetime import date
 import pytest
 
 from domain.dates import PartialDate
+from domain.endorsement import ENDORSED, NOT_RECORDED, PENDING, endorsement_by
 from domain.items import Agreement, Engagement, Meeting
 from domain.overdue import (
-    ENDORSED,
-    NOT_RECORDED,
-    PENDING,
-    endorsement_by,
     first_plan,
     has_passed,
     late_entries,
