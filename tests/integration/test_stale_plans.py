@@ -76,6 +76,14 @@ class TestWhatIsOverdue:
         assert answer.lines == []
         assert answer.text == "Nothing is overdue or slipped (as at 1 September 2015)."
 
+    def test_the_match_says_what_is_late(self, seeded: Container) -> None:
+        [match] = ask(seeded, "CBD JWP", date(2016, 1, 1)).to_json()["matches"]
+        assert match["late"] == [
+            "endorsement at StC44: outcome not recorded (StC44 was due on 14-15 October 2015)"]
+        assert match["next_date"] is None  # the step settled: nothing is next
+        [match] = ask(seeded, "CBD JWP", date(2015, 9, 1)).to_json()["matches"]
+        assert (match["late"], match["next_date"]) == ([], "14-15 October 2015")
+
     def test_a_status_says_since_when_it_is_overdue(self, seeded: Container) -> None:
         assert "overdue" not in ask(seeded, "status of MIKT", date(2015, 9, 1)).text
         text = ask(seeded, "status of MIKT", date(2016, 9, 1)).text

@@ -34,7 +34,7 @@ def about(ask: Asking, intent: str) -> Answer:
     state = ask.snap.state(found.item_id)
     if state is None:
         return Answer("status", phrases.nothing_yet(found.title, ask.when))
-    match = ask.match(state)
+    match = ask.match(state, slips=True)
     return Answer("status", phrases.status(ask.status_line(state, match, slips=True), ask.when),
                   matches=[match], sources=list(state.sources))
 
@@ -68,7 +68,7 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
         note = f" ({row.note})" if row.note else ""
         lines.append(Line(str(when), text + note, item.title,
                           (Source.from_dict(row.source),)))
-    match = ask.match(state)
+    match = ask.match(state, slips=True)
     return Answer("history", phrases.history(state.title, ask.when, lines,
                                              ask.status_line(state, match, slips=True)),
                   matches=[match],
