@@ -110,7 +110,7 @@ def status_line(state: ItemState, partners: Sequence[str], after: date | None, *
         label, when = entry
         parts.append(f"next: {label} {dated(when)}" if label != state.title
                      else f"next date: {when}")
-    parts.extend(late_words(state, entry) for entry in late)
+    parts.extend(late_words(state, overdue) for overdue in late)
     slipped = slip(state, first)
     if slipped is not None:
         parts.append(slip_words(slipped))
