@@ -15,10 +15,11 @@ module builds on; everything else says dates through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from domain.dates import PartialDate, Precision
+from domain.overdue import FirstPlan, Late, Slip, late_entries, settled_labels, slip
 from domain.provenance import Source
 from domain.state import ItemState
 
@@ -87,25 +88,62 @@ def _preposed(words: str, when: PartialDate) -> str:
 
 
 def status_line(state: ItemState, partners: Sequence[str], after: date | None, *,
-                cited: bool = True) -> str:
+                cited: bool = True, held: Mapping[str, PartialDate] | None = None,
+                first: FirstPlan | None = None) -> str:
     """An item's status in one line: "IWC–CMS Joint Work Plan: in negotiation (…); since
     2015; with IWC; next: … in 2016; source: UNEP/CMS/StC44/18 ¶10", with the partners'
-    names given, the next entry ending on or after `after`, and the sources when `cited`."""
+    names given, the next entry ending on or after `after`, what is late as at `after`
+    (`held`: when the meetings its steps wait on were held, by `meeting_key`), how a
+    meeting slipped from its `first` plan, and the sources when `cited`."""
     parts = [f"{state.title}: {state.status}" + (f" ({state.detail})" if state.detail else "")]
     if state.status_since is not None:
         since = state.status_since
         parts.append(f"so {since}" if since.is_by else f"since {since}")
     if partners:
         parts.append(f"with {', '.join(partners)}")
-    entry = state.next_entry(after)
+    if state.pending_endorsements and state.status != "awaiting endorsement":
+        parts.append("awaiting endorsement by " + " and ".join(
+            f"{body} ({meeting})" for body, meeting in state.pending_endorsements))
+    late = late_entries(state, after, held) if after is not None else []
+    entry = state.next_entry(after, skip=settled_labels(late))
     if entry is not None:
         label, when = entry
         parts.append(f"next: {label} {dated(when)}" if label != state.title
                      else f"next date: {when}")
+    parts.extend(late_words(state, overdue) for overdue in late)
+    slipped = slip(state, first)
+    if slipped is not None:
+        parts.append(slip_words(slipped))
     sources = cite(state.sources) if cited else ""
     if sources:
         parts.append(f"source: {sources}")
     return "; ".join(parts)
+
+
+def late_words(state: ItemState, late: Late, *, planned: bool = True) -> str:
+    """A late entry: "endorsement at StC44: outcome not recorded (StC44 was held 14-15
+    October 2015)", "overdue since 1 May 2016 (planned in early 2016)" for the item's own
+    date, or "…: overdue since …" for another of its dates; without `planned`, the
+    planned date is left to the caller to say."""
+    if late.awaited is not None:
+        met = (f"{late.awaited} was held {late.met}" if late.met is not None
+               else f"{late.awaited} was due {dated(late.planned)}")
+        return f"{late.label}: outcome not recorded ({met})"
+    words = f"overdue since {day(late.since)}"
+    if planned:
+        words += f" (planned {dated(late.planned)})"
+    return words if late.label == state.title else f"{late.label}: {words}"
+
+
+def slip_words(slipped: Slip) -> str:
+    """How a meeting slipped: "slipped (first planned in early 2016)", "moved (first
+    planned in Jamaica)" or both."""
+    moved = slipped.first_venue is not None
+    what = " and ".join(w for w, yes in (("slipped", slipped.later), ("moved", moved)) if yes)
+    first = [dated(slipped.first)] if slipped.later else []
+    if moved:
+        first.append(f"in {slipped.first_venue}")
+    return f"{what} (first planned {', '.join(first)})"
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:

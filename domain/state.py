@@ -11,7 +11,7 @@ place.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -136,9 +136,12 @@ class ItemState:
         entry = self.next_entry()
         return entry[0] if entry else None
 
-    def next_entry(self, after: date | None = None) -> tuple[str, PartialDate] | None:
-        """The earliest dated thing still to come for the item (ending on or after `after`)."""
-        pending = [e for e in self.agenda if after is None or e[1].end >= after]
+    def next_entry(self, after: date | None = None, skip: Collection[str] = (),
+                   ) -> tuple[str, PartialDate] | None:
+        """The earliest dated thing still to come for the item (ending on or after `after`),
+        leaving out the labels in `skip` (steps that have settled)."""
+        pending = [e for e in self.agenda
+                   if (after is None or e[1].end >= after) and e[0] not in skip]
         return min(pending, key=lambda e: e[1].sort_key) if pending else None
 
     def _plan(self, label: str, when: PartialDate) -> None:
@@ -175,7 +178,7 @@ class ItemState:
         for name in _LIST_FIELDS:
             data[name] = [list(v) if isinstance(v, list) else v for v in data[name]]
         data["agenda"] = [[label, when.to_dict()] for label, when in self.agenda]
-        for name in ("status_since", "held_on", "last_occurred"):
+        for name in _DATE_FIELDS:
             value = getattr(self, name)
             data[name] = value.to_dict() if value else None
         data["sources"] = [source.to_dict() for source in self.sources]
@@ -187,7 +190,7 @@ class ItemState:
     def from_dict(cls, data: dict[str, Any]) -> ItemState:
         values = dict(data)
         values["agenda"] = [(label, PartialDate.from_dict(when)) for label, when in data["agenda"]]
-        for name in ("status_since", "held_on", "last_occurred"):
+        for name in _DATE_FIELDS:
             values[name] = PartialDate.from_dict(data[name]) if data.get(name) else None
         values["sources"] = [Source.from_dict(source) for source in data["sources"]]
         recorded = data.get("last_recorded")
@@ -197,6 +200,7 @@ class ItemState:
 
 
 _FIELDS = dataclasses.fields(ItemState)
+_DATE_FIELDS = ("status_since", "held_on", "last_occurred")
 _LIST_FIELDS = tuple(f.name for f in _FIELDS if f.name not in ("agenda", "sources")
                      and str(f.type).startswith("list"))
 
@@ -208,6 +212,22 @@ def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknow
 
     Returns None when the registration is not among them.
     """
+    state: ItemState | None = None
+    for event in corrected(events):
+        if isinstance(event, int):  # a retracted event's version
+            if state is not None:
+                state.version = event
+        elif isinstance(event, ev.ItemRegistered):
+            state = ItemState.registered(event)
+        elif state is not None:
+            state.apply(event)
+    return state
+
+
+def corrected(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],
+              ) -> Iterator[ev.ItemRegistered | ev.ItemEvent | int]:
+    """The events (in version order) as their corrections say they were, each retracted one
+    as its version alone; an acknowledged gap's event is passed over."""
     history = [e for e in events if not isinstance(e, ev.VersionGapAcknowledged)]
     retracted: set[int] = set()
     changes: dict[int, dict[str, Any]] = {}
@@ -216,20 +236,14 @@ def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknow
             retracted.add(event.retracts)
         elif isinstance(event, ev.EventCorrected):
             changes.setdefault(event.corrects, {}).update(event.changes)
-    state: ItemState | None = None
     for event in history:
         version = event.originator_version
         if version in retracted:
-            if state is not None:
-                state.version = version
-            continue
-        if version in changes:
-            event = dataclasses.replace(event, **changes[version])
-        if isinstance(event, ev.ItemRegistered):
-            state = ItemState.registered(event)
-        elif state is not None:
-            state.apply(event)
-    return state
+            yield version
+        elif version in changes:
+            yield dataclasses.replace(event, **changes[version])
+        else:
+            yield event
 
 
 # Handlers, one per event type: how each fact changes the item ----------------------------
@@ -260,8 +274,13 @@ def _negotiated(s: ItemState, e: ev.AgreementNegotiationProgressed) -> None:
     s._set("in negotiation", e.occurred, f"negotiation at {e.stage} stage")
 
 
+# How the agenda names a step that waits on a meeting (domain.overdue reads them back).
+ENDORSEMENT_AT, CONSOLIDATION_FOR = "endorsement at ", "consolidation for "
+AWAITING_PREFIXES = (ENDORSEMENT_AT, CONSOLIDATION_FOR)
+
+
 def _endorsement_label(meeting: str) -> str:
-    return f"endorsement at {meeting}"
+    return f"{ENDORSEMENT_AT}{meeting}"
 
 
 def _submitted(s: ItemState, e: ev.AgreementSubmittedForEndorsement) -> None:
@@ -271,7 +290,8 @@ def _submitted(s: ItemState, e: ev.AgreementSubmittedForEndorsement) -> None:
     if e.meeting_date is not None:
         s._plan(_endorsement_label(e.meeting), e.meeting_date)
     if not s.endorsements:
-        s._set("awaiting endorsement", e.occurred, f"submitted to {e.body} ({e.meeting})")
+        s._set("awaiting endorsement", e.occurred, "submitted to " + " and ".join(
+            f"{body} ({meeting})" for body, meeting in s.pending_endorsements))
 
 
 def _endorsed(s: ItemState, e: ev.AgreementEndorsed) -> None:
@@ -404,11 +424,11 @@ def _closed(s: ItemState, e: ev.ConsultationClosed) -> None:
 
 def _consolidation_planned(s: ItemState, e: ev.ConsolidationPlanned) -> None:
     if e.when is not None:
-        s._plan(f"consolidation for {e.for_meeting}", e.when)
+        s._plan(f"{CONSOLIDATION_FOR}{e.for_meeting}", e.when)
 
 
 def _consolidated(s: ItemState, e: ev.ConsultationConsolidated) -> None:
-    s._unplan(f"consolidation for {e.for_meeting}")
+    s._unplan(f"{CONSOLIDATION_FOR}{e.for_meeting}")
     s._set("consolidated", e.occurred, f"consolidated for {e.for_meeting}")
 
 

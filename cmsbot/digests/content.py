@@ -14,16 +14,18 @@ from typing import Any
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.readmodel.resolve import resolve
 from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
+from cmsbot.readmodel.stale import stale
 from cmsbot.wording import cite, clip, count, day
 from domain.channels import Schedule
 from domain.dates import PartialDate
 from domain.provenance import Source
+from domain.state import ItemState
 from projections import queries as q
 
 UPCOMING_DAYS = 60
 LATER = 5  # dated entries shown beyond the horizon, so a sparse calendar still says what's next
 MAX_BLOCKS, MAX_TEXT = 50, 3000
-CHUNKS_PER_SECTION = 6  # 2 + 6 sections x (heading + 6 + "more") = 50 blocks at most
+CHUNKS_PER_SECTION = 4  # 2 + 7 sections x (heading + 4 + "more") = 44 blocks at most
 _CLOSED = ("concluded", "expired", "superseded", "held", "cancelled", "consolidated", "closed")
 
 
@@ -41,6 +43,7 @@ class DigestContent:
     later: list[str] = field(default_factory=list)
     quiet: list[str] = field(default_factory=list)
     consultations: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
     head: str | None = None
 
     @property
@@ -55,6 +58,7 @@ class DigestContent:
                     (f"Coming up in the next {UPCOMING_DAYS} days",
                      [f"• {line}" for line in self.upcoming] or ["Nothing is scheduled."]),
                     ("Further ahead", [f"• {line}" for line in self.later] or ["Nothing."]),
+                    ("Slipped or overdue", [f"• {line}" for line in self.stale] or ["Nothing."]),
                     ("Gone quiet", [f"• {line}" for line in self.quiet] or ["Nothing."]),
                     ("Open consultations",
                      [f"• {line}" for line in self.consultations] or ["None."])]
@@ -92,7 +96,8 @@ class DigestContent:
                 "scope": self.scope, "changes": [{"item": title, "lines": lines}
                                                  for title, lines in self.changes],
                 "upcoming": self.upcoming, "later": self.later, "quiet": self.quiet,
-                "consultations": self.consultations, "head": self.head, "text": self.text()}
+                "consultations": self.consultations, "stale": self.stale, "head": self.head,
+                "text": self.text()}
 
 
 def _chunks(lines: list[str]) -> list[str]:
@@ -135,6 +140,7 @@ def build_digest(reader: ReadModel, *, channel: str, period: str, start: datetim
         content.later = list(chosen.later)
         content.quiet = list(chosen.quiet)
         content.consultations = list(chosen.consultations)
+        content.stale = list(chosen.stale)
         return content
 
 
@@ -147,6 +153,7 @@ class _Chosen:
     later: list[str]
     quiet: list[str]
     consultations: list[str]
+    stale: list[str]
 
 
 @dataclass
@@ -161,6 +168,7 @@ class _Week:
     ahead: list[tuple[str, CalendarEntry, bool]]  # item id, entry, within the horizon
     quiet: list[tuple[str, str]]
     consultations: list[tuple[str, str]]
+    stale: list[tuple[str, str]]
     dated: dict[int, str] = field(default_factory=dict)  # ahead's lines, made when shown
     chosen: dict[tuple[str | None, str | None], tuple[str, _Chosen]] = field(
         default_factory=dict)
@@ -182,9 +190,11 @@ class _Week:
             every_state, every_entry = reader.survey(snap)
             briefs = [(s.id, s.title, s.kind.value, s.status, s.last_occurred,
                        len(s.submissions)) for s in every_state]
+            dated_states = every_state
         else:  # the views: a few columns of every item, whole states only for what is ahead
             briefs = _briefs(snap)
             every_entry = _dated_from(snap, today)
+            dated_states = _passed(snap, today, set(changes))
         ahead = sorted((e for e in every_entry if not e[3] and e[1].end >= today),
                        key=lambda e: (e[1].sort_key, e[1].end, e[0]))
         cutoff = today - timedelta(days=quiet_days)
@@ -199,7 +209,12 @@ class _Week:
             consultations=[(item_id, f"{title}: {status}, {count(submissions, 'submission')}")
                            for item_id, title, kind, status, _, submissions in briefs
                            if kind == "consultation"
-                           and status in ("announced", "open for submissions")])
+                           and status in ("announced", "open for submissions")],
+            # Every late entry, and a slip in the period it was recorded (or happened) in.
+            stale=[(entry.state.id, f"{entry.when}: {entry.words()} — "
+                    f"{cite(entry.state.sources)}")
+                   for entry in stale(snap, dated_states)
+                   if entry.late is not None or entry.state.id in changes])
 
     def select(self, snap: Snapshot, schedule: Schedule | None) -> tuple[str, _Chosen]:
         """The channel's scope in words, and its selection (made once per filter)."""
@@ -224,7 +239,8 @@ class _Week:
             later=[self._dated(number)
                    for number in islice((n for n, soon in ahead if not soon), LATER)],
             quiet=[line for item_id, line in self.quiet if kept(item_id)],
-            consultations=[line for item_id, line in self.consultations if kept(item_id)])
+            consultations=[line for item_id, line in self.consultations if kept(item_id)],
+            stale=[line for item_id, line in self.stale if kept(item_id)])
 
     def _dated(self, number: int) -> str:
         line = self.dated.get(number)
@@ -255,6 +271,15 @@ def _dated_from(snap: Snapshot, today: date) -> list[CalendarEntry]:
     ahead = q.dated_item_ids(snap.conn, ending_from=today)
     order = dict.fromkeys(r.item_id for r in q.calendar_between(snap.conn, date.min, date.max))
     return snap.calendar([item_id for item_id in order if item_id in ahead])
+
+
+def _passed(snap: Snapshot, today: date, changed: set[str]) -> list[ItemState]:
+    """The items with a date passed by `today` and not held (those that may be late), and
+    the dated items that changed in the period (those whose slip is news)."""
+    rows = q.calendar_between(snap.conn, date.min, today - timedelta(days=1))
+    ids = dict.fromkeys(r.item_id for r in rows
+                        if (not r.held and r.end < today) or r.item_id in changed)
+    return snap.states(list(ids))
 
 
 def _dated(entry: CalendarEntry) -> str:

@@ -8,6 +8,7 @@ the same again, or the same about one of its candidates, without reading words a
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -33,8 +34,8 @@ class Asked:
 
     @property
     def intent(self) -> str:
-        """What the question asks for: status, history, upcoming, changes, submissions or
-        help (an answer's own intent may differ: a near tie is "clarify")."""
+        """What the question asks for: status, history, upcoming, changes, submissions,
+        overdue or help (an answer's own intent may differ: a near tie is "clarify")."""
         return self.parsed.intent
 
     def about(self, key: str) -> Asked:
@@ -104,11 +105,13 @@ class Match:
     next_date: str | None
     next_label: str | None = None
     detail: str | None = None
+    late: tuple[str, ...] = ()  # what is overdue, settled or slipped, in words
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "key": self.key, "kind": self.kind, "title": self.title,
                 "status": self.status, "status_since": self.status_since,
-                "partners": self.partners, "next_date": self.next_date}
+                "partners": self.partners, "next_date": self.next_date,
+                "late": list(self.late)}
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,11 @@ class Answer:
         }
 
 
-def match_of(state: ItemState, names: dict[str, str], after: Any = None) -> Match:
-    entry = state.next_entry(after)
+def match_of(state: ItemState, names: dict[str, str], after: Any = None,
+             late: Sequence[str] = (), skip: Collection[str] = ()) -> Match:
+    """The item as an answer shows it: its next date after `after` (leaving out the
+    labels in `skip`, steps that have settled), and what is `late`, in words."""
+    entry = state.next_entry(after, skip)
     return Match(
         id=state.id, key=state.key, kind=state.kind.value, title=state.title,
         status=state.status,
@@ -165,6 +171,7 @@ def match_of(state: ItemState, names: dict[str, str], after: Any = None) -> Matc
         next_date=str(entry[1]) if entry else None,
         next_label=entry[0] if entry else None,
         detail=state.detail,
+        late=tuple(late),
     )
 
 

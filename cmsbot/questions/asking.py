@@ -10,7 +10,9 @@ from cmsbot.questions.answer import Answer, Asked, Match, match_of
 from cmsbot.questions.parse import Parsed
 from cmsbot.readmodel.resolve import Index, ItemRef, Resolution, resolve
 from cmsbot.readmodel.snapshot import Snapshot
-from cmsbot.wording import as_of, status_line
+from cmsbot.readmodel.stale import first_plan_of, held_for
+from cmsbot.wording import as_of, late_words, slip_words, status_line
+from domain.overdue import late_entries, settled_labels, slip
 from domain.state import ItemState
 
 
@@ -34,12 +36,25 @@ class Asking:
         """The answer's times in words ("as at 1 September 2015"); "" for now."""
         return as_of(self.snap.as_at, self.snap.known_at)
 
-    def match(self, state: ItemState) -> Match:
-        return match_of(state, self.snap.names, self.snap.reference)
+    def match(self, state: ItemState, *, slips: bool = False) -> Match:
+        """The item as the answer shows it, with what is late as at the answer's day; with
+        `slips`, how a meeting slipped (which reads the meeting's own events)."""
+        late = late_entries(state, self.snap.reference, held_for(self.snap, [state]))
+        words = [late_words(state, entry) for entry in late]
+        slipped = slip(state, first_plan_of(self.snap, state)) if slips else None
+        if slipped is not None:
+            words.append(slip_words(slipped))
+        return match_of(state, self.snap.names, self.snap.reference, late=words,
+                        skip=settled_labels(late))
 
-    def status_line(self, state: ItemState, match: Match | None = None) -> str:
+    def status_line(self, state: ItemState, match: Match | None = None, *,
+                    slips: bool = False) -> str:
+        """Where the item stands, with what is late as at the answer's day; with `slips`,
+        how a meeting slipped (which reads the meeting's own events)."""
         partners = (match or self.match(state)).partners
-        return status_line(state, partners, self.snap.reference)
+        return status_line(state, partners, self.snap.reference,
+                           held=held_for(self.snap, [state]),
+                           first=first_plan_of(self.snap, state) if slips else None)
 
     def names_one(self, subject: str) -> bool:
         """Whether the words name one item clearly."""

@@ -14,7 +14,7 @@ from cmsbot.questions import parse as p
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Asked, UnreadableAskedError
 from cmsbot.questions.asking import Asking
-from cmsbot.questions.intents import calendar, changes, item, lists, submissions
+from cmsbot.questions.intents import calendar, changes, item, lists, overdue, submissions
 from cmsbot.readmodel.reader import ReadModel
 
 QUESTION_CHARACTERS = 4000  # what is read of a question; the rest is left out
@@ -42,6 +42,7 @@ INTENTS: dict[str, Callable[[Asking], Answer]] = {
     "upcoming": calendar.upcoming,
     "changes": changes.changes,
     "submissions": submissions.submissions,
+    "overdue": overdue.overdue,
 }
 
 
@@ -56,10 +57,12 @@ class QuestionEngine:
 
     def read(self, question: str, *, as_at: date | None = None,
              known_at: datetime | None = None) -> Asked:
-        """What the words ask, at the times given (relative words such as "next month"
-        count from the read model's `reference` day for them)."""
-        reference = self.reader.reference(as_at, known_at)
-        return Asked(p.parse(question[:QUESTION_CHARACTERS], reference), as_at, known_at)
+        """What the words ask, at the times given, else at the date the words give ("as at
+        1 September 2016"); relative words such as "next month" count from the read
+        model's `reference` day for the times given."""
+        said, words = p.as_at_in(question[:QUESTION_CHARACTERS])
+        as_at = as_at or said
+        return Asked(p.parse(words, self.reader.reference(as_at, known_at)), as_at, known_at)
 
     def ask(self, asked: Asked) -> Answer:
         """Answer a question already read. It never raises for what a user can type; an

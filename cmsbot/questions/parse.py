@@ -47,6 +47,10 @@ CHANGES = re.compile(  # not a bare "change": "climate change" names things
 UPCOMING = re.compile(
     r"\b(?:coming up|upcoming|forthcoming|what'?s next|next|calendar|agenda|schedule[ds]?|"
     r"planned|future|deadlines?|due|ahead|soon|when)\b", re.IGNORECASE)
+OVERDUE = re.compile(  # not "late": "late November 2015" is a date
+    r"\b(?:overdue|slipp(?:ed|ing)|slips?|stale|past due|behind schedule|missed)\b",
+    re.IGNORECASE)
+AS_AT = re.compile(r"\bas (?:at|of|on)\s+(" + _DATE.pattern + r")", re.IGNORECASE)
 PLURAL_KINDS = re.compile(
     r"\b(?:meetings|workshops|events|sessions|conferences|deadlines|milestones)\b",
     re.IGNORECASE)
@@ -130,6 +134,9 @@ def parse(question: str, today: date) -> Parsed:
                     text=text)
     if SUBMISSIONS.search(text):
         parsed.intent = "submissions"
+    elif OVERDUE.search(text):
+        parsed.intent = "overdue"
+        parsed.subject = " ".join(OVERDUE.sub(" ", subject).split())
     elif HISTORY.search(text):
         parsed.intent = "history"
     elif since is not None or (CHANGES.search(text) and not parsed.upcoming_cue):
@@ -138,6 +145,19 @@ def parse(question: str, today: date) -> Parsed:
     elif parsed.upcoming_cue or (window is not None and kinds):
         parsed.intent = "upcoming"
     return parsed
+
+
+def as_at_in(text: str) -> tuple[date | None, str]:
+    """The business date the words ask at ("as at 1 September 2016": the end of the period
+    the date covers), and the words without it (None and the words when they give none)."""
+    m = AS_AT.search(text)
+    if m is None:
+        return None, text
+    try:
+        when = PartialDate.parse(m.group(1))
+    except DomainError:
+        return None, text
+    return when.end, " ".join((text[: m.start()] + " " + text[m.end():]).split())
 
 
 def _times(text: str, today: date) -> tuple[tuple[date, date] | None, date | None, str]:

@@ -20,6 +20,7 @@ HELP_TEXT = (
     "• history of the CITES joint work plan — everything recorded about it\n"
     "• what's coming up / upcoming workshops / meetings in 2016\n"
     "• what changed since 1 June 2015\n"
+    "• what is overdue? / what slipped? — plans whose dates have passed with no outcome\n"
     "• what do we have with Ramsar?\n"
     "• who submitted on civil society?\n"
     "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then.\n"
@@ -103,6 +104,13 @@ def upcoming(listed: str, days: str, when: str, lines: list[Line], total: int) -
         return f"No {listed} are on the calendar {days}{_after(when)}."
     more = f"\n… and {total - len(lines)} more" if total > len(lines) else ""
     return f"{listed.capitalize()} {days}{_after(when)}:\n" + bullets(lines) + more
+
+
+def overdue(when: str, lines: list[Line]) -> str:
+    """Late entries and slipped meetings, each under its date, with its sources."""
+    if not lines:
+        return f"Nothing is overdue or slipped{_after(when)}."
+    return f"Slipped or overdue{_after(when)}: {len(lines)}\n" + bullets(lines)
 
 
 def partner(label: str, when: str, lines: list[Line]) -> str:

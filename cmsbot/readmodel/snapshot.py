@@ -7,6 +7,7 @@ recorded by then), with the same fold the aggregates use, so no reading replays 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.resolve import Index
 from domain import events as ev
 from domain.dates import PartialDate
+from domain.overdue import meeting_key
 from domain.state import ItemState, fold
 from projections import queries as q
 
@@ -31,6 +33,7 @@ class Snapshot:
         self.conn, self.tracker, self.index = conn, tracker, index
         self.as_at, self.known_at, self.reference = as_at, known_at, reference
         self.names = {k: (r.acronym or r.name) for k, r in index.partners.items()}
+        self._held: dict[str, PartialDate | None] = {}  # meeting_key: held on, looked up
 
     @property
     def historical(self) -> bool:
@@ -107,3 +110,20 @@ class Snapshot:
             if state.held_on is not None:
                 entries.append((state.title, state.held_on, state, True))
         return entries
+
+    def held_meetings(self, names: Iterable[str], *,
+                      known: Mapping[str, ItemState] | None = None) -> dict[str, PartialDate]:
+        """When the meetings named were held, by `meeting_key` of each name, for those held
+        by then. A name counts when it is exactly one meeting item's key, title or alias
+        ("StC44"); `known` holds states already read through this snapshot."""
+        asked = list(dict.fromkeys(map(meeting_key, names)))
+        for name in asked:
+            if name in self._held:
+                continue
+            exact = [s.item.item_id for s in self.index.search(name, kinds={"meeting"})
+                     if s.exact]
+            state = None
+            if len(exact) == 1:
+                state = (known or {}).get(exact[0]) or self.state(exact[0])
+            self._held[name] = state.held_on if state is not None and state.held else None
+        return {name: when for name in asked if (when := self._held[name]) is not None}

@@ -95,6 +95,8 @@ def item_fields(match: Match) -> Block:
         next_date = f"{match.next_label}: {match.next_date}"
     values = [("Status", status), ("Since", match.status_since or "—"),
               ("Partners", ", ".join(match.partners) or "—"), ("Next date", next_date)]
+    if match.late:
+        values.append(("Late", "; ".join(match.late)))
     return {"type": "section", "fields": [
         {"type": "mrkdwn", "text": clip(f"*{name}*\n{escape(value)}", MAX_FIELD)}
         for name, value in values]}

@@ -51,6 +51,19 @@ def within_limits(message: blocks.Message) -> None:
 
 
 class TestStatus:
+    def test_what_is_late_is_a_field_of_its_own(self) -> None:
+        late = ("endorsement at StC44: outcome not recorded (StC44 was held 14-15 October "
+                "2015)",)
+        answer = Answer("status", "…", matches=[match(status="awaiting endorsement",
+                                                      late=late)])
+        message = blocks.answer_message(answer, today=TODAY)
+        within_limits(message)
+        [fields] = [b["fields"] for b in message.blocks if "fields" in b]
+        assert fields[-1]["text"] == f"*Late*\n{late[0]}"
+        on_time = blocks.answer_message(Answer("status", "…", matches=[match()]),
+                                        today=TODAY)
+        assert "*Late*" not in all_text(on_time)
+
     def test_header_fields_and_a_context_line_with_sources_and_as_at(self) -> None:
         answer = Answer("status", "CITES–CMS Joint Work Plan 2015–2020: endorsed",
                         matches=[match(next_date="2017", next_label="Review")],

@@ -45,6 +45,14 @@ def test_ask_answers_in_json(database: str) -> None:
     assert data["sources"] == [{"document": "UNEP/CMS/StC44/18", "paragraph": "10"}]
 
 
+def test_ask_what_is_overdue_as_at_a_date_in_the_words(database: str) -> None:
+    data = json.loads(cmsbot("ask", "--json", "what", "was", "overdue", "as", "at", "1",
+                             "September", "2016?", database=database).stdout)
+    assert (data["intent"], data["as_at"]) == ("overdue", "2016-09-01")
+    assert "early 2016: First meeting of the Intergovernmental Task Force" in data["text"]
+    assert "overdue since 1 May 2016" in data["text"]
+
+
 def test_reimport_records_nothing(database: str) -> None:
     assert "Nothing new" in cmsbot("import", "--seed", database=database).stdout
 

@@ -34,8 +34,8 @@ def about(ask: Asking, intent: str) -> Answer:
     state = ask.snap.state(found.item_id)
     if state is None:
         return Answer("status", phrases.nothing_yet(found.title, ask.when))
-    match = ask.match(state)
-    return Answer("status", phrases.status(ask.status_line(state, match), ask.when),
+    match = ask.match(state, slips=True)
+    return Answer("status", phrases.status(ask.status_line(state, match, slips=True), ask.when),
                   matches=[match], sources=list(state.sources))
 
 
@@ -68,9 +68,9 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
         note = f" ({row.note})" if row.note else ""
         lines.append(Line(str(when), text + note, item.title,
                           (Source.from_dict(row.source),)))
-    match = ask.match(state)
+    match = ask.match(state, slips=True)
     return Answer("history", phrases.history(state.title, ask.when, lines,
-                                             ask.status_line(state, match)),
+                                             ask.status_line(state, match, slips=True)),
                   matches=[match],
                   sources=unique_sources([s for line in lines for s in line.sources])
                   or list(state.sources), lines=lines)
