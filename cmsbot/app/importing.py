@@ -26,6 +26,7 @@ from eventsourcing.persistence import Mapper
 
 from cmsbot.app.auth import Principal
 from cmsbot.app.import_pool import ImportPool
+from cmsbot.app.outlining import outline_to_record
 from cmsbot.app.recording import check_partners, partners_named, typed_changes
 from cmsbot.eventstore.bulk_rows import AddRows, EventRow, encode_rows
 from cmsbot.eventstore.tracker import Tracker
@@ -41,6 +42,7 @@ from cmsbot.history import (
 from cmsbot.wording import count
 from domain.errors import CorrectionTargetError, DomainError
 from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
+from domain.outlines import ReportOutline
 from domain.provenance import Fact, Source
 from projections.bulk import collector_paused
 
@@ -104,6 +106,7 @@ class Importer:
         saved = self.tracker.existing([partner_id(p.key) for p in header.partners]
                                       + [item_id(key) for key in file.keys if key is not None])
         partners, skipped = self._new_partners(header, saved)
+        outline, outline_problems = outline_to_record(self.tracker, header, file.keys)
         known = self._known_partners(header, file.named)
         was_saved = [key is not None and item_id(key) in saved for key in file.keys]
         fresh = [n for n, before in enumerate(was_saved) if not before]
@@ -118,8 +121,8 @@ class Importer:
                 contextlib.ExitStack() as stack:
             extended = work.do(recorded, load=self.tracker.item)
             save = _Save(lambda: stack.enter_context(self.tracker.insert_in_parts()),
-                         file.problems)
-            save.rows(work.rows(partners))
+                         file.problems + outline_problems)
+            save.rows(work.rows([*partners, outline]))
             for piece in done:
                 save.take(piece)
             save.take(extended)
@@ -222,7 +225,8 @@ class _Work:
         rows = [] if self.failed.value else self.rows(items)
         return _Done(recorder.problems, recorder.counts, rows=rows)
 
-    def rows(self, aggregates: Sequence[Item | Partner | None]) -> list[EventRow]:
+    def rows(self, aggregates: Sequence[Item | Partner | ReportOutline | None],
+             ) -> list[EventRow]:
         """The aggregates' new events, encoded (None: an item not recorded)."""
         return encode_rows(self.mapper, [a for a in aggregates if a is not None])
 
