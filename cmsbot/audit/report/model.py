@@ -30,8 +30,9 @@ OVERVIEW = "Overview of activities"  # the title of a report of no document
 
 
 class ReportSource(Protocol):
-    """What a report reads: the views and the items' events (through the question engine's
-    snapshot), the audit chain, and how far the views lag the log. It writes nothing."""
+    """What a report reads: the views, the items' events and the documents' outlines
+    (through the read model), the audit chain, and how far the views lag the log. It
+    writes nothing."""
 
     engine: Engine
     readmodel: ReadModel
@@ -116,7 +117,7 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
     behind = source.views_behind()
     tracker = source.readmodel.tracker
     outline = None if document is None else recorded_outline(tracker, document, known_at)
-    placed: list[tuple[int, tuple[object, ...], ItemState, list[Any], list[Happening]]] = []
+    placed: list[tuple[int, tuple[object, ...], ItemParagraph]] = []
     with source.engine.connect() as conn:
         snapshot = source.readmodel.snapshot(conn, as_at=as_at, known_at=known_at)
         names = snapshot.names
@@ -131,43 +132,44 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
                 continue
             # The visible events, read as the engine reads them for "history of X".
             visible = snapshot.visible(events)
-            happened = prose.happenings(visible, lambda key: names.get(key, key))
-            place = placer.place(state, prose.cited(visible, happened),
-                                 registered.get(row.item_id, 0))
+            paragraph = _paragraph(state, visible, names, as_at)
+            place = placer.place(state, paragraph.cited, registered.get(row.item_id, 0))
             if place is not None:
-                placed.append((*place, state, visible, happened))
+                placed.append((*place, paragraph))
         when = as_of(snapshot.as_at, snapshot.known_at)
     if document is not None and outline is None and not placed:
         raise NoSuchReportError(f"no report outline is recorded for {document}, and no item "
                                 f"{when} cites it")
     placed.sort(key=lambda p: (p[0], p[1]))
     sections = [ReportSection(s.key, s.title, actions=s.actions) for s in placer.sections]
-    for number, (index, _, state, visible, happened) in enumerate(placed, 1):
-        sections[index].items.append(_paragraph(number, state, visible, happened, names,
-                                                as_at))
+    for number, (index, _, paragraph) in enumerate(placed, 1):
+        paragraph.number = number
+        sections[index].items.append(paragraph)
     kept = [s for s in sections if s.items or s.actions]
     year = as_at.year
     head = source.chain.head_now()
     title = outline.title if outline is not None else document or OVERVIEW
     return Report(title, document, as_at, known_at, when, kept, _actions(kept, as_at), year,
-                  _meetings([p[2] for p in placed], year), head.position, head,
+                  _meetings([p[2].state for p in placed], year), head.position, head,
                   datetime.now(UTC), behind)
 
 
-def _paragraph(number: int, state: ItemState, visible: list[Any], happened: list[Happening],
-               names: dict[str, str], as_at: date) -> ItemParagraph:
+def _paragraph(state: ItemState, visible: list[Any], names: dict[str, str], as_at: date,
+               ) -> ItemParagraph:
+    """The item's paragraph (numbered once the report's order is known)."""
+    happened = prose.happenings(visible, lambda key: names.get(key, key))
     told = prose.told(happened, as_at)
     status = prose.status_sentence(state, as_at, happened)
     return ItemParagraph(
-        number=number, state=state, partners=[names.get(p, p) for p in state.partners],
+        number=0, state=state, partners=[names.get(p, p) for p in state.partners],
         status=status, happened=happened, told=told,
         next=prose.next_sentence(state, as_at, [status, *told]),
         cited=prose.cited(visible, happened), open=prose.is_open(state))
 
 
 def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
-    """What the Standing Committee is asked to do: what the report's own action items
-    still have ahead of them, then every item still open."""
+    """What the meeting the report is for is asked to do: what the report's own action
+    items still have ahead of them, then every item still open."""
     actions: list[str] = []
     for section in sections:
         if not section.actions:
