@@ -56,14 +56,19 @@ class ImportResult:
     items: int
     events: int
     skipped: int
+    outlined: bool = False  # the file's report outline was recorded (new or changed)
 
     def __str__(self) -> str:
         if not (self.partners or self.items or self.events):
             said = ("its one entry was" if self.skipped == 1
                     else f"all {self.skipped} entries were")
+            if self.outlined:
+                return f"Recorded the report's outline; nothing else was new ({said} " \
+                       "recorded before)."
             return f"Nothing new: {said} recorded before."
-        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')} "
-                f"and {count(self.partners, 'new partner')} "
+        outline = ", the report's outline" if self.outlined else ""
+        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')}"
+                f"{outline} and {count(self.partners, 'new partner')} "
                 f"({count(self.skipped, 'entry', 'entries')} already recorded).")
 
 
@@ -128,7 +133,8 @@ class Importer:
             save.take(extended)
             save.raise_problems(header.name)
         new_items, events, skipped_entries = save.counts
-        return ImportResult(len(partners), new_items, events, skipped + skipped_entries)
+        return ImportResult(len(partners), new_items, events, skipped + skipped_entries,
+                            outlined=outline is not None)
 
     def _new_partners(self, header: Header, saved: set[UUID]) -> tuple[list[Partner], int]:
         partners = [Partner.register(

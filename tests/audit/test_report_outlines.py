@@ -148,6 +148,13 @@ items:
         report = build_report(container, date(2015, 9, 1), document=SEED_DOCUMENT)
         assert [s.title for s in report.sections] == SEED_SECTIONS
         assert report.title == "Synergies and Partnerships"
+        # importing the seed again records its outline, and says so
+        head = container.tracker.head()
+        result = container.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        assert str(result) == ("Recorded the report's outline; nothing else was new (all 129 "
+                               "entries were recorded before).")
+        assert container.tracker.head() == head + 1
+        assert len(container.tracker.outline_events(SEED_DOCUMENT)) == 1
 
 
 def paragraphs(report: Report) -> list[str]:
