@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cmsbot.history_outline import OutlineEntry, read_outline
 from cmsbot.history_parsing import (
     MAX_ALIASES,
     MAX_ITEMS,
@@ -95,6 +96,7 @@ class Header:
     actor: str
     as_at: PartialDate | None
     partners: list[PartnerEntry]
+    outline: OutlineEntry | None = field(default=None, kw_only=True)  # its `report:`
 
     def ref(self, *parts: str) -> str:
         return f"{self.document}#{'/'.join(parts)}"
@@ -124,7 +126,8 @@ class Draft(Header):
         problems += self.file_problems()
         if problems:
             raise HistoryFileError(self.name, problems)
-        return History(self.name, self.document, self.actor, self.as_at, self.partners, items)
+        return History(self.name, self.document, self.actor, self.as_at, self.partners, items,
+                       outline=self.outline)
 
     def check_items(self, mappings: list[Any]) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
         """These items checked: the entries, and each problem with its line."""
@@ -238,7 +241,9 @@ class _Checker:
         document = self._text(data, "document", required=True) or "?"
         as_at = self._date(data.get("as_at"), data, "as_at") if "as_at" in data else None
         actor = self._text(data, "actor") or f"import:{document}"
-        unknown = set(data) - {"document", "title", "as_at", "actor", "partners", "items"}
+        outline = read_outline(data, self.fail)
+        unknown = set(data) - {"document", "title", "as_at", "actor", "partners", "items",
+                               "report"}
         if unknown:
             self.fail(data, f"unknown top-level field(s): {_names(unknown)}")
         items = self._list(data, "items")
@@ -250,7 +255,7 @@ class _Checker:
                     if p is not None]
         self._check_unique([(p.at, p.key) for p in partners], "partner")
         return Draft(self.name, document, actor, as_at, partners, items, self.problems, data,
-                     self.today)
+                     self.today, outline=outline)
 
     def _check_unique(self, keyed: list[tuple[LinedMapping, str]], what: str) -> None:
         seen: set[str] = set()

@@ -26,6 +26,7 @@ from eventsourcing.persistence import Mapper
 
 from cmsbot.app.auth import Principal
 from cmsbot.app.import_pool import ImportPool
+from cmsbot.app.outlining import outline_to_record
 from cmsbot.app.recording import check_partners, partners_named, typed_changes
 from cmsbot.eventstore.bulk_rows import AddRows, EventRow, encode_rows
 from cmsbot.eventstore.tracker import Tracker
@@ -41,6 +42,7 @@ from cmsbot.history import (
 from cmsbot.wording import count
 from domain.errors import CorrectionTargetError, DomainError
 from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
+from domain.outlines import ReportOutline
 from domain.provenance import Fact, Source
 from projections.bulk import collector_paused
 
@@ -54,14 +56,19 @@ class ImportResult:
     items: int
     events: int
     skipped: int
+    outlined: bool = False  # the file's report outline was recorded (new or changed)
 
     def __str__(self) -> str:
         if not (self.partners or self.items or self.events):
             said = ("its one entry was" if self.skipped == 1
                     else f"all {self.skipped} entries were")
+            if self.outlined:
+                return f"Recorded the report's outline; nothing else was new ({said} " \
+                       "recorded before)."
             return f"Nothing new: {said} recorded before."
-        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')} "
-                f"and {count(self.partners, 'new partner')} "
+        outline = ", the report's outline" if self.outlined else ""
+        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')}"
+                f"{outline} and {count(self.partners, 'new partner')} "
                 f"({count(self.skipped, 'entry', 'entries')} already recorded).")
 
 
@@ -104,6 +111,7 @@ class Importer:
         saved = self.tracker.existing([partner_id(p.key) for p in header.partners]
                                       + [item_id(key) for key in file.keys if key is not None])
         partners, skipped = self._new_partners(header, saved)
+        outline, outline_problems = outline_to_record(self.tracker, header, file.keys)
         known = self._known_partners(header, file.named)
         was_saved = [key is not None and item_id(key) in saved for key in file.keys]
         fresh = [n for n, before in enumerate(was_saved) if not before]
@@ -118,14 +126,15 @@ class Importer:
                 contextlib.ExitStack() as stack:
             extended = work.do(recorded, load=self.tracker.item)
             save = _Save(lambda: stack.enter_context(self.tracker.insert_in_parts()),
-                         file.problems)
-            save.rows(work.rows(partners))
+                         file.problems + outline_problems)
+            save.rows(work.rows([*partners, outline]))
             for piece in done:
                 save.take(piece)
             save.take(extended)
             save.raise_problems(header.name)
         new_items, events, skipped_entries = save.counts
-        return ImportResult(len(partners), new_items, events, skipped + skipped_entries)
+        return ImportResult(len(partners), new_items, events, skipped + skipped_entries,
+                            outlined=outline is not None)
 
     def _new_partners(self, header: Header, saved: set[UUID]) -> tuple[list[Partner], int]:
         partners = [Partner.register(
@@ -222,7 +231,8 @@ class _Work:
         rows = [] if self.failed.value else self.rows(items)
         return _Done(recorder.problems, recorder.counts, rows=rows)
 
-    def rows(self, aggregates: Sequence[Item | Partner | None]) -> list[EventRow]:
+    def rows(self, aggregates: Sequence[Item | Partner | ReportOutline | None],
+             ) -> list[EventRow]:
         """The aggregates' new events, encoded (None: an item not recorded)."""
         return encode_rows(self.mapper, [a for a in aggregates if a is not None])
 

@@ -30,6 +30,7 @@ from eventsourcing.utils import TopicError, resolve_topic
 
 from domain import channels as ch
 from domain import events as ev
+from domain import outlines as ol
 from domain.catalogue import SPECS
 from domain.dates import PartialDate
 from domain.items import UNCORRECTABLE, Partner, item_id, partner_id
@@ -38,7 +39,7 @@ from domain.state import KIND_BY_TOPIC, Kind
 
 KEPT = 1000  # problems kept to report; beyond this they are only counted
 
-_ITEM, _PARTNER, _CHANNEL, _DIGEST = "item", "partner", "channel", "digest"
+_ITEM, _PARTNER, _CHANNEL, _DIGEST, _OUTLINE = "item", "partner", "channel", "digest", "outline"
 _FAMILIES: dict[type[Any], str] = {
     ev.ItemRegistered: _ITEM, **dict.fromkeys(ev.ITEM_EVENTS, _ITEM),
     ev.PartnerRegistered: _PARTNER, ev.PartnerAliasAdded: _PARTNER,
@@ -46,6 +47,7 @@ _FAMILIES: dict[type[Any], str] = {
     ch.ChannelUnsubscribed: _CHANNEL, ch.ChannelFollowed: _CHANNEL,
     ch.ChannelUnfollowed: _CHANNEL,
     ch.DigestClaimed: _DIGEST, ch.DigestReclaimed: _DIGEST, ch.DigestPosted: _DIGEST,
+    ol.ReportOutlined: _OUTLINE, ol.ReportOutlineRevised: _OUTLINE,
 }
 # The event that registers each family, and the aggregate types it may register.
 _REGISTERS: dict[type[Any], frozenset[str]] = {
@@ -53,6 +55,7 @@ _REGISTERS: dict[type[Any], frozenset[str]] = {
     ev.PartnerRegistered: frozenset({Partner.TOPIC}),
     ch.ChannelRegistered: frozenset({ch.Channel.TOPIC}),
     ch.DigestClaimed: frozenset({ch.Digest.TOPIC}),
+    ol.ReportOutlined: frozenset({ol.ReportOutline.TOPIC}),
 }
 _STORABLE: tuple[type[Any], ...] = (*_FAMILIES, ev.VersionGapAcknowledged)
 # The kind of item an event belongs to (None: every kind), from the catalogue.
@@ -392,6 +395,8 @@ class Consistency:
             self.partners.add(event.key)
         elif isinstance(event, ch.ChannelRegistered):
             expected = ch.channel_id(event.channel)
+        elif isinstance(event, ol.ReportOutlined):
+            expected = ol.outline_id(event.document)
         else:
             expected = ch.digest_id(event.channel, event.period)
         if event.originator_id != expected:
@@ -493,6 +498,8 @@ def names_of(registration: Any) -> tuple[str, str]:
         return f"{name} ({registration.key})", registration.key
     if isinstance(registration, ch.ChannelRegistered):
         return f"channel {registration.channel}", str(registration.originator_id)
+    if isinstance(registration, ol.ReportOutlined):
+        return f"the report outline of {registration.document}", registration.document
     if isinstance(registration, ch.DigestClaimed):
         return (f"the {registration.period} digest of channel {registration.channel}",
                 str(registration.originator_id))

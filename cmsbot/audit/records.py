@@ -34,7 +34,7 @@ class Book:
         if event.originator_version == 1:
             topic = str(getattr(event, "originator_topic", ""))
             self.kinds[aggregate] = topic.removeprefix("cmsbot.").lower() or "aggregate"
-            label = getattr(event, "key", None)
+            label = getattr(event, "key", None) or getattr(event, "document", None)
             if label is None and getattr(event, "channel", None) is not None:
                 # a channel, or a channel's digest for a period
                 label = f"{event.channel} {getattr(event, 'period', '')}".strip()

@@ -21,7 +21,7 @@ from cmsbot.audit.chain import Head, HeadFormatError
 from cmsbot.audit.logbook import LogFilter, entries, text
 from cmsbot.audit.repair import RepairRefusedError, repair_gap
 from cmsbot.audit.replay import Cutoff, ReplayError, board_text, diff_text, replay
-from cmsbot.audit.report.model import build_report
+from cmsbot.audit.report.model import NoSuchReportError, build_report
 from cmsbot.audit.report.render import render
 from cmsbot.audit.transfer import export_csv, export_jsonl
 from cmsbot.audit.verify import ExportFileError, verify
@@ -117,12 +117,15 @@ def register(sub: argparse._SubParsersAction) -> list[str]:  # type: ignore[type
     replay.add_argument("--keep", type=Path, metavar="FILE",
                         help="keep the scratch SQLite store at FILE")
 
-    report = sub.add_parser("report", help="the Synergies and Partnerships overview as at a "
-                                           "date, written from the log")
+    report = sub.add_parser("report", help="a document's report (or an overview of every "
+                                           "item) as at a date, written from the log")
     report.add_argument("--as-at", type=date_arg, required=True, metavar="DATE",
                         help="what was true on DATE (business time)")
     report.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
                         help="from what was recorded by TIMESTAMP (default: everything)")
+    report.add_argument("--document", metavar="SYMBOL",
+                        help="the document whose report to write, in the outline its history "
+                             "file declared (default: every item, by kind and partner)")
     report.add_argument("--format", choices=["md", "html"], default="md")
     report.add_argument("--output", type=Path, metavar="FILE", help="instead of stdout")
     return list(COMMANDS)
@@ -255,7 +258,11 @@ def _replay(args: argparse.Namespace, container: Container) -> int:
 
 
 def _report(args: argparse.Namespace, container: Container) -> int:
-    report = build_report(container, args.as_at, known_at=args.known_at)
+    try:
+        report = build_report(container, args.as_at, known_at=args.known_at,
+                              document=args.document)
+    except NoSuchReportError as error:
+        raise _Refused(str(error)) from None
     with _output(args.output) as out:
         out.write(render(report, args.format))
     if args.output is not None:

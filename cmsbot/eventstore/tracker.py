@@ -23,6 +23,7 @@ from cmsbot.eventstore.bulk_rows import AddRows, BulkRecorder, hex_of, uuid_of
 from domain.errors import UnknownItemError
 from domain.events import ItemEvent, ItemRegistered
 from domain.items import Item, Partner, item_id, partner_id
+from domain.outlines import ReportOutlined, ReportOutlineRevised, outline_id
 from projections.logrows import LogRow
 
 
@@ -113,6 +114,12 @@ class Tracker(Application[UUID]):
                     ) -> list[ItemRegistered | ItemEvent]:
         """One item's events in version order: the only read an as-at question needs."""
         stored = self.recorder.select_events(aggregate_id, lte=up_to_version)
+        return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
+
+    def outline_events(self, document: str) -> list[ReportOutlined | ReportOutlineRevised]:
+        """The events of the document's report outline, in version order (none when no file
+        declared one)."""
+        stored = self.recorder.select_events(outline_id(document))
         return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
 
     def read(self, after: int, limit: int) -> Sequence[Positioned]:

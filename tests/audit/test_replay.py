@@ -73,7 +73,7 @@ class TestALogPosition:
                "consultation — chat C0123 1441000000.000100" in diff
 
     def test_a_position_beyond_the_log(self, history: Container) -> None:
-        with pytest.raises(ReplayError, match="the log has only 131 events"):
+        with pytest.raises(ReplayError, match="the log has only 132 events"):
             replay(history.tracker, Cutoff(position=999))
 
 

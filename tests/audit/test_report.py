@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 import yaml
 
-from cmsbot.audit.report.model import Report, build_report
+from cmsbot.audit.report.model import NoSuchReportError, Report, build_report
 from cmsbot.audit.report.render import html, markdown
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED
@@ -19,11 +19,12 @@ from tests.audit.helpers import cli, correct_and_retract
 
 REPORT_DATE = date(2015, 9, 1)
 SEED_DATA = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+SEED_DOCUMENT = SEED_DATA["document"]
 
 
 @pytest.fixture
 def report(seeded: Container) -> Report:
-    return build_report(seeded, REPORT_DATE)
+    return build_report(seeded, REPORT_DATE, document=SEED_DOCUMENT)
 
 
 def paragraph(text: str, title: str) -> str:
@@ -51,20 +52,22 @@ class TestAsAtTheSourceReportsDate:
             "Engagement in strategic collaborations",
             "Strengthening regional collaboration and presence of CMS",
             "Action requested"]
-        regional = next(s for s in report.sections if s.key == "regional")
+        regional = next(s for s in report.sections
+                        if s.title == "Strengthening regional collaboration and presence of CMS")
         assert regional.items[0].title == \
             "Regional coordinators in Africa, the Pacific and Latin America"
 
     SAYS: ClassVar[list[tuple[str, str]]] = [
         ("CITES–CMS Joint Work Plan 2015–2020",
-         "it had been endorsed by CITES Standing Committee (SC65) and CMS Standing Committee "
-         "(StC42) (since 2014)"),
-        ("Joint CITES/CMS Programme Officer", "the post was filled"),
-        ("Joint CITES/CMS Programme Officer", "(since 1 July 2015)"),
-        ("Joint CITES/CMS Programme Officer", "By 1 July 2015: Funded by Germany."),
-        ("IWC–CMS Joint Work Plan", "it was under negotiation"),
+         "It had been endorsed by CITES Standing Committee (SC65) and CMS Standing Committee "
+         "(StC42). In 2014: Endorsed by CITES Standing Committee at SC65. Endorsed by CMS "
+         "Standing Committee at StC42."),
+        ("Joint CITES/CMS Programme Officer", "The post was filled: began work 1 July 2015."),
+        ("Joint CITES/CMS Programme Officer", "By 1 July 2015: Funded by Germany. An officer "
+                                              "recruited, starting 1 July 2015"),
+        ("IWC–CMS Joint Work Plan", "It was under negotiation."),
         ("IWC–CMS Joint Work Plan", "ship strikes, marine debris, ecotourism"),
-        ("IOTC–CMS Memorandum of Cooperation", "it was awaiting endorsement"),
+        ("IOTC–CMS Memorandum of Cooperation", "It was awaiting endorsement"),
         ("IOTC–CMS Memorandum of Cooperation", "UNEP/CMS/StC44/18.2"),
         ("Workshop to promote the accession of Latin American countries to CMS",
          "Scheduled for 22-24 September 2015 in Panama"),
@@ -72,20 +75,26 @@ class TestAsAtTheSourceReportsDate:
          "Scheduled for 27-29 October 2015 in Philippines"),
         ("Workshop to promote the accession of Pacific Islands States to CMS",
          "Planned for 2016, most probably in Samoa"),
-        ("Biodiversity Liaison Group (BLG) video-conference", "it had been held"),
-        ("Biodiversity Liaison Group (BLG) video-conference", "23 January 2015"),
+        ("Biodiversity Liaison Group (BLG) video-conference",
+         "It had been held. Held 23 January 2015 in video-conference"),
         ("Consultation on the relationship between the CMS Family and civil society",
          "Submission received from Wild Migration: “The Firebird Project"),
         ("Consultation on the relationship between the CMS Family and civil society",
-         "16 June 2015: Notification of 16 June 2015 issued"),
-        ("Regional coordinators in Africa, the Pacific and Latin America", "it had stalled"),
+         "It was open for submissions: 1 submission received. Notification of 16 June 2015 "
+         "issued"),
+        ("Regional coordinators in Africa, the Pacific and Latin America", "It had stalled."),
         ("Meeting of the CMS African-Eurasian Landbirds Working Group",
-         "Next: late November 2015."),
+         "Planned for late November 2015, Abidjan"),
+        ("CBD–CMS Joint Work Plan 2016–2018", "It was awaiting endorsement: submitted to CMS "
+                                              "Standing Committee (StC44). Draft text"),
+        ("Elements of advice to the Global Environment Facility (GEF)",
+         "Next step planned: Final discussion at the Standing Committee (StC44)"),
         ("First meeting of the CBD Subsidiary Body on Implementation (SBI-1)", "2-6 May 2016"),
         ("First meeting of the Intergovernmental Task Force on Illegal Killing, Taking and "
          "Trade of Migratory Birds in the Mediterranean (MIKT)", "Planned for early 2016"),
         ("UNEP Task Team on administrative arrangements and programmatic cooperation",
-         "(UNEA-2), June 2016"),
+         "Next step planned: Recommendations submitted to the second UN Environment Assembly "
+         "(UNEA-2) (June 2016). Sources:"),
     ]
 
     def test_statuses_and_dates_as_the_source_gave_them(self, report: Report) -> None:
@@ -112,7 +121,7 @@ class TestAsAtTheSourceReportsDate:
         assert "StC44 considers UNEP/CMS/StC44/18.1, 18.2 and 18.3 and takes action " \
                "(14-15 October 2015)" in actions
         assert "CITES–CMS Joint Work Plan" not in actions  # endorsed: nothing to do
-        assert "The following are requested of the Standing Committee" in markdown(report)
+        assert "The following are requested, or still open:" in markdown(report)
 
     def test_agrees_with_ask_as_at_for_every_item(self, seeded: Container, report: Report) -> None:
         for item in report.items:
@@ -182,22 +191,25 @@ class _WellFormed(HTMLParser):
 
 class TestOtherDates:
     def test_at_the_start_of_2015_only_what_had_happened(self, seeded: Container) -> None:
-        report = build_report(seeded, date(2015, 1, 1))
+        report = build_report(seeded, date(2015, 1, 1), document=SEED_DOCUMENT)
         assert [item.title for item in report.items] == ["CITES–CMS Joint Work Plan 2015–2020"]
         assert report.meetings == []
 
     def test_from_what_was_known_before_anything_was_recorded(self, seeded: Container, ) -> None:
         from datetime import UTC, datetime
 
-        report = build_report(seeded, REPORT_DATE,
-                              known_at=datetime(2015, 1, 1, tzinfo=UTC))
+        before = datetime(2015, 1, 1, tzinfo=UTC)
+        report = build_report(seeded, REPORT_DATE, known_at=before)
         assert report.items == [] and "Nothing is open." in markdown(report)
+        with pytest.raises(NoSuchReportError, match="no report outline is recorded for "
+                                                    "UNEP/CMS/StC44/18"):
+            build_report(seeded, REPORT_DATE, document=SEED_DOCUMENT, known_at=before)
 
 
 class TestCorrectionsAndRetractions:
     def test_are_applied_in_the_report(self, seeded: Container) -> None:
         correct_and_retract(seeded)
-        text = markdown(build_report(seeded, REPORT_DATE))
+        text = markdown(build_report(seeded, REPORT_DATE, document=SEED_DOCUMENT))
         panama = paragraph(text, "Workshop to promote the accession of Latin American "
                                  "countries to CMS")
         assert "Scheduled for 23-25 September 2015 in Panama" in panama
@@ -215,10 +227,17 @@ def test_the_command_writes_markdown_or_html(seeded: Container, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     url = seeded.settings.database.url
+    run = cli(url, "report", "--as-at", "2015-09-01", "--document", SEED_DOCUMENT,
+              monkeypatch=monkeypatch, capsys=capsys)
+    assert run.code == 0 and run.out.startswith("# Synergies and Partnerships\n")
     run = cli(url, "report", "--as-at", "2015-09-01", monkeypatch=monkeypatch, capsys=capsys)
-    assert run.code == 0 and run.out.startswith("# Synergies and Partnerships")
+    assert run.code == 0 and run.out.startswith("# Overview of activities\n")
+    run = cli(url, "report", "--as-at", "2015-09-01", "--document", "UNEP/CMS/StC99/1",
+              monkeypatch=monkeypatch, capsys=capsys)
+    assert run.code == 1 and run.out == ""
+    assert "no report outline is recorded for UNEP/CMS/StC99/1" in run.err
     page = tmp_path / "report.html"
     run = cli(url, "report", "--as-at", "2015-09-01", "--format", "html", "--output",
-              str(page), monkeypatch=monkeypatch, capsys=capsys)
+              str(page), "--document", SEED_DOCUMENT, monkeypatch=monkeypatch, capsys=capsys)
     assert f"(43 items) to {page}" in run.out
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

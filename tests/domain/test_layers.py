@@ -30,7 +30,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "config": ("cmsbot.settings", "cmsbot.redaction", "cmsbot.whoami"),
     "wording": ("cmsbot.lag", "cmsbot.wording"),
     "eventstore": ("cmsbot.eventstore", "cmsbot.storefile", "cmsbot.db"),
-    "history files": ("cmsbot.history", "cmsbot.history_parsing"),
+    "history files": ("cmsbot.history", "cmsbot.history_parsing", "cmsbot.history_outline"),
     "app": ("cmsbot.app", "cmsbot.sources", "cmsbot.choices"),
     "read model": ("cmsbot.readmodel",),
     "questions": ("cmsbot.questions",),

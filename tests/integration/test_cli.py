@@ -85,7 +85,7 @@ def test_a_command_that_makes_no_sense_is_refused_plainly(database: str) -> None
 
 
 def test_rebuild_and_projector(database: str) -> None:
-    assert "Rebuilt every view from 129 events" in cmsbot("projections", "rebuild",
+    assert "Rebuilt every view from 130 events" in cmsbot("projections", "rebuild",
                                                           database=database).stdout
     assert "Caught up: 0 events" in cmsbot("projector", "--once", database=database).stdout
 

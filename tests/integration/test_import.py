@@ -299,4 +299,4 @@ class TestAnImportThatRecordsNothing:
     def test_a_file_with_something_new_is_refused(self, refusing: Container) -> None:
         with pytest.raises(StoreUnhealthyError, match="is read-only"):
             refusing.importer.run(LOCAL_OPERATOR, read_history(GOOD, "good.yaml"))
-        assert refusing.tracker.head() == 129
+        assert refusing.tracker.head() == 130

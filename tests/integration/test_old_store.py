@@ -102,3 +102,24 @@ def test_db_init_gives_an_outbox_of_the_old_shape_the_new_one(database_url: str)
     finally:
         engine.dispose()
     assert columns == {column.name for column in t.notice_outbox.c}
+
+
+def test_its_seed_is_reported_in_the_seeds_sections(old_store: Path) -> None:
+    """It holds no outline event: the StC44 report takes the bundled seed file's outline,
+    and records none."""
+    from datetime import date
+
+    from cmsbot.audit.report.model import build_report
+
+    container = bootstrap(Settings(database=Database(f"sqlite:///{old_store}")), reading=True)
+    try:
+        head = container.tracker.head()
+        report = build_report(container, date(2015, 9, 1), document="UNEP/CMS/StC44/18")
+        overview = build_report(container, date(2015, 9, 1))
+        assert container.tracker.head() == head
+    finally:
+        container.close()
+    assert report.title == "Synergies and Partnerships"
+    assert [s.title for s in report.sections][-2:] == [
+        "Strengthening regional collaboration and presence of CMS", "Action requested"]
+    assert len(report.sections) == 7 and len(report.items) == len(overview.items) == 43

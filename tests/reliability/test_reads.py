@@ -41,6 +41,8 @@ READS: dict[str, tuple[list[str], str]] = {
     "report": (["report", "--as-at", "2015-09-01"], "stdout"),
     "report --format html": (["report", "--as-at", "2015-09-01", "--format", "html"],
                              "stdout"),
+    "report --document": (["report", "--as-at", "2015-09-01", "--document",
+                           "UNEP/CMS/StC44/18"], "stdout"),
     "export": (["audit", "export"], "stderr"),
     "export --format csv": (["audit", "export", "--format", "csv"], "stderr"),
 }

@@ -53,7 +53,7 @@ MISSING = ("cmsbot: the store {url} does not exist: check CMSBOT_DATABASE_URL, o
 
 
 def seeded(folder: Path) -> tuple[str, Path]:
-    """A store holding the StC44 report (129 events) in `folder`, closed."""
+    """A store holding the StC44 report (130 events) in `folder`, closed."""
     path = folder / "cmsbot.sqlite"
     url = f"sqlite:///{path}"
     seed(url)
@@ -142,7 +142,7 @@ class TestAStoreThatGoesAway:
                 wait_until(lambda: (h := bot.health()) is not None and h.status == 200, 15,
                            "/healthz to say 200 once the store is back")
                 back = bot.health()
-                assert back is not None and back.json()["events"] == 130, back
+                assert back is not None and back.json()["events"] == 131, back
         finally:
             fake.stop()
         assert "Traceback" not in log, log
@@ -177,7 +177,7 @@ class TestAStoreThatGoesAway:
         finally:
             container.close()
         events, _, _ = snapshot(url)
-        assert len(events) == 129  # the file now at the path took nothing
+        assert len(events) == 130  # the file now at the path took nothing
 
     def test_a_write_into_a_file_deleted_while_it_is_written_is_not_confirmed(
             self, tmp_path: Path) -> None:

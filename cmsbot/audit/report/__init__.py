@@ -1,1 +1,2 @@
-"""`cmsbot report`: the Secretariat's "Synergies and Partnerships" overview, from the log."""
+"""`cmsbot report`: a document's report (in the outline its history file declared) or an
+overview of every item, as at a date, from the log."""

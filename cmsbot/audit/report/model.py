@@ -1,4 +1,4 @@
-"""The "Synergies and Partnerships" overview as at a date, built from the log.
+"""A document's report (or the overview of every item) as at a date, built from the log.
 
 Each item's state is the read model's as-at reading (`ReadModel.snapshot`: the item's own
 events, filtered to the date and folded with corrections and retractions), the one
@@ -16,30 +16,29 @@ from sqlalchemy import Engine, select
 
 from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
-from cmsbot.audit.report.outline import ACTION, SECTIONS, place
+from cmsbot.audit.report.outline import Placer, recorded_outline
+from cmsbot.audit.report.prose import Happening
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.wording import as_of, cite
 from domain.dates import PartialDate
+from domain.provenance import Source
 from domain.state import ItemState, Kind
 from projections import queries as q
 from projections import tables as views
 
+OVERVIEW = "Overview of activities"  # the title of a report of no document
+
 
 class ReportSource(Protocol):
-    """What a report reads: the views and the items' events (through the question engine's
-    snapshot), the audit chain, and how far the views lag the log. It writes nothing."""
+    """What a report reads: the views, the items' events and the documents' outlines
+    (through the read model), the audit chain, and how far the views lag the log. It
+    writes nothing."""
 
     engine: Engine
     readmodel: ReadModel
     chain: ChainKeeper
 
     def views_behind(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class Happening:
-    when: PartialDate
-    text: str
 
 
 @dataclass
@@ -51,13 +50,19 @@ class ItemParagraph:
     partners: list[str]
     status: str
     happened: list[Happening]
+    told: list[str]  # what happened, as the paragraph says it (each date once)
     next: str | None
-    sources: str
+    cited: list[Source]  # the sources of what the paragraph shows
     open: bool
 
     @property
     def title(self) -> str:
         return self.state.title
+
+    @property
+    def sources(self) -> str:
+        """"UNEP/CMS/StC44/18 ¶8": each document (or chat) with its paragraphs."""
+        return cite(self.cited)
 
 
 @dataclass
@@ -65,6 +70,7 @@ class ReportSection:
     key: str
     title: str
     items: list[ItemParagraph] = field(default_factory=list)
+    actions: bool = False  # the section that lists what is requested, or still open
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class MeetingDate:
 
 @dataclass
 class Report:
+    title: str
+    document: str | None
     as_at: date
     known_at: datetime | None
     when: str  # "as at 1 September 2015"
@@ -97,16 +105,23 @@ class Report:
         return [item for section in self.sections for item in section.items]
 
 
+class NoSuchReportError(Exception):
+    """No outline is recorded for the document and no item cites it."""
+
+
 def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None = None,
-                 ) -> Report:
-    """The overview as at `as_at` (business time), from what was recorded by `known_at`
-    (default: everything recorded), read from the store as it is."""
+                 document: str | None = None) -> Report:
+    """The report as at `as_at` (business time), from what was recorded by `known_at`
+    (default: everything recorded), read from the store as it is: the report of
+    `document` in its outline's sections, or of every item by kind and partner."""
     behind = source.views_behind()
-    placed: list[tuple[int, int, int, ItemState, list[Any]]] = []
-    order = {section.key: number for number, section in enumerate(SECTIONS)}
+    tracker = source.readmodel.tracker
+    outline = None if document is None else recorded_outline(tracker, document, known_at)
+    placed: list[tuple[int, tuple[object, ...], ItemParagraph]] = []
     with source.engine.connect() as conn:
         snapshot = source.readmodel.snapshot(conn, as_at=as_at, known_at=known_at)
-        categories = {row.key: row.category for row in q.partner_rows(conn)}
+        names = snapshot.names
+        placer = Placer(outline, document, names)
         registered = {row.item_id: row.position for row in conn.execute(
             select(views.activity.c.item_id, views.activity.c.position)
             .where(views.activity.c.version == 1))}
@@ -117,43 +132,47 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
                 continue
             # The visible events, read as the engine reads them for "history of X".
             visible = snapshot.visible(events)
-            section, paragraph = place(state, categories)
-            placed.append((order[section], paragraph, registered.get(row.item_id, 0), state,
-                           visible))
-        names = snapshot.names
+            paragraph = _paragraph(state, visible, names, as_at)
+            place = placer.place(state, paragraph.cited, registered.get(row.item_id, 0))
+            if place is not None:
+                placed.append((*place, paragraph))
         when = as_of(snapshot.as_at, snapshot.known_at)
-    placed.sort(key=lambda p: p[:3])
-    sections = [ReportSection(s.key, s.title) for s in SECTIONS]
-    for number, (index, _, _, state, visible) in enumerate(placed, 1):
-        sections[index].items.append(_paragraph(number, state, visible, names, as_at, when))
-    kept = [s for s in sections if s.items or s.key == ACTION]
+    if document is not None and outline is None and not placed:
+        raise NoSuchReportError(f"no report outline is recorded for {document}, and no item "
+                                f"{when} cites it")
+    placed.sort(key=lambda p: (p[0], p[1]))
+    sections = [ReportSection(s.key, s.title, actions=s.actions) for s in placer.sections]
+    for number, (index, _, paragraph) in enumerate(placed, 1):
+        paragraph.number = number
+        sections[index].items.append(paragraph)
+    kept = [s for s in sections if s.items or s.actions]
     year = as_at.year
     head = source.chain.head_now()
-    return Report(as_at, known_at, when, kept, _actions(kept, as_at), year,
-                  _meetings([p[3] for p in placed], year), head.position, head,
+    title = outline.title if outline is not None else document or OVERVIEW
+    return Report(title, document, as_at, known_at, when, kept, _actions(kept, as_at), year,
+                  _meetings([p[2].state for p in placed], year), head.position, head,
                   datetime.now(UTC), behind)
 
 
-def _paragraph(number: int, state: ItemState, visible: list[Any], names: dict[str, str],
-               as_at: date, when: str) -> ItemParagraph:
-    def name(key: str) -> str:
-        return names.get(key, key)
-
-    happened = [Happening(w, t) for w, t in prose.happenings(visible, name)]
+def _paragraph(state: ItemState, visible: list[Any], names: dict[str, str], as_at: date,
+               ) -> ItemParagraph:
+    """The item's paragraph (numbered once the report's order is known)."""
+    happened = prose.happenings(visible, lambda key: names.get(key, key))
+    told = prose.told(happened, as_at)
+    status = prose.status_sentence(state, as_at, happened)
     return ItemParagraph(
-        number=number, state=state, partners=[name(p) for p in state.partners],
-        status=prose.status_sentence(state, when, [h.text for h in happened]),
-        happened=happened,
-        next=prose.next_sentence(state, as_at), sources=cite(state.sources),
-        open=prose.is_open(state))
+        number=0, state=state, partners=[names.get(p, p) for p in state.partners],
+        status=status, happened=happened, told=told,
+        next=prose.next_sentence(state, as_at, [status, *told]),
+        cited=prose.cited(visible, happened), open=prose.is_open(state))
 
 
 def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
-    """What the Standing Committee is asked to do: what the report's own action items
-    still have ahead of them, then every item still open."""
+    """What the meeting the report is for is asked to do: what the report's own action
+    items still have ahead of them, then every item still open."""
     actions: list[str] = []
     for section in sections:
-        if section.key != ACTION:
+        if not section.actions:
             continue
         for item in section.items:
             for label, when in sorted(item.state.agenda, key=lambda e: e[1].sort_key):

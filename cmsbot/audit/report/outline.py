@@ -1,66 +1,121 @@
-"""The report's sections, as the Secretariat's "Synergies and Partnerships" reports have them,
-and which section an item belongs in.
+"""The report's sections, and which section each item goes in.
 
-An item first recorded from a known report keeps that report's section (its paragraph says
-where); an item recorded otherwise goes by its first partner's category.
+A document's report has the outline its history file declared (`report:`, recorded as the
+document's `ReportOutline`), as the log knew it at the report's recorded time. A store
+whose seed was imported before outlines were recorded has no outline event for the seed's
+document; its report takes the outline written in the bundled seed file, so that the
+StC44 report keeps its sections. Any other report (of no document, or of a document with no
+outline) groups its items by kind, and within a kind by partner.
+
+Every report ends with "Action requested": the outline's own section of that title when it
+has one (items placed there are the document's action points), else one added at the end.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from domain.state import ItemState
+from cmsbot.eventstore.tracker import Tracker
+from cmsbot.history import SEED
+from cmsbot.history_outline import read_outline
+from cmsbot.history_parsing import parse_yaml
+from domain.outlines import Outline, outline_of
+from domain.provenance import Source
+from domain.state import ItemState, Kind
 
-ACTION = "action"
-OTHER = "other"
+ACTION_TITLE = "Action requested"
+OTHER_TITLE = "Other activities"
+_BY_KIND = {Kind.AGREEMENT: "Agreements", Kind.POST: "Posts",
+            Kind.MEETING: "Meetings and workshops", Kind.CONSULTATION: "Consultations",
+            Kind.ENGAGEMENT: "Engagements"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Section:
-    key: str
+    key: str  # for the HTML page's anchors
     title: str
-    categories: frozenset[str] = frozenset()
+    actions: bool = False  # the section that lists what is requested, or still open
+    paragraphs: dict[str, int] = field(default_factory=dict)  # paragraph: its order
 
 
-SECTIONS: tuple[Section, ...] = (
-    Section("cms-family", "Streamlining activities within the CMS Family",
-            frozenset({"cms-instrument", "cms-body"})),
-    Section("un-system", "Promoting CMS issues in the UN system", frozenset({"un"})),
-    Section("meas", "Promoting synergies with other Multilateral Environmental Agreements "
-                    "(MEAs)", frozenset({"convention"})),
-    Section("civil-society", "Strengthening existing collaboration with other IGOs and "
-                             "civil society", frozenset({"ngo", "government"})),
-    Section("strategic", "Engagement in strategic collaborations",
-            frozenset({"igo", "rfmo"})),
-    Section("regional", "Strengthening regional collaboration and presence of CMS",
-            frozenset({"unep-office"})),
-    Section(OTHER, "Other activities"),
-    Section(ACTION, "Action requested"),
-)
-
-# Which paragraphs of a known report fall under which section (its own headings).
-PARAGRAPHS: dict[str, tuple[tuple[int, int, str], ...]] = {
-    "UNEP/CMS/StC44/18": ((1, 1, "cms-family"), (2, 5, "un-system"), (6, 10, "meas"),
-                          (11, 15, "civil-society"), (16, 18, "strategic"),
-                          (19, 23, "regional")),
-}
-_LATE = 10_000  # items placed by partner come after those placed by paragraph
+def recorded_outline(tracker: Tracker, document: str, known_at: datetime | None,
+                     ) -> Outline | None:
+    """The outline of the document's report as recorded by `known_at` (the last outline
+    event says the whole outline); for the seed's document in a store that never recorded
+    its outline, the bundled seed file's."""
+    recorded = tracker.outline_events(document)
+    known = [e for e in recorded if known_at is None or e.timestamp <= known_at]
+    if known:
+        return outline_of(document, known[-1])
+    seed = seed_outline()
+    if recorded or seed is None or seed.document != document:
+        return None
+    return seed
 
 
-def place(state: ItemState, categories: dict[str, str | None]) -> tuple[str, int]:
-    """(section key, order within the section) for an item."""
-    first = state.sources[0] if state.sources else None
-    if first is not None and first.paragraph:
-        paragraph = first.paragraph.strip()
-        if paragraph.casefold() == "action requested":
-            return ACTION, _LATE
-        if paragraph.isdigit():
-            for low, high, key in PARAGRAPHS.get(first.document or "", ()):
-                if low <= int(paragraph) <= high:
-                    return key, int(paragraph)
-    for partner in state.partners:
-        category = categories.get(partner)
-        for section in SECTIONS:
-            if category in section.categories:
-                return section.key, _LATE
-    return OTHER, _LATE
+@functools.cache
+def seed_outline() -> Outline | None:
+    """The outline the bundled seed file declares (read once; reading records nothing)."""
+    data = parse_yaml(SEED.read_text(encoding="utf-8"), str(SEED))
+    problems: list[str] = []
+    entry = read_outline(data, lambda _, reason: problems.append(reason))
+    if entry is None or problems:
+        return None
+    return entry.outline(str(data["document"]))
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-") or "section"
+
+
+class Placer:
+    """Which items a report holds, in which section and order."""
+
+    def __init__(self, outline: Outline | None, document: str | None,
+                 names: dict[str, str]) -> None:
+        self.outline, self.document, self.names = outline, document, names
+        self.sections: list[Section] = []
+        self.named: dict[str, tuple[int, int]] = {}  # item key: section, order
+        if outline is not None:
+            for number, declared in enumerate(outline.sections):
+                self.sections.append(Section(
+                    _slug(declared.title), declared.title,
+                    actions=declared.title.casefold() == ACTION_TITLE.casefold(),
+                    paragraphs={p.casefold(): n for n, p in enumerate(declared.paragraphs)}))
+                for order, key in enumerate(declared.items):
+                    self.named[key] = (number, order)
+        else:
+            self.sections += [Section(kind.value, title) for kind, title in _BY_KIND.items()]
+        self.other = len(self.sections)
+        self.sections.append(Section("other", OTHER_TITLE))
+        if not any(s.actions for s in self.sections):
+            self.sections.append(Section("action", ACTION_TITLE, actions=True))
+        self.keys = {s.key for s in self.sections}
+
+    def place(self, state: ItemState, cited: list[Source], registered: int,
+              ) -> tuple[int, tuple[object, ...]] | None:
+        """(section, order in it) of an item whose shown events cite `cited`; None when the
+        report does not hold it (a document's report holds the items its outline names and
+        those its document is cited for)."""
+        if state.key in self.named:
+            number, order = self.named[state.key]
+            return number, (0, order, registered)
+        if self.document is not None:
+            own = [s.paragraph or "" for s in cited if s.document == self.document]
+            if not own:
+                return None
+            for paragraph in own:
+                for number, section in enumerate(self.sections):
+                    found = section.paragraphs.get(paragraph.strip().casefold())
+                    if found is not None:
+                        return number, (1, found, registered)
+        if self.outline is not None:
+            return self.other, self._by_partner(state, registered)
+        return list(_BY_KIND).index(state.kind), self._by_partner(state, registered)
+
+    def _by_partner(self, state: ItemState, registered: int) -> tuple[object, ...]:
+        first = self.names.get(state.partners[0], state.partners[0]) if state.partners else ""
+        return (2, first.casefold(), state.title.casefold(), registered)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from html import escape
 
 from cmsbot.audit.report.model import ItemParagraph, Report
-from cmsbot.audit.report.outline import ACTION
 from cmsbot.audit.report.prose import capital
 from cmsbot.audit.report.timeline import timeline_svg
 from cmsbot.lag import lag_note
+from cmsbot.wording import count as count_of
 
-TITLE = "Synergies and Partnerships"
-_ACTIONS_LEAD = "The following are requested of the Standing Committee, or still open:"
+_ACTIONS_LEAD = "The following are requested, or still open:"
 
 
 def _letter(number: int) -> str:
@@ -21,8 +20,7 @@ def _letter(number: int) -> str:
 
 def _body(item: ItemParagraph) -> list[str]:
     """The item's paragraph after its title, as plain sentences."""
-    sentences = [item.status]
-    sentences += [f"{capital(str(h.when))}: {h.text.rstrip('.')}." for h in item.happened]
+    sentences = [item.status, *item.told]
     if item.next:
         sentences.append(item.next)
     if item.sources:
@@ -37,11 +35,11 @@ def _with(item: ItemParagraph) -> str:
 def _summary(report: Report) -> str:
     count = len(report.items)
     open_count = sum(item.open for item in report.items)
-    return (f"This overview states the Secretariat's interagency work {report.when}, "
-            f"written from the events recorded in the cmsbot log. It covers {count} items; "
-            f"{open_count} are still open and are listed under “Action requested”. Each "
-            "paragraph states the item's status and what happened, with the date as the "
-            "source gave it, and cites its sources.")
+    return (f"It is written from the events recorded in the cmsbot log and covers "
+            f"{count_of(count, 'item')}; {open_count} {'is' if open_count == 1 else 'are'} "
+            "still open and listed under “Action requested”. Each paragraph states the "
+            "item's status and what happened, each date as the source gave it, and cites "
+            "its sources.")
 
 
 def _provenance(report: Report) -> tuple[str, str]:
@@ -58,16 +56,20 @@ def _lag(report: Report) -> list[str]:
     return [] if note is None else [f"Note: {note}"]
 
 
+def _subtitle(report: Report) -> str:
+    of = f" for {report.document}" if report.document else ""
+    return f"The state of activities {report.when}, prepared from the log{of}."
+
+
 def markdown(report: Report) -> str:
-    lines = [f"# {TITLE}", "",
-             f"*Overview of the state of activities {report.when}, prepared from the log.*",
+    lines = [f"# {report.title}", "", f"*{_subtitle(report)}*",
              "", "## Summary", "", _summary(report), ""]
     for section in report.sections:
         lines += [f"## {section.title}", ""]
         for item in section.items:
             lines += [f"**{item.number}. {item.title}**{_with(item)}. "
                       + " ".join(_body(item)), ""]
-        if section.key == ACTION:
+        if section.actions:
             lines += _markdown_actions(report)
     lines += [f"## Meetings in {report.year}", ""]
     if report.meetings:
@@ -118,18 +120,17 @@ code { font-size: 0.85em; word-break: break-all; }
 def html(report: Report) -> str:
     """A standalone page: inline CSS and SVG, no scripts."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{TITLE} — {escape(report.when)}</title>",
+           f"<title>{escape(report.title)} — {escape(report.when)}</title>",
            f"<style>\n{_CSS}\n</style>", "</head>", "<body>", "<header>",
-           f"<h1>{TITLE}</h1>",
-           f'<p class="subtitle">Overview of the state of activities {escape(report.when)}, '
-           "prepared from the log.</p>", "</header>", "<main>",
+           f"<h1>{escape(report.title)}</h1>",
+           f'<p class="subtitle">{escape(_subtitle(report))}</p>', "</header>", "<main>",
            "<h2>Summary</h2>", f"<p>{escape(_summary(report))}</p>"]
     for section in report.sections:
         out.append(f'<section id="{section.key}">')
         out.append(f"<h2>{escape(section.title)}</h2>")
         for item in section.items:
             out.append(_html_item(item))
-        if section.key == ACTION:
+        if section.actions:
             out += _html_actions(report)
         out.append("</section>")
     out += [f'<section id="meetings"><h2>Meetings in {report.year}</h2>', "<figure>",
