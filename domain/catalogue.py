@@ -237,6 +237,5 @@ def lookup(kind: Kind, name: str) -> EventSpec:
     if spec is not None:
         return spec
     names = ", ".join(s.name for s in specs_for(kind))
-    article = "an" if kind.value[0] in "aeiou" else "a"
     raise UnknownEventTypeError(
-        f"{article} {kind.value} has no event {shown(name)}; it can be: {names}")
+        f"{kind.named} has no event {shown(name)}; it can be: {names}")

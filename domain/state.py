@@ -31,6 +31,11 @@ class Kind(StrEnum):
     CONSULTATION = "consultation"
     ENGAGEMENT = "engagement"
 
+    @property
+    def named(self) -> str:
+        """The kind with its article, as an error says it: "an agreement", "a post"."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
+
 
 AGGREGATE_TOPICS: dict[Kind, str] = {kind: f"cmsbot.{kind.value.title()}" for kind in Kind}
 KIND_BY_TOPIC: dict[str, Kind] = {topic: kind for kind, topic in AGGREGATE_TOPICS.items()}
