@@ -250,7 +250,7 @@ class _Checker(FieldReader):
                         f"-{number}" if number > 1 else "")
                 events.append(event)
         self._check_unique([(e.at, e.id) for e in events], f"event id in {key!r}, the")
-        self._check_repeats(events)
+        events = self._without_repeats(events)
         occurred = (self._date(data["occurred"], data, "occurred") if "occurred" in data
                     else _earliest([e.occurred for e in events]) or as_at)
         if occurred is None:
@@ -283,17 +283,24 @@ class _Checker(FieldReader):
                             "changes it)")
         return known
 
-    def _check_repeats(self, events: list[EventEntry]) -> None:
+    def _without_repeats(self, events: list[EventEntry]) -> list[EventEntry]:
+        """The events, each repeat of an earlier one noted as a problem and left out."""
         seen: dict[tuple[Any, ...], EventEntry] = {}
+        kept = []
         for event in events:
             said = (*fact_key(event.spec.name, event.occurred, event.raw), event.note)
             first = seen.setdefault(said, event)
-            if first is not event:
+            if first is event:
+                kept.append(event)
+            else:
                 self.fail(event.at, f"repeats the entry on line {first.line} (the same "
                                     f"'{event.spec.name}', date and fields); write it once")
+        return kept
 
     def _event(self, data: LinedMapping, kind: Kind, as_at: PartialDate | None,
                item_source: Source) -> EventEntry | None:
+        """The entry, or None when it has a problem (then its command is not run)."""
+        found = len(self.problems)
         type_name = self._text(data, "type", required=True)
         if type_name is None:
             return None
@@ -336,7 +343,7 @@ class _Checker(FieldReader):
         if spec.note_required and not note:
             self.fail(data, f"'{spec.name}' needs the field 'note'")
         source = with_paragraph(self._source(data, item_source), self._text(data, "paragraph"))
-        if occurred is None:
+        if occurred is None or len(self.problems) > found:
             return None
         return EventEntry(data, self._text(data, "id") or "", spec, typed, occurred, source,
                           note)
