@@ -40,12 +40,12 @@ def describe(event: Any, name: Names = _plain) -> str:
         case ev.ItemNoted():
             return "Noted"
         case ev.ItemPostponed():
-            return f"{_first_up(e.step or 'plan')} postponed to {e.date}" + (
-                f": {e.reason}" if e.reason else "")
+            what = f"{_first_up(e.step)} postponed" if e.step else "Postponed"
+            return f"{what} to {e.date}" + (f": {e.reason}" if e.reason else "")
         case ev.ItemCancelled():
             return f"{_first_up(e.step)} cancelled" if e.step else "Cancelled"
         case ev.OutcomeUnknown():
-            return f"Outcome of {e.step or 'the next step'} not recorded"
+            return f"Outcome of {e.step} not recorded" if e.step else "Outcome not recorded"
         case ev.FactCorroborated():
             return f"Event {e.corroborates} restated"
         case ev.AgreementProposed():

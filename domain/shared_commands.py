@@ -87,7 +87,8 @@ class SharedCommands:
             entry = (self.state.title, date)  # a meeting never dated is dated now
         if entry is None:
             raise self._no_step(step, "postpone")
-        self._record(ev.ItemPostponed, fact, date=date, step=entry[0], reason=reason)
+        self._record(ev.ItemPostponed, fact, date=date, step=self._named(entry[0]),
+                     reason=reason)
 
     def cancel_plan(self, fact: Fact, *, step: str | None = None) -> None:
         self._check_plannable()
@@ -109,7 +110,7 @@ class SharedCommands:
             label = next((a for a in awaited if wanted in (None, a.casefold())), None)
         if label is None:
             raise self._no_step(step, "close")
-        self._record(ev.OutcomeUnknown, fact, step=label)
+        self._record(ev.OutcomeUnknown, fact, step=self._named(label))
 
     def corroborate(self, fact: Fact, *, corroborates: int) -> None:
         target = self._correctable(corroborates)
@@ -117,6 +118,12 @@ class SharedCommands:
             raise errors.CorrectionTargetError("a restatement corroborates a fact, not "
                                                "another restatement")
         self._record(ev.FactCorroborated, fact, corroborates=corroborates)
+
+    def _named(self, label: str) -> str | None:
+        """The step as the event names it: a meeting's own step is the meeting (None),
+        whose title its history need not repeat."""
+        return None if label == self.state.title and self.state.kind.value == "meeting" \
+            else label
 
     def _check_plannable(self) -> None:
         if self.state.cancelled:

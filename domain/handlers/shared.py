@@ -69,7 +69,8 @@ def _outcome_unknown(s: ItemState, e: ev.OutcomeUnknown) -> None:
     s._unplan(label)
     s.pending_endorsements = [p for p in s.pending_endorsements
                               if endorsement_label(p[1]) != label]
-    s.detail = f"outcome of {label} not recorded"
+    s.detail = "outcome not recorded" if label == s.title else \
+        f"outcome of {label} not recorded"
 
 
 HANDLERS: dict[type[Any], Any] = {

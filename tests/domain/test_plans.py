@@ -158,3 +158,14 @@ class TestCatalogue:
         old = {"document": "UNEP/CMS/StC44/18", "paragraph": None, "chat": None}
         assert Source.from_dict(old).url is None
         assert Source.from_dict(old).to_dict() == old
+
+
+class TestAMeetingsOwnStep:
+    def test_is_named_by_the_meeting_not_its_title_again(self) -> None:
+        mikt = new(Meeting)
+        mikt.plan(fact(), when=PartialDate.parse("early 2016"))
+        mikt.postpone(fact("2016-02"), date=PartialDate.parse("July 2016"))
+        mikt.close_step(fact("2016-09"))
+        postponed, closed = raised(mikt)[-2:]
+        assert (postponed.step, closed.step) == (None, None)
+        assert (mikt.state.agenda, mikt.state.detail) == ([], "outcome not recorded")
