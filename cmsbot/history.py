@@ -284,10 +284,14 @@ class _Checker(FieldReader):
         return known
 
     def _without_repeats(self, events: list[EventEntry]) -> list[EventEntry]:
-        """The events, each repeat of an earlier one noted as a problem and left out."""
+        """The events, each repeat of an earlier one noted as a problem and left out. An
+        entry of another type between two makes the second a fact of its own (a post
+        vacated, filled and vacated again on one day)."""
         seen: dict[tuple[Any, ...], EventEntry] = {}
-        kept = []
+        kept: list[EventEntry] = []
         for event in events:
+            if kept and kept[-1].spec is not event.spec:
+                seen.clear()
             said = (*fact_key(event.spec.name, event.occurred, event.raw), event.note)
             first = seen.setdefault(said, event)
             if first is event:

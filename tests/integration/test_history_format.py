@@ -237,6 +237,13 @@ class TestRepeats:
             (10, "repeats the entry on line 8 (the same 'scheduled', date and fields); "
                  "write it once")]
 
+    def test_an_entry_of_another_type_between_makes_it_a_fact_of_its_own(
+            self, container: Container) -> None:
+        text = REPEAT.replace("      - type: scheduled\n        dates: 2016-05-02",
+                              "      - type: noted\n        note: moved\n"
+                              "      - type: scheduled\n        dates: 2016-05-02")
+        assert run(container, text).startswith("Recorded 3 events on 1 new item")
+
     def test_a_later_document_restating_a_fact_adds_its_source(
             self, container: Container) -> None:
         first = REPEAT[:REPEAT.rindex("      - type: scheduled")]
