@@ -38,7 +38,7 @@ class ItemRecorder:
         for key in entry.details["partners"]:
             if key not in self.partners:
                 self.problems.append((entry.line, f"no partner has the key {key!r}"))
-        facts: _Facts | None = None
+        facts: _Facts | None = None  # of an item recorded before, read when first needed
         if existing is not None:
             item = existing
             if item.KIND is not entry.kind:
@@ -47,7 +47,6 @@ class ItemRecorder:
                                                   f"{entry.kind.named}"))
                 return None
             self.skipped += 1
-            facts = _Facts(item)
         else:
             fact = Fact(entry.occurred, header.actor, entry.source, None,
                         header.ref(entry.key))
@@ -69,6 +68,8 @@ class ItemRecorder:
                     values["changes"] = typed_changes(item, values["corrects"],
                                                       values["changes"])
                 fact = Fact(event.occurred, header.actor, event.source, event.note, ref)
+                if existing is not None and facts is None:
+                    facts = _Facts(item)
                 restated = facts.restated(event, values) if facts is not None else None
                 if restated is None:
                     getattr(item, event.spec.command)(fact, **values)
