@@ -66,6 +66,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
                          "or an audit export (.jsonl); re-importing is a no-op")
     imp.add_argument("file", nargs="?", type=Path, help="the history file")
     imp.add_argument("--seed", action="store_true", help="the bundled StC44 report")
+    imp.add_argument("--check", action="store_true", help=(
+        "list every problem of the file (exit status 2) or what it would record, and "
+        "record nothing"))
 
     ask = sub.add_parser("ask", help="ask a question in plain English")
     ask.add_argument("question", nargs="+")
@@ -149,6 +152,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "ask":
         return _ask(args, settings)
+    if args.command == "import" and args.check:
+        return _check_import(args, settings)
     container = bootstrap(settings)
     try:
         return _dispatch(args, container)
@@ -173,6 +178,21 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print(answer.text)
         if answer.lag_note:
             print(f"\n{answer.lag_note}")
+    return 0
+
+
+def _check_import(args: argparse.Namespace, settings: Settings) -> int:
+    """`import --check`: the file checked against the store as it is, which it only reads;
+    every problem raises one HistoryFileError (exit status 2)."""
+    from cmsbot.bootstrap import bootstrap
+
+    if args.file is None or args.seed or args.file.suffix == ".jsonl":
+        raise UsageError("--check takes a history file (YAML or JSON)")
+    container = bootstrap(settings, reading=True)
+    try:
+        print(container.importer.check_file(args.file))
+    finally:
+        container.close()
     return 0
 
 

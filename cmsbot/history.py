@@ -3,111 +3,54 @@ whole.
 
 The format is documented in docs/history-files.md. `cmsbot.history_parsing` turns a
 file's text into values within the file's bounds; this module checks what they say and
-makes the entries an import records. It is a little over 400 lines because the check
-names every problem of every field with its line, in one pass, and keeps all of that in
-one place. Reading a file never touches the store; `cmsbot.app.importing.Importer` records
-what a checked file says.
+makes the entries an import records (`cmsbot.history_entries`), naming every problem of
+every field with its line, in one pass; `cmsbot.history_sources` reads what an entry
+cites and how keys and categories are spelt. Reading a file never touches the store; the
+importer hands the check the kind and title of each item recorded before, and records
+what a checked file says (`cmsbot.app.importing.Importer`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cmsbot.history_outline import OutlineEntry, read_outline
+from cmsbot.history_entries import EventEntry as EventEntry
+from cmsbot.history_entries import Header as Header
+from cmsbot.history_entries import History as History
+from cmsbot.history_entries import ItemEntry as ItemEntry
+from cmsbot.history_entries import PartnerEntry as PartnerEntry
+from cmsbot.history_entries import fact_key
+from cmsbot.history_fields import (
+    FieldReader,
+    category_problem,
+    slug_problem,
+    with_paragraph,
+)
+from cmsbot.history_outline import read_outline
 from cmsbot.history_parsing import (
-    MAX_ALIASES,
     MAX_ITEMS,
-    MAX_PROBLEMS,
     LinedMapping,
     parse_json,
     parse_yaml,
     read_text,
 )
 from cmsbot.history_parsing import HistoryFileError as HistoryFileError  # for callers
-from domain.catalogue import EventSpec, lookup
+from domain.catalogue import lookup
 from domain.dates import PartialDate
 from domain.errors import DomainError, InvalidFieldError
-from domain.limits import MAX_LIST, MAX_TEXT, shown, within_length
+from domain.limits import shown
+from domain.provenance import Source
 from domain.state import Kind
-from domain.text import check_fields, check_text
+from domain.text import check_fields
 from projections.bulk import collector_paused
 
 SEED = Path(__file__).parent / "data" / "stc44-synergies-and-partnerships.yaml"
-
-@dataclass(slots=True)
-class PartnerEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
-
-    @property
-    def line(self) -> int:
-        return self.at.line
-
-    key: str
-    name: str
-    acronym: str | None
-    aliases: list[str]
-    category: str | None
-
-
-@dataclass(slots=True)  # a large file has hundreds of thousands
-class EventEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
-
-    @property
-    def line(self) -> int:
-        return self.at.line
-
-    id: str
-    spec: EventSpec
-    raw: dict[str, Any]
-    occurred: PartialDate
-    paragraph: str | None
-    note: str | None
-
-
-@dataclass(slots=True)
-class ItemEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
-
-    @property
-    def line(self) -> int:
-        return self.at.line
-
-    key: str
-    kind: Kind
-    title: str
-    occurred: PartialDate
-    paragraph: str | None
-    details: dict[str, Any]
-    events: list[EventEntry] = field(default_factory=list)
-
-
-@dataclass
-class Header:
-    """What a history file says of itself, and its partners, checked."""
-
-    name: str
-    document: str
-    actor: str
-    as_at: PartialDate | None
-    partners: list[PartnerEntry]
-    outline: OutlineEntry | None = field(default=None, kw_only=True)  # its `report:`
-
-    def ref(self, *parts: str) -> str:
-        return f"{self.document}#{'/'.join(parts)}"
-
-
-@dataclass
-class History(Header):
-    """A checked history file."""
-
-    items: list[ItemEntry]
-
 
 @dataclass
 class Draft(Header):
@@ -120,18 +63,22 @@ class Draft(Header):
     root: Any  # the file's top mapping, where problems of the whole file are placed
     today: date  # dates beyond the horizon from this day are refused
 
-    def check(self) -> History:
-        """The checked history, or HistoryFileError listing every problem in the file."""
-        items, problems = self.check_items(self.items)
+    def check(self, stored: Stored | None = None) -> History:
+        """The checked history, or HistoryFileError listing every problem in the file.
+        `stored` gives the kind and title of the items already recorded, which an entry
+        extends by its key alone."""
+        items, problems = self.check_items(self.items, stored)
         problems += self.file_problems()
         if problems:
             raise HistoryFileError(self.name, problems)
         return History(self.name, self.document, self.actor, self.as_at, self.partners, items,
                        outline=self.outline)
 
-    def check_items(self, mappings: list[Any]) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
-        """These items checked: the entries, and each problem with its line."""
-        checker = _Checker(self.name, self.today)
+    def check_items(self, mappings: list[Any], stored: Stored | None = None,
+                    ) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
+        """These items checked (`stored`: the kind and title of those recorded before):
+        the entries, and each problem with its line."""
+        checker = _Checker(self.name, self.today, self.document, stored)
         items = []
         for mapping in mappings:
             if checker.full:  # enough to refuse the file; the rest is not looked at
@@ -145,8 +92,21 @@ class Draft(Header):
         """The problems of the file as a whole: its header's and partners', and item keys
         written twice."""
         checker = _Checker(self.name, self.today)
-        checker._check_unique([(m, k) for m in self.items
-                               if (k := item_key_of(m)) is not None], "item")
+        first: dict[str, Any] = {}
+        for mapping in self.items:
+            key = item_key_of(mapping)
+            if key is None:
+                continue
+            if key not in first:
+                first[key] = mapping
+                continue
+            earlier = first[key]
+            differs = [f"its {name} {shown(mapping.get(name), 60)} differs from "
+                       f"{shown(earlier.get(name), 60)} there" for name in ("kind", "title")
+                       if mapping.get(name) not in (None, earlier.get(name))]
+            checker.fail(mapping, f"the item key {key!r} appears twice (first on line "
+                                  f"{earlier.line}){'; ' if differs else ''}"
+                                  f"{'; '.join(differs)}: write its events under one entry")
         if not self.items and not self.partners:
             checker.fail(self.root, "the file has no partners and no items")
         return _located(self.problems + checker.problems)
@@ -165,9 +125,11 @@ def _located(problems: list[tuple[Any, str]]) -> list[tuple[int, str]]:
 
 
 _ITEM_FIELDS = {"key", "kind", "title", "aliases", "partners", "mandates", "documents",
-                "period", "subtype", "summary", "paragraph", "occurred", "events"}
+                "period", "subtype", "summary", "paragraph", "source", "occurred", "events"}
 _LIST_FIELDS = ("aliases", "partners", "mandates", "documents")
-_EVENT_FIELDS = {"id", "type", "occurred", "paragraph", "note"}
+_EVENT_FIELDS = {"id", "type", "occurred", "paragraph", "source", "note"}
+# The kind and title of each item recorded before, by key.
+Stored = Mapping[str, tuple[Kind, str]]
 
 
 def read_history(text: str, name: str = "<history>", *, today: date | None = None,
@@ -217,23 +179,7 @@ def read_draft_file(path: Path, *, today: date | None = None) -> Draft:
     return read_history_draft(text, str(path), today=today)
 
 
-class _Checker:
-    def __init__(self, name: str, today: date | None = None) -> None:
-        self.name = name
-        self.today = today or datetime.now(UTC).date()
-        self.problems: list[tuple[LinedMapping, str]] = []
-
-    @property
-    def full(self) -> bool:
-        return len(self.problems) >= MAX_PROBLEMS
-
-    def fail(self, at: LinedMapping, reason: str) -> None:
-        if not self.full:  # a file of many problems is refused as surely by the first ones
-            self.problems.append((at, reason))
-
-    def error(self) -> HistoryFileError:
-        return HistoryFileError(self.name, [(at.line, reason) for at, reason in self.problems])
-
+class _Checker(FieldReader):
     def draft(self, data: Any) -> Draft:
         if not isinstance(data, LinedMapping):
             raise HistoryFileError(self.name, [(1, "a history file is a mapping with "
@@ -257,87 +203,26 @@ class _Checker:
         return Draft(self.name, document, actor, as_at, partners, items, self.problems, data,
                      self.today, outline=outline)
 
-    def _check_unique(self, keyed: list[tuple[LinedMapping, str]], what: str) -> None:
-        seen: set[str] = set()
-        for at, key in keyed:
-            if key in seen:
-                self.fail(at, f"the {what} key {key!r} appears twice")
-            seen.add(key)
-
-    def _list(self, data: LinedMapping, name: str) -> list[LinedMapping]:
-        value = data.get(name) or []
-        if not isinstance(value, list):
-            self.fail(data, f"'{name}' must be a list")
-            return []
-        entries = [v for v in value if isinstance(v, LinedMapping)]
-        if len(entries) != len(value):
-            self.fail(data, f"every entry of '{name}' must be a mapping")
-        return entries
-
-    def _text(self, data: LinedMapping, name: str, *, required: bool = False) -> str | None:
-        value = data.get(name)
-        if type(value) is str and value:
-            return value.strip() if self._fits(data, name, value) else None
-        if value is None or value == "":
-            if required:
-                self.fail(data, f"'{name}' is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(data, f"'{name}' must be text")
-            return None
-        text = str(value)
-        return text.strip() if self._fits(data, name, text) else None
-
-    def _texts(self, data: LinedMapping, name: str) -> list[str]:
-        value = data.get(name) or []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-            self.fail(data, f"'{name}' must be a list of text")
-            return []
-        most = MAX_ALIASES if name == "aliases" else MAX_LIST
-        if len(value) > most:
-            self.fail(data, f"'{name}' has {len(value):,} entries; at most {most:,} are taken")
-            return []
-        texts = [str(v).strip() for v in value]
-        return texts if all(self._fits(data, name, t) for t in texts) else []
-
-    def _fits(self, data: LinedMapping, name: str, text: str) -> bool:
-        """Whether a field can hold the text (short enough, and storable); if not, the
-        problem is noted."""
-        if text.isprintable() and len(text) <= MAX_TEXT:  # nearly all text: two C calls
-            return True
-        try:
-            within_length(text, name)
-            check_text(name, text)
-        except InvalidFieldError as error:
-            self.fail(data, str(error))
-            return False
-        return True
-
-    def _date(self, value: Any, at: LinedMapping, name: str) -> PartialDate | None:
-        try:
-            return PartialDate.parse(value).within_horizon(self.today)
-        except DomainError as error:
-            self.fail(at, f"{name}: {error}")
-            return None
-
     def _partner(self, data: LinedMapping) -> PartnerEntry | None:
         key = self._text(data, "key", required=True)
         name = self._text(data, "name", required=True)
         unknown = set(data) - {"key", "name", "acronym", "aliases", "category"}
         if unknown:
             self.fail(data, f"a partner has no field {_names(unknown)}")
+        category = self._text(data, "category")
+        for problem in (key and slug_problem(key, "partner"),
+                        category and category_problem(category)):
+            if problem:
+                self.fail(data, problem)
         if key is None or name is None:
             return None
         return PartnerEntry(data, key, name, self._text(data, "acronym"),
-                            self._texts(data, "aliases"),
-                            self._text(data, "category"))
+                            self._texts(data, "aliases"), category)
 
     def _item(self, data: LinedMapping, as_at: PartialDate | None) -> ItemEntry | None:
         key = self._text(data, "key", required=True)
-        title = self._text(data, "title", required=True)
-        kind_name = self._text(data, "kind", required=True)
+        title = self._text(data, "title")
+        kind_name = self._text(data, "kind")
         unknown = set(data) - _ITEM_FIELDS
         if unknown:
             self.fail(data, f"an item has no field {_names(unknown)}")
@@ -348,7 +233,10 @@ class _Checker:
             except ValueError:
                 self.fail(data, f"unknown kind {kind_name!r}; it must be one of "
                                 f"{', '.join(k.value for k in Kind)}")
-        paragraph = self._text(data, "paragraph")
+        if key is not None:
+            kind, title = self._as_stored(data, key, kind_name, kind, title)
+        source = with_paragraph(self._source(data, self.document),
+                                self._text(data, "paragraph"))
         details: dict[str, Any] = {name: self._texts(data, name) for name in _LIST_FIELDS}
         for name in ("period", "subtype", "summary"):
             details[name] = self._text(data, name)
@@ -357,7 +245,7 @@ class _Checker:
         events: list[EventEntry] = []
         per_type: Counter[str] = Counter()
         for entry in self._list(data, "events"):
-            event = self._event(entry, kind, as_at, paragraph)
+            event = self._event(entry, kind, as_at, source)
             if event is not None:
                 per_type[event.spec.name] += 1
                 if not event.id:
@@ -366,16 +254,61 @@ class _Checker:
                         f"-{number}" if number > 1 else "")
                 events.append(event)
         self._check_unique([(e.at, e.id) for e in events], f"event id in {key!r}, the")
+        events = self._without_repeats(events)
         occurred = (self._date(data["occurred"], data, "occurred") if "occurred" in data
                     else _earliest([e.occurred for e in events]) or as_at)
         if occurred is None:
             if "occurred" not in data:  # else its problem is said already
                 self.fail(data, "'occurred' is required when the file has no 'as_at' date")
             return None
-        return ItemEntry(data, key, kind, title, occurred, paragraph, details, events)
+        return ItemEntry(data, key, kind, title, occurred, source, details, events)
+
+    def _as_stored(self, data: LinedMapping, key: str, kind_name: str | None,
+                   kind: Kind | None, title: str | None) -> tuple[Kind | None, str | None]:
+        """The item's kind and title: as written, which must be as recorded before if it
+        was; or, for an item recorded before, as recorded."""
+        known = self.stored.get(key)
+        if known is None:
+            for name, value in (("kind", kind_name), ("title", title)):
+                if value is None:
+                    self.fail(data, f"'{name}' is required: no item has the key {key!r} "
+                                    "yet (an item recorded before is extended by its key "
+                                    "alone)")
+            problem = slug_problem(key, "item")
+            if problem:
+                self.fail(data, problem)
+            return kind, title
+        if kind is not None and kind is not known[0]:
+            self.fail(data, f"{key!r} is already tracked as {known[0].named}, not "
+                            f"{kind.named}")
+        if title is not None and title != known[1]:
+            self.fail(data, f"{key!r} is already tracked as “{known[1]}”, not “{title}”; "
+                            "leave the title out to extend it (a `corrected` event "
+                            "changes it)")
+        return known
+
+    def _without_repeats(self, events: list[EventEntry]) -> list[EventEntry]:
+        """The events, each repeat of an earlier one noted as a problem and left out. An
+        entry of another type between two makes the second a fact of its own (a post
+        vacated, filled and vacated again on one day)."""
+        seen: dict[tuple[Any, ...], EventEntry] = {}
+        kept: list[EventEntry] = []
+        for event in events:
+            if kept and kept[-1].spec is not event.spec:
+                seen.clear()
+            said = (*fact_key(event.spec.name, event.occurred, event.raw), event.note)
+            first = seen.setdefault(said, event)
+            if first is event:
+                kept.append(event)
+            else:
+                self.fail(event.at, f"repeats the entry on line {first.line} (the same "
+                                    f"'{event.spec.name}', date and fields); write it once")
+        return kept
 
     def _event(self, data: LinedMapping, kind: Kind, as_at: PartialDate | None,
-               paragraph: str | None) -> EventEntry | None:
+               item_source: Source) -> EventEntry | None:
+        """The entry, or None when it has a problem (then its command is not run)."""
+        found = len(self.problems)
         type_name = self._text(data, "type", required=True)
         if type_name is None:
             return None
@@ -414,11 +347,15 @@ class _Checker:
         else:
             self.fail(data, "'occurred' is required when the file has no 'as_at' date")
             occurred = None
-        if occurred is None:
+        note = self._text(data, "note")
+        if spec.note_required and not note:
+            self.fail(data, f"'{spec.name}' needs the field 'note'")
+        source = with_paragraph(self._source(data, item_source), self._text(data, "paragraph"))
+        if occurred is None or len(self.problems) > found:
             return None
-        return EventEntry(data, self._text(data, "id") or "", spec, typed, occurred,
-                          self._text(data, "paragraph") or paragraph,
-                          self._text(data, "note"))
+        return EventEntry(data, self._text(data, "id") or "", spec, typed, occurred, source,
+                          note)
+
 
 
 def _names(fields: set[str]) -> str:

@@ -41,6 +41,10 @@ class EventSpec:
     event_class: type[ev.ItemEvent]
     fields: tuple[FieldSpec, ...]
     label: str
+    # Field names a history file or form may also write, and the field each stands for
+    # (a meeting's `rescheduled` takes `date`, as `postponed` does, for its `dates`).
+    renames: tuple[tuple[str, str], ...] = ()
+    note_required: bool = False  # `noted`: the note is what happened
 
     @functools.cached_property
     def field_names(self) -> frozenset[str]:
@@ -49,6 +53,8 @@ class EventSpec:
     def coerce(self, raw: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
         """Typed keyword arguments for the command, or InvalidFieldError naming the field.
         Given `today`, a date more than HORIZON_YEARS after it is refused."""
+        if self.renames:
+            raw = {dict(self.renames).get(name, name): value for name, value in raw.items()}
         known = self.field_names
         if not known.issuperset(raw):
             unknown = sorted(map(str, set(raw) - known))
@@ -126,7 +132,8 @@ def _fields(event_class: type[ev.ItemEvent]) -> tuple[FieldSpec, ...]:
 
 def _label(event_class: type[ev.ItemEvent]) -> str:
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", event_class.__name__).lower().split()
-    for prefix in ("agreement", "post", "meeting", "consultation", "engagement", "event"):
+    for prefix in ("agreement", "post", "meeting", "consultation", "engagement", "event",
+                   "item"):
         if words[0] == prefix and len(words) > 1:
             words = words[1:]
     return " ".join(words)
@@ -137,6 +144,9 @@ _COMMANDS: list[tuple[Kind | None, type[ev.ItemEvent], str]] = [
     (None, ev.DocumentLinked, "link_document"),
     (None, ev.EventCorrected, "correct"),
     (None, ev.EventRetracted, "retract"),
+    (None, ev.ItemNoted, "note"),
+    (None, ev.ItemPostponed, "postpone"),
+    (None, ev.OutcomeUnknown, "close_step"),
     (Kind.AGREEMENT, ev.AgreementProposed, "propose"),
     (Kind.AGREEMENT, ev.AgreementDraftingStarted, "start_drafting"),
     (Kind.AGREEMENT, ev.AgreementDrafted, "complete_draft"),
@@ -158,6 +168,7 @@ _COMMANDS: list[tuple[Kind | None, type[ev.ItemEvent], str]] = [
     (Kind.MEETING, ev.MeetingPlanned, "plan"),
     (Kind.MEETING, ev.MeetingScheduled, "schedule"),
     (Kind.MEETING, ev.MeetingRescheduled, "reschedule"),
+    (Kind.MEETING, ev.MeetingRelocated, "relocate"),
     (Kind.MEETING, ev.MeetingCancelled, "cancel"),
     (Kind.MEETING, ev.MeetingHeld, "hold"),
     (Kind.CONSULTATION, ev.ConsultationAnnounced, "announce"),
@@ -173,11 +184,26 @@ _COMMANDS: list[tuple[Kind | None, type[ev.ItemEvent], str]] = [
     (Kind.ENGAGEMENT, ev.EngagementConcluded, "conclude"),
 ]
 
+# A planned thing of any kind but a meeting (which has its own) can be called off.
+_COMMANDS += [(kind, ev.ItemCancelled, "cancel_plan")
+              for kind in (Kind.AGREEMENT, Kind.POST, Kind.CONSULTATION, Kind.ENGAGEMENT)]
+
+# Other names an event goes by: `rescheduled` is `postponed` for every kind but meetings,
+# whose own `rescheduled` comes first.
+_ALSO: dict[type[ev.ItemEvent], tuple[str, ...]] = {ev.ItemPostponed: ("rescheduled",)}
+_RENAMES: dict[type[ev.ItemEvent], tuple[tuple[str, str], ...]] = {
+    ev.MeetingRescheduled: (("date", "dates"),)}
+
 SPECS: tuple[EventSpec, ...] = tuple(
     EventSpec(_label(cls), kind, command, cls, _fields(cls),
-              _label(cls).capitalize())
+              _label(cls).capitalize(), _RENAMES.get(cls, ()), cls is ev.ItemNoted)
     for kind, cls, command in _COMMANDS
 )
+
+# What a partner's `category` may be (docs/history-files.md says what each means).
+PARTNER_CATEGORIES = ("convention", "cms-instrument", "cms-body", "un", "unep-office", "igo",
+                      "rfmo", "ngo", "government", "secretariat", "fund", "academic",
+                      "other")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -195,7 +221,8 @@ def _index() -> dict[tuple[Kind, str], EventSpec]:
     index: dict[tuple[Kind, str], EventSpec] = {}
     for kind in Kind:
         for spec in specs_for(kind):
-            for name in (spec.name, spec.event_class.__name__):
+            for name in (spec.name, spec.event_class.__name__,
+                         *_ALSO.get(spec.event_class, ())):
                 index.setdefault((kind, _normal(name)), spec)
     return index
 
@@ -210,6 +237,5 @@ def lookup(kind: Kind, name: str) -> EventSpec:
     if spec is not None:
         return spec
     names = ", ".join(s.name for s in specs_for(kind))
-    article = "an" if kind.value[0] in "aeiou" else "a"
     raise UnknownEventTypeError(
-        f"{article} {kind.value} has no event {shown(name)}; it can be: {names}")
+        f"{kind.named} has no event {shown(name)}; it can be: {names}")

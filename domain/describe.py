@@ -37,6 +37,17 @@ def describe(event: Any, name: Names = _plain) -> str:
             return f"Corrected event {e.corrects} ({fields}): {e.reason}"
         case ev.EventRetracted():
             return f"Retracted event {e.retracts}: {e.reason}"
+        case ev.ItemNoted():
+            return "Noted"
+        case ev.ItemPostponed():
+            what = f"{_first_up(e.step)} postponed" if e.step else "Postponed"
+            return f"{what} to {e.date}" + (f": {e.reason}" if e.reason else "")
+        case ev.ItemCancelled():
+            return f"{_first_up(e.step)} cancelled" if e.step else "Cancelled"
+        case ev.OutcomeUnknown():
+            return f"Outcome of {e.step} not recorded" if e.step else "Outcome not recorded"
+        case ev.FactCorroborated():
+            return f"Event {e.corroborates} restated"
         case ev.AgreementProposed():
             return "Proposed"
         case ev.AgreementDraftingStarted():
@@ -87,6 +98,8 @@ def describe(event: Any, name: Names = _plain) -> str:
             return f"Scheduled for {e.dates}" + (f" in {e.venue}" if e.venue else "") + by
         case ev.MeetingRescheduled():
             return f"Rescheduled to {e.dates}" + (f" in {e.venue}" if e.venue else "")
+        case ev.MeetingRelocated():
+            return f"Moved to {e.venue}" + (f": {e.reason}" if e.reason else "")
         case ev.MeetingCancelled():
             return "Cancelled" + (f": {e.reason}" if e.reason else "")
         case ev.MeetingHeld():
@@ -124,6 +137,10 @@ def describe(event: Any, name: Names = _plain) -> str:
                     f"acknowledged: {e.reason}")
         case _:
             return type(e).__name__
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _value(value: Any) -> str:

@@ -127,3 +127,11 @@ class VersionGapError(DomainError):
 
 class RegistrationMissingError(DomainError):
     """An item whose first event (its registration) is missing cannot have that gap acknowledged."""
+
+
+class NoPlannedStepError(DomainError):
+    """Postponing, cancelling or closing a step needs a planned step of that name."""
+
+
+class ItemCancelledError(DomainError):
+    """A cancelled item takes no further plans (record a correction if it was not)."""

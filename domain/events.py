@@ -7,119 +7,26 @@ renaming a class never orphans stored history.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
-from uuid import UUID
+from typing import ClassVar
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
 from domain.dates import PartialDate
-from domain.errors import VersionGapError
+from domain.event_base import InSequence as InSequence
+from domain.event_base import ItemEvent as ItemEvent
+from domain.event_base import ItemRegistered as ItemRegistered
+from domain.event_base import _Applied
 from domain.provenance import Source
-
-
-class _Applied:
-    """Events hand themselves to the aggregate's `when`, which keeps state changes in one place."""
-
-    timestamp: datetime
-
-    def apply(self, aggregate: Any) -> None:
-        aggregate.when(self)
-
-    @property
-    def recorded(self) -> datetime:
-        """When the store learnt of the event (recorded time, UTC)."""
-        return self.timestamp
-
-    @property
-    def type_name(self) -> str:
-        return type(self).__name__
-
-
-class InSequence:
-    """An event after an aggregate's first. Reading an aggregate whose stored versions skip
-    a number fails with a `VersionGapError` that names it and the missing versions, where
-    the library would raise its bare OriginatorVersionError (or an AssertionError when the
-    registration itself is missing)."""
-
-    originator_id: UUID
-    originator_version: int
-
-    def mutate(self, aggregate: Any) -> Any:
-        expected = 1 if aggregate is None else aggregate.version + 1
-        if aggregate is None or self.originator_version > expected:
-            label, key = (aggregate.audit_names() if hasattr(aggregate, "audit_names") else
-                          (f"the record {self.originator_id}", str(self.originator_id)))
-            raise VersionGapError(label, key, range(expected, max(self.originator_version, 2)))
-        return super().mutate(aggregate)  # type: ignore[misc]
-
-
-class ItemEvent(InSequence, _Applied, Aggregate.Event):
-    """Base of every event that happens to a tracked item."""
-
-    TOPIC: ClassVar[str] = "cmsbot.ItemEvent"
-    occurred: PartialDate
-    actor: str
-    source: Source
-    note: str | None
-    ref: str | None
-
-
-class ItemRegistered(_Applied, Aggregate.Created):
-    """An item began to be tracked: what it is called and who it is with."""
-
-    TOPIC: ClassVar[str] = "cmsbot.ItemRegistered"
-    key: str
-    title: str
-    aliases: list[str]
-    partners: list[str]
-    mandates: list[str]
-    documents: list[str]
-    period: str | None
-    subtype: str | None
-    summary: str | None
-    occurred: PartialDate
-    actor: str
-    source: Source
-    note: str | None
-    ref: str | None
-
-
-# Shared by every kind -----------------------------------------------------------------
-
-class PartnerJoined(ItemEvent):
-    """A partner organisation joined the item (as party, donor, organiser or member)."""
-
-    TOPIC = "cmsbot.PartnerJoined"
-    partner: str
-    role: str | None
-
-
-class DocumentLinked(ItemEvent):
-    """The item was written up in a document (e.g. its text is in UNEP/CMS/StC44/18.1)."""
-
-    TOPIC = "cmsbot.DocumentLinked"
-    document: str
-    description: str | None
-
-
-class EventCorrected(ItemEvent):
-    """An earlier event of the item was wrong; `changes` gives its right field values."""
-
-    TOPIC = "cmsbot.EventCorrected"
-    corrects: int
-    changes: dict[str, Any]
-    reason: str
-
-
-class EventRetracted(ItemEvent):
-    """An earlier event of the item should never have been recorded."""
-
-    TOPIC = "cmsbot.EventRetracted"
-    retracts: int
-    reason: str
-
+from domain.shared_events import DocumentLinked as DocumentLinked
+from domain.shared_events import EventCorrected as EventCorrected
+from domain.shared_events import EventRetracted as EventRetracted
+from domain.shared_events import FactCorroborated as FactCorroborated
+from domain.shared_events import ItemCancelled as ItemCancelled
+from domain.shared_events import ItemNoted as ItemNoted
+from domain.shared_events import ItemPostponed as ItemPostponed
+from domain.shared_events import OutcomeUnknown as OutcomeUnknown
+from domain.shared_events import PartnerJoined as PartnerJoined
 
 # Agreements: joint work plans, memoranda of cooperation or understanding ----------------
 
@@ -254,6 +161,14 @@ class MeetingRescheduled(ItemEvent):
     TOPIC = "cmsbot.MeetingRescheduled"
     dates: PartialDate
     venue: str | None
+    reason: str | None
+
+
+class MeetingRelocated(ItemEvent):
+    """The meeting will be held at another venue than the one said before."""
+
+    TOPIC = "cmsbot.MeetingRelocated"
+    venue: str
     reason: str | None
 
 

@@ -2,13 +2,12 @@
 
 Commands are imperative (`endorse`) and raise the past-tense event (`AgreementEndorsed`)
 only after checking that it makes sense; otherwise they raise a named domain error.
-The module is a little over 400 lines because it holds every kind's commands side by
-side, where their life-cycle rules can be read together.
+What every kind can do (partners, documents, corrections, notes, postponements) is in
+`domain.shared_commands`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid5
@@ -17,12 +16,12 @@ from domain import errors
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.provenance import Fact
+from domain.shared_commands import UNCORRECTABLE as UNCORRECTABLE
+from domain.shared_commands import SharedCommands
 from domain.state import AGGREGATE_TOPICS, ItemState, Kind, fold
 from domain.text import TextChecked
 
 NAMESPACE = UUID("5f0c3f4e-61a1-4b0e-9c1e-8f2f3c9a7d11")
-UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originator_topic",
-                  "actor", "ref"}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -37,7 +36,7 @@ def partner_id(key: str) -> UUID:
     return uuid5(NAMESPACE, f"partner:{key}")
 
 
-class Item(TextChecked):
+class Item(SharedCommands, TextChecked):
     """What every tracked item has: a title, partners, a history, corrections."""
 
     KIND: ClassVar[Kind]
@@ -100,49 +99,6 @@ class Item(TextChecked):
 
     def _record(self, event_class: type[ev.ItemEvent], fact: Fact, **fields: Any) -> None:
         self.trigger_event(event_class, **fact.event_fields(), **fields)
-
-    # Commands every kind has ------------------------------------------------------------
-
-    def join_partner(self, fact: Fact, *, partner: str, role: str | None = None) -> None:
-        self._record(ev.PartnerJoined, fact, partner=partner, role=role)
-
-    def link_document(self, fact: Fact, *, document: str, description: str | None = None,
-                      ) -> None:
-        self._record(ev.DocumentLinked, fact, document=document, description=description)
-
-    def correct(self, fact: Fact, *, corrects: int, changes: dict[str, Any], reason: str,
-                ) -> None:
-        target = self._correctable(corrects)
-        names = {f.name for f in dataclasses.fields(target)} - UNCORRECTABLE
-        unknown = sorted(set(changes) - names)
-        if unknown or not changes:
-            raise errors.CorrectionTargetError(
-                f"event {corrects} ({target.type_name}) has no field {', '.join(unknown)}"
-                if unknown else "a correction must change at least one field")
-        self._record(ev.EventCorrected, fact, corrects=corrects, changes=dict(changes),
-                     reason=reason)
-
-    def retract(self, fact: Fact, *, retracts: int, reason: str) -> None:
-        target = self._correctable(retracts)
-        if isinstance(target, ev.ItemRegistered):
-            raise errors.CorrectionTargetError("an item's registration cannot be retracted")
-        self._record(ev.EventRetracted, fact, retracts=retracts, reason=reason)
-
-    def _correctable(self, version: int) -> ev.ItemRegistered | ev.ItemEvent:
-        if not 1 <= version <= len(self.history):
-            raise errors.CorrectionTargetError(f"{self.state.title} has no event {version}")
-        target = self.history[version - 1]
-        if isinstance(target, ev.VersionGapAcknowledged):
-            raise errors.CorrectionTargetError(
-                f"{self.state.title} has no event {version}: none was stored at that version "
-                f"(a gap acknowledged by {target.actor}: {target.reason})")
-        if isinstance(target, ev.EventCorrected | ev.EventRetracted):
-            raise errors.CorrectionTargetError("a correction cannot itself be corrected; "
-                                               "retract the original and record it anew")
-        retracted = {e.retracts for e in self.history if isinstance(e, ev.EventRetracted)}
-        if version in retracted:
-            raise errors.CorrectionTargetError(f"event {version} was retracted already")
-        return target
 
 
 class Agreement(Item):
@@ -290,6 +246,10 @@ class Meeting(Item):
                    reason: str | None = None) -> None:
         self._check_open()
         self._record(ev.MeetingRescheduled, fact, dates=dates, venue=venue, reason=reason)
+
+    def relocate(self, fact: Fact, *, venue: str, reason: str | None = None) -> None:
+        self._check_open()
+        self._record(ev.MeetingRelocated, fact, venue=venue, reason=reason)
 
     def cancel(self, fact: Fact, *, reason: str | None = None) -> None:
         self._check_open()

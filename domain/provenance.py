@@ -30,11 +30,14 @@ def recorder_of(actor: str) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """A document and paragraph (for imports) or a chat reference (for Slack)."""
+    """A document and paragraph (for imports) or a chat reference (for Slack); a document
+    may also give the address it can be read at (`url`). Stores written before `url`
+    existed hold no such field, and read as None."""
 
     document: str | None = None
     paragraph: str | None = None
     chat: str | None = None
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if not (self.document or self.chat):
@@ -61,23 +64,36 @@ class Source:
         return cls(chat=f"{COMMAND_LINE}{user}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"document": self.document, "paragraph": self.paragraph, "chat": self.chat}
+        """The stored form: a source without a url is stored as it always was."""
+        data = {"document": self.document, "paragraph": self.paragraph, "chat": self.chat}
+        if self.url:
+            data["url"] = self.url
+        return data
+
+    def to_json(self) -> dict[str, str]:
+        """What an answer or export shows: only what the source says (never a null
+        paragraph)."""
+        return {name: value for name, value in (
+            ("document", self.document), ("paragraph", self.paragraph),
+            ("url", self.url), ("chat", self.chat)) if value}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:
-        return cls.shared(data.get("document"), data.get("paragraph"), data.get("chat"))
+        return cls.shared(data.get("document"), data.get("paragraph"), data.get("chat"),
+                          data.get("url"))
 
     @classmethod
     def shared(cls, document: str | None = None, paragraph: str | None = None,
-               chat: str | None = None) -> Source:
+               chat: str | None = None, url: str | None = None) -> Source:
         """The source, made once for each distinct one: sources are frozen, and logs,
         states and history files repeat them."""
-        return _source(document, paragraph, chat)
+        return _source(document, paragraph, chat, url)
 
 
 @functools.lru_cache(maxsize=65536)
-def _source(document: str | None, paragraph: str | None, chat: str | None) -> Source:
-    return Source(document, paragraph, chat)
+def _source(document: str | None, paragraph: str | None, chat: str | None,
+            url: str | None) -> Source:
+    return Source(document, paragraph, chat, url)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,8 @@
 The aggregate keeps one to check commands; the status board keeps one per row; an as-at
 question folds one from the events that had happened by that date. All three use `fold`
 and `ItemState.apply`, so they cannot disagree. No I/O, no clock: recorded times come from
-the events themselves. The module is over 400 lines because it holds one small handler
-per kind of event, beside the fold that applies them: the whole life of an item in one
-place.
+the events themselves. How each event changes the state is in `domain.handlers`, one
+module per kind.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from typing import Any
 
 from domain import events as ev
 from domain.dates import PartialDate
+from domain.handlers import HANDLERS
 from domain.provenance import Source
 
 
@@ -30,6 +30,11 @@ class Kind(StrEnum):
     MEETING = "meeting"
     CONSULTATION = "consultation"
     ENGAGEMENT = "engagement"
+
+    @property
+    def named(self) -> str:
+        """The kind with its article, as an error says it: "an agreement", "a post"."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
 
 
 AGGREGATE_TOPICS: dict[Kind, str] = {kind: f"cmsbot.{kind.value.title()}" for kind in Kind}
@@ -99,7 +104,7 @@ class ItemState:
 
     def apply(self, event: ev.ItemEvent) -> None:
         """Change the state by one event (corrections need `fold`, which sees them all)."""
-        handler = _HANDLERS.get(type(event))
+        handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
         self._note_provenance(event.source, event.occurred, event.timestamp,
@@ -143,6 +148,13 @@ class ItemState:
         pending = [e for e in self.agenda
                    if (after is None or e[1].end >= after) and e[0] not in skip]
         return min(pending, key=lambda e: e[1].sort_key) if pending else None
+
+    def step(self, name: str | None) -> tuple[str, PartialDate] | None:
+        """The agenda entry called `name` (in any case), or with no name the next one."""
+        if name is None:
+            return self.next_entry()
+        wanted = name.strip().casefold()
+        return next((e for e in self.agenda if e[0].casefold() == wanted), None)
 
     def _plan(self, label: str, when: PartialDate) -> None:
         self._unplan(label)
@@ -245,256 +257,3 @@ def corrected(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapA
         else:
             yield event
 
-
-# Handlers, one per event type: how each fact changes the item ----------------------------
-
-def _partner_joined(s: ItemState, e: ev.PartnerJoined) -> None:
-    s._add_partner(e.partner)
-
-
-def _document_linked(s: ItemState, e: ev.DocumentLinked) -> None:
-    if e.document not in s.documents:
-        s.documents.append(e.document)
-
-
-def _simple(status: str) -> Any:
-    def handle(s: ItemState, e: ev.ItemEvent) -> None:
-        s._set(status, e.occurred)
-    return handle
-
-
-def _drafted(s: ItemState, e: ev.AgreementDrafted) -> None:
-    if e.document and e.document not in s.documents:
-        s.documents.append(e.document)
-    s._set("draft ready", e.occurred, f"text in {e.document}" if e.document else None)
-
-
-def _negotiated(s: ItemState, e: ev.AgreementNegotiationProgressed) -> None:
-    s.topics.extend(t for t in e.topics if t not in s.topics)
-    s._set("in negotiation", e.occurred, f"negotiation at {e.stage} stage")
-
-
-# How the agenda names a step that waits on a meeting (domain.overdue reads them back).
-ENDORSEMENT_AT, CONSOLIDATION_FOR = "endorsement at ", "consolidation for "
-AWAITING_PREFIXES = (ENDORSEMENT_AT, CONSOLIDATION_FOR)
-
-
-def _endorsement_label(meeting: str) -> str:
-    return f"{ENDORSEMENT_AT}{meeting}"
-
-
-def _submitted(s: ItemState, e: ev.AgreementSubmittedForEndorsement) -> None:
-    s.pending_endorsements.append([e.body, e.meeting])
-    if e.document and e.document not in s.documents:
-        s.documents.append(e.document)
-    if e.meeting_date is not None:
-        s._plan(_endorsement_label(e.meeting), e.meeting_date)
-    if not s.endorsements:
-        s._set("awaiting endorsement", e.occurred, "submitted to " + " and ".join(
-            f"{body} ({meeting})" for body, meeting in s.pending_endorsements))
-
-
-def _endorsed(s: ItemState, e: ev.AgreementEndorsed) -> None:
-    s.endorsements.append([e.body, e.meeting])
-    for body, meeting in s.pending_endorsements:
-        if body == e.body:
-            s._unplan(_endorsement_label(meeting))
-    s.pending_endorsements = [p for p in s.pending_endorsements if p[0] != e.body]
-    bodies = " and ".join(f"{body} ({meeting})" for body, meeting in s.endorsements)
-    if not s.signed and s.status != "in implementation":
-        s._set("endorsed", e.occurred, f"endorsed by {bodies}")
-
-
-def _signed(s: ItemState, e: ev.AgreementSigned) -> None:
-    s.signed = True
-    s._set("signed", e.occurred,
-           f"signed by {', '.join(e.signatories)}" if e.signatories else None)
-
-
-def _renewed(s: ItemState, e: ev.AgreementRenewed) -> None:
-    s.period, s.ended = e.period, False
-    s._set("in implementation", e.occurred, f"renewed for {e.period}")
-
-
-def _ended(status: str) -> Any:
-    def handle(s: ItemState, e: ev.ItemEvent) -> None:
-        s.ended = True
-        s.agenda = []
-        detail = f"superseded by {e.by}" if isinstance(e, ev.AgreementSuperseded) else None
-        s._set(status, e.occurred, detail)
-    return handle
-
-
-def _progress_reported(s: ItemState, e: ev.AgreementProgressReported) -> None:
-    since = s.status_since if s.status == "in implementation" else e.occurred
-    s._set("in implementation", since or e.occurred, e.summary)
-
-
-def _post_funded(s: ItemState, e: ev.PostFunded) -> None:
-    s._add_partner(e.donor)
-    if not s.filled:
-        s._set("funded", e.occurred, f"funded by {e.donor}")
-
-
-def _recruited(s: ItemState, e: ev.OfficerRecruited) -> None:
-    s.filled, s.officer = True, e.officer
-    since = e.start or e.occurred
-    who = e.officer or "officer"
-    s._set("filled", since, f"{who} recruited; began work {since}" if e.start else
-           f"{who} recruited")
-
-
-def _started(s: ItemState, e: ev.OfficerStarted) -> None:
-    s._set("filled", e.start, f"{s.officer or 'officer'} began work {e.start}")
-
-
-def _vacated(s: ItemState, e: ev.PostVacated) -> None:
-    s.filled, s.officer = False, None
-    s._set("vacant", e.occurred)
-
-
-def _stalled(s: ItemState, e: ev.PostStalled) -> None:
-    s._set("stalled", e.occurred, e.reason or "no progress")
-
-
-def _where_when(when: PartialDate, venue: str | None) -> str:
-    return f"{when}, {venue}" if venue else str(when)
-
-
-def _meeting_planned(s: ItemState, e: ev.MeetingPlanned) -> None:
-    venue = f"{e.venue} (tentative)" if e.venue and e.venue_tentative else e.venue
-    s.venue = venue or s.venue
-    s._plan(s.title, e.when)
-    s._set("planned", e.occurred, _where_when(e.when, s.venue))
-
-
-def _meeting_scheduled(s: ItemState, e: ev.MeetingScheduled | ev.MeetingRescheduled) -> None:
-    if isinstance(e, ev.MeetingScheduled):
-        for organiser in e.organisers:
-            s._add_partner(organiser)
-    s.venue = e.venue or s.venue
-    s._plan(s.title, e.dates)
-    status = "scheduled" if isinstance(e, ev.MeetingScheduled) else "rescheduled"
-    s._set(status, e.occurred, _where_when(e.dates, s.venue))
-
-
-def _meeting_cancelled(s: ItemState, e: ev.MeetingCancelled) -> None:
-    s.cancelled = True
-    s.agenda = []
-    s._set("cancelled", e.occurred, e.reason)
-
-
-def _meeting_held(s: ItemState, e: ev.MeetingHeld) -> None:
-    s.held, s.held_on = True, e.dates
-    s.venue = e.venue or s.venue
-    s.agenda = []
-    outcome = f"; {e.outcome}" if e.outcome else ""
-    s._set("held", e.dates, _where_when(e.dates, s.venue) + outcome)
-
-
-_EXPECTED, _DEADLINE = "notification expected", "submission deadline"
-
-
-def _announced(s: ItemState, e: ev.ConsultationAnnounced) -> None:
-    if e.expected is not None:
-        s._plan(_EXPECTED, e.expected)
-    s._set("announced", e.occurred, "notification to be issued")
-
-
-def _issued(s: ItemState, e: ev.ConsultationIssued) -> None:
-    s.issued = True
-    s._unplan(_EXPECTED)
-    if e.deadline is not None:
-        s._plan(_DEADLINE, e.deadline)
-    what = e.notification or "notification"
-    s._set("open for submissions", e.occurred, f"{what} issued")
-
-
-def _submission(s: ItemState, e: ev.SubmissionReceived) -> None:
-    s.submissions.append([e.submitter, e.title])
-    count = len(s.submissions)
-    s.detail = f"{count} submission{'s' if count != 1 else ''} received"
-
-
-def _closed(s: ItemState, e: ev.ConsultationClosed) -> None:
-    s.closed = True
-    s._unplan(_DEADLINE)
-    s._set("closed", e.occurred, f"{len(s.submissions)} submissions received")
-
-
-def _consolidation_planned(s: ItemState, e: ev.ConsolidationPlanned) -> None:
-    if e.when is not None:
-        s._plan(f"{CONSOLIDATION_FOR}{e.for_meeting}", e.when)
-
-
-def _consolidated(s: ItemState, e: ev.ConsultationConsolidated) -> None:
-    s._unplan(f"{CONSOLIDATION_FOR}{e.for_meeting}")
-    s._set("consolidated", e.occurred, f"consolidated for {e.for_meeting}")
-
-
-def _engagement_started(s: ItemState, e: ev.EngagementStarted) -> None:
-    s.topics.extend(t for t in e.topics if t not in s.topics)
-    s._set("ongoing", e.occurred, ", ".join(e.topics) or None)
-
-
-def _progress_noted(s: ItemState, e: ev.EngagementProgressNoted) -> None:
-    since = s.status_since if s.status == "ongoing" and s.status_since else e.occurred
-    s._set("ongoing", since, e.summary)
-
-
-def _milestone_planned(s: ItemState, e: ev.MilestonePlanned) -> None:
-    if e.when is not None:
-        s._plan(e.milestone, e.when)
-    if s.status == "registered":
-        s._set("ongoing", e.occurred, f"next: {e.milestone}")
-
-
-def _milestone_reached(s: ItemState, e: ev.MilestoneReached) -> None:
-    s._unplan(e.milestone)
-    s._set("ongoing", e.occurred, f"milestone reached: {e.milestone}")
-
-
-def _concluded(s: ItemState, e: ev.EngagementConcluded) -> None:
-    s.ended = True
-    s.agenda = []
-    s._set("concluded", e.occurred, e.outcome)
-
-
-_HANDLERS: dict[type[Any], Any] = {
-    ev.PartnerJoined: _partner_joined,
-    ev.DocumentLinked: _document_linked,
-    ev.AgreementProposed: _simple("proposed"),
-    ev.AgreementDraftingStarted: _simple("in drafting"),
-    ev.AgreementDrafted: _drafted,
-    ev.AgreementNegotiationProgressed: _negotiated,
-    ev.AgreementSubmittedForEndorsement: _submitted,
-    ev.AgreementEndorsed: _endorsed,
-    ev.AgreementSigned: _signed,
-    ev.AgreementImplementationStarted: _simple("in implementation"),
-    ev.AgreementProgressReported: _progress_reported,
-    ev.AgreementExpired: _ended("expired"),
-    ev.AgreementRenewed: _renewed,
-    ev.AgreementSuperseded: _ended("superseded"),
-    ev.PostProposed: _simple("proposed"),
-    ev.PostFunded: _post_funded,
-    ev.PostStalled: _stalled,
-    ev.OfficerRecruited: _recruited,
-    ev.OfficerStarted: _started,
-    ev.PostVacated: _vacated,
-    ev.MeetingPlanned: _meeting_planned,
-    ev.MeetingScheduled: _meeting_scheduled,
-    ev.MeetingRescheduled: _meeting_scheduled,
-    ev.MeetingCancelled: _meeting_cancelled,
-    ev.MeetingHeld: _meeting_held,
-    ev.ConsultationAnnounced: _announced,
-    ev.ConsultationIssued: _issued,
-    ev.SubmissionReceived: _submission,
-    ev.ConsultationClosed: _closed,
-    ev.ConsolidationPlanned: _consolidation_planned,
-    ev.ConsultationConsolidated: _consolidated,
-    ev.EngagementStarted: _engagement_started,
-    ev.EngagementProgressNoted: _progress_noted,
-    ev.MilestonePlanned: _milestone_planned,
-    ev.MilestoneReached: _milestone_reached,
-    ev.EngagementConcluded: _concluded,
-}

@@ -55,7 +55,7 @@ def check_fields(fields: Mapping[str, Any]) -> None:
                     _check_value(name, value)
                     break
         elif kind is Source:
-            for part in ("document", "paragraph", "chat"):
+            for part in ("document", "paragraph", "chat", "url"):
                 text = getattr(value, part)
                 if text is not None and not text.isprintable():
                     check_text(f"{name}.{part}", text)

@@ -56,7 +56,7 @@ def _mend(value: Any) -> Any:
             return value
         return dict(pairs)
     if kind is Source:
-        parts = (value.document, value.paragraph, value.chat)
+        parts = (value.document, value.paragraph, value.chat, value.url)
         mended = [None if p is None else _mend(p) for p in parts]
         if all(a is b for a, b in zip(mended, parts, strict=True)):
             return value

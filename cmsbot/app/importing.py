@@ -7,9 +7,16 @@ the pieces' rows are added to one save in the file's order. A pool of processes
 (`cmsbot.app.import_pool`) does the pieces: this process alone for a small file, one
 process per core for a large one, with the same result. The partners come first in the
 log and the items recorded before last, each in the file's order; those items are extended
-by this process, which alone reads the store. The save commits only if no piece found a
-problem, so a bad file records nothing, and the problems reported are those one process
-finds: the checks' if any check failed, else those the commands met, each with its line.
+by this process, which alone reads the store, and which hands their kinds and titles to
+the check (an entry extends one by its key alone). The save commits only if no piece found
+a problem, so a bad file records nothing. Every problem is found in the one run: the
+checks', and those the commands meet when they are run on the entries that passed them
+(on new aggregates, or on copies of those recorded before), each with its line. A check
+(`record=False`) does all of that and saves nothing.
+
+A later document that restates a fact recorded before (the same event, business date and
+fields, from another document) adds its source to it: a `FactCorroborated` event pointing
+at the original, not a second copy of the fact.
 """
 
 from __future__ import annotations
@@ -25,9 +32,10 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 
 from cmsbot.app.auth import Principal
+from cmsbot.app.import_entries import ItemRecorder, Problems
 from cmsbot.app.import_pool import ImportPool
 from cmsbot.app.outlining import outline_to_record
-from cmsbot.app.recording import check_partners, partners_named, typed_changes
+from cmsbot.app.recording import partners_named
 from cmsbot.eventstore.bulk_rows import AddRows, EventRow, encode_rows
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.history import (
@@ -36,40 +44,61 @@ from cmsbot.history import (
     History,
     HistoryFileError,
     ItemEntry,
+    Stored,
     item_key_of,
     read_draft_file,
 )
 from cmsbot.wording import count
-from domain.errors import CorrectionTargetError, DomainError
-from domain.items import ITEM_CLASSES, Item, Partner, item_id, partner_id
+from domain.items import Item, Partner, item_id, partner_id
 from domain.outlines import ReportOutline
-from domain.provenance import Fact, Source
 from projections.bulk import collector_paused
-
-# Problems, each with the line of the file it is about.
-Problems = list[tuple[int, str]]
 
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import recorded (or, checked, would record). `events` are the items'
+    events, `corroborated` the facts restated by this document (each recorded as an event
+    adding its source); `entries` is what the log gains, registrations included, the
+    count `cmsbot audit verify` adds up."""
+
     partners: int
     items: int
     events: int
     skipped: int
-    outlined: bool = False  # the file's report outline was recorded (new or changed)
+    extended: int = 0
+    corroborated: int = 0
+    checked: bool = False
+    outlined: bool = False  # the file's report outline is recorded (new or changed)
+
+    @property
+    def entries(self) -> int:
+        return self.partners + self.items + self.events + self.corroborated + self.outlined
 
     def __str__(self) -> str:
-        if not (self.partners or self.items or self.events):
-            said = ("its one entry was" if self.skipped == 1
-                    else f"all {self.skipped} entries were")
+        said = "No problems. " if self.checked else ""
+        verb = "Would record" if self.checked else "Recorded"
+        if not self.entries - self.outlined:
+            before = ("its one entry was" if self.skipped == 1
+                      else f"all {self.skipped} entries were")
             if self.outlined:
-                return f"Recorded the report's outline; nothing else was new ({said} " \
+                return f"{said}{verb} the report's outline; nothing else is new ({before} " \
                        "recorded before)."
-            return f"Nothing new: {said} recorded before."
+            return f"{said}Nothing new: {before} recorded before."
+        restated = (f" and {count(self.corroborated, 'restated fact')} (a source added)"
+                    if self.corroborated else "")
+        items = " and ".join(
+            [count(self.items, "new item")] * bool(self.items or not self.extended)
+            + [f"{count(self.extended, 'item')} recorded before"] * bool(self.extended))
+        partners = f", and {count(self.partners, 'new partner')}" if self.partners else ""
         outline = ", the report's outline" if self.outlined else ""
-        return (f"Recorded {count(self.events, 'event')}, {count(self.items, 'new item')}"
-                f"{outline} and {count(self.partners, 'new partner')} "
-                f"({count(self.skipped, 'entry', 'entries')} already recorded).")
+        # The entries of the items extended are said as such, not as recorded before.
+        skipped = self.skipped - self.extended
+        before = (f"; {count(skipped, 'entry', 'entries')} of the file recorded before"
+                  if skipped else "")
+        return (f"{said}{verb} {count(self.events, 'event')}{restated} on {items}"
+                f"{partners}{outline}: "
+                f"{count(self.entries, 'log entry', 'log entries')}, registrations "
+                f"included{before}.")
 
 
 class Importer:
@@ -106,7 +135,13 @@ class Importer:
         with collector_paused():
             return self._import(_File.drafted(draft))
 
-    def _import(self, file: _File) -> ImportResult:
+    def check_file(self, path: Path) -> ImportResult:
+        """Everything an import of the file does but the save: every problem, raised as
+        one HistoryFileError, or what it would record. Reads the store; writes nothing."""
+        with collector_paused():
+            return self._import(_File.drafted(read_draft_file(path)), record=False)
+
+    def _import(self, file: _File, *, record: bool = True) -> ImportResult:
         header = file.header
         saved = self.tracker.existing([partner_id(p.key) for p in header.partners]
                                       + [item_id(key) for key in file.keys if key is not None])
@@ -117,7 +152,9 @@ class Importer:
         fresh = [n for n, before in enumerate(was_saved) if not before]
         recorded = [n for n, before in enumerate(was_saved) if before]
         pool = self.pool if file.events >= self.parallel_from else ImportPool(1)
-        work = _Work(file, known, self.tracker.mapper, pool.flag())
+        flag = pool.flag()
+        flag.value = 0 if record else 1  # a check makes no rows
+        work = _Work(file, known, self.tracker.mapper, flag)
         pieces = _cut(fresh, file.weights, self.piece_events)
         # The pool's other processes start on the pieces at once, while this one extends
         # the items recorded before; then it saves the pieces in order. The save begins
@@ -126,14 +163,15 @@ class Importer:
                 contextlib.ExitStack() as stack:
             extended = work.do(recorded, load=self.tracker.item)
             save = _Save(lambda: stack.enter_context(self.tracker.insert_in_parts()),
-                         file.problems + outline_problems)
+                         file.problems + outline_problems, record)
             save.rows(work.rows([*partners, outline]))
             for piece in done:
                 save.take(piece)
             save.take(extended)
             save.raise_problems(header.name)
-        new_items, events, skipped_entries = save.counts
+        new_items, events, skipped_entries, corroborated = save.counts
         return ImportResult(len(partners), new_items, events, skipped + skipped_entries,
+                            len(recorded), corroborated, checked=not record,
                             outlined=outline is not None)
 
     def _new_partners(self, header: Header, saved: set[UUID]) -> tuple[list[Partner], int]:
@@ -155,14 +193,15 @@ class Importer:
 class _File:
     """A history file as the pipeline takes it: its header, and for each item its key
     (None where it is not text), its weight (1 + its events) and the partner keys its
-    mappings name, unchecked. `check` checks items by number; `problems` are the file's
-    own (its header's and partners', keys written twice)."""
+    mappings name, unchecked. `check` checks items by number, given the kind and title of
+    those recorded before; `problems` are the file's own (its header's and partners',
+    keys written twice)."""
 
     header: Header
     keys: list[str | None]
     weights: list[int]
     named: list[Any]
-    check: Callable[[list[int]], tuple[list[ItemEntry], Problems]]
+    check: Callable[[list[int], Stored], tuple[list[ItemEntry], Problems]]
     problems: Problems
 
     @property
@@ -177,7 +216,7 @@ class _File:
                    [*(entry.details["partners"] for entry in items),
                     *(key for entry in items for event in entry.events
                       for key in partners_named(event.raw))],
-                   lambda numbers: ([items[n] for n in numbers], []), [])
+                   lambda numbers, _stored: ([items[n] for n in numbers], []), [])
 
     @classmethod
     def drafted(cls, draft: Draft) -> _File:
@@ -187,20 +226,19 @@ class _File:
                    [1 + len(its) for its in events],
                    [*(mapping.get("partners") for mapping in mappings),
                     *(key for its in events for event in its for key in partners_named(event))],
-                   lambda numbers: draft.check_items([mappings[n] for n in numbers]),
+                   lambda numbers, stored: draft.check_items([mappings[n] for n in numbers],
+                                                             stored),
                    draft.file_problems())
 
 
 @dataclass(frozen=True)
 class _Done:
-    """A piece, done: the problems found (none if it can be recorded), whether they are
-    the checks' (then its commands were not run), the counts of new items, events and
-    what was recorded before, and its events' rows (made only while no process has found
-    a problem)."""
+    """A piece, done: the problems found (none if it can be recorded), the counts of new
+    items, events, what was recorded before and facts corroborated, and its events' rows
+    (made only while no process has found a problem)."""
 
     problems: Problems
-    counts: tuple[int, int, int]
-    checks_failed: bool = False
+    counts: tuple[int, int, int, int]
     rows: list[EventRow] = field(default_factory=list)
 
 
@@ -208,8 +246,10 @@ class _Done:
 class _Work:
     """What a worker does with a piece of the file's items: check them, run their
     commands and encode their events as rows. `failed` is a flag every worker sees, set
-    once any has found a problem: the pieces done after that are still checked and their
-    commands run (every problem is reported), but make no rows."""
+    once any has found a problem (or from the start, by a check): the pieces done after
+    that are still checked and their commands run (every problem is reported), but make
+    no rows. The commands run on the entries that passed their checks, so one run finds
+    the problems of both."""
 
     file: _File
     partners: set[str]
@@ -219,17 +259,21 @@ class _Work:
     def do(self, numbers: list[int], load: Callable[[str], Item] | None = None) -> _Done:
         """Check these items, run their commands and encode their events: on new
         aggregates, or on those `load` reads from the store (items recorded before)."""
-        entries, problems = self.file.check(numbers)
+        loaded: dict[str, Item] = {}
+        if load is not None:
+            for number in numbers:
+                key = self.file.keys[number]
+                if key is not None:
+                    loaded[key] = load(key)
+        entries, problems = self.file.check(
+            numbers, {key: (item.KIND, item.state.title) for key, item in loaded.items()})
+        recorder = ItemRecorder(self.file.header, self.partners)
+        items = [recorder.record(entry, loaded.get(entry.key)) for entry in entries]
+        problems = problems + recorder.problems
         if problems:
             self.failed.value = 1
-            return _Done(problems, (0, 0, 0), checks_failed=True)
-        recorder = _ItemRecorder(self.file.header, self.partners)
-        items = [recorder.record(entry, None if load is None else load(entry.key))
-                 for entry in entries]
-        if recorder.problems:
-            self.failed.value = 1
         rows = [] if self.failed.value else self.rows(items)
-        return _Done(recorder.problems, recorder.counts, rows=rows)
+        return _Done(problems, recorder.counts, rows=rows)
 
     def rows(self, aggregates: Sequence[Item | Partner | ReportOutline | None],
              ) -> list[EventRow]:
@@ -240,90 +284,29 @@ class _Work:
 class _Save:
     """The pieces, taken in the file's order: their rows are added to the one save (begun
     by `begin` when the first rows come) until a problem is known, and their counts are
-    summed. The problems are those one process reports: the checks', or if every check
-    passed, the commands'."""
+    summed. A check (`record` false) begins no save."""
 
-    def __init__(self, begin: Callable[[], AddRows], problems: Problems) -> None:
-        self.begin = begin
+    def __init__(self, begin: Callable[[], AddRows], problems: Problems, record: bool,
+                 ) -> None:
+        self.begin, self.record = begin, record
         self.add: AddRows | None = None
-        self.problems = list(problems)  # the checks' (the file's own first)
-        self.unmet: Problems = []  # those the commands met
-        self.counts = (0, 0, 0)  # new items, events, entries recorded before
+        self.problems = list(problems)  # the file's own first
+        self.counts = (0, 0, 0, 0)  # new items, events, entries recorded before, restated
 
     def rows(self, rows: list[EventRow]) -> None:
-        if rows and not (self.problems or self.unmet):
+        if rows and self.record and not self.problems:
             if self.add is None:
                 self.add = self.begin()
             self.add(rows)
 
     def take(self, done: _Done) -> None:
-        (self.problems if done.checks_failed else self.unmet).extend(done.problems)
-        (new_items, events, skipped), more = self.counts, done.counts
-        self.counts = (new_items + more[0], events + more[1], skipped + more[2])
+        self.problems.extend(done.problems)
+        self.counts = tuple(a + b for a, b in zip(self.counts, done.counts, strict=True))  # type: ignore[assignment]
         self.rows(done.rows)
 
     def raise_problems(self, name: str) -> None:
-        if self.problems or self.unmet:
-            raise HistoryFileError(name, self.problems or self.unmet)
-
-
-class _ItemRecorder:
-    """Runs checked entries' commands on their items' aggregates, and collects each problem
-    with its line."""
-
-    def __init__(self, header: Header, partners: set[str]) -> None:
-        self.header, self.partners = header, partners
-        self.problems: Problems = []
-        self.new_items = self.events = self.skipped = 0
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        return self.new_items, self.events, self.skipped
-
-    def record(self, entry: ItemEntry, existing: Item | None) -> Item | None:
-        header = self.header
-        for key in entry.details["partners"]:
-            if key not in self.partners:
-                self.problems.append((entry.line, f"no partner has the key {key!r}"))
-        if existing is not None:
-            item = existing
-            if item.KIND is not entry.kind:
-                self.problems.append((entry.line, f"{entry.key!r} is already tracked as "
-                                                  f"{_a(item.KIND.value)}, not "
-                                                  f"{_a(entry.kind.value)}"))
-                return None
-            self.skipped += 1
-        else:
-            fact = Fact(entry.occurred, header.actor,
-                        Source.shared(header.document, entry.paragraph), None,
-                        header.ref(entry.key))
-            item = ITEM_CLASSES[entry.kind].register(fact, key=entry.key, title=entry.title,
-                                                     **entry.details)
-            self.new_items += 1
-        for event in entry.events:
-            ref = header.ref(entry.key, event.id)
-            if item.has_recorded(ref):
-                self.skipped += 1
-                continue
-            try:
-                values = dict(event.raw)
-                check_partners(values, self.partners.__contains__)
-                for name in ("corrects", "retracts"):
-                    if name in values:
-                        values[name] = _version_of(item, header, entry.key, values[name])
-                if "changes" in values:
-                    values["changes"] = typed_changes(item, values["corrects"],
-                                                      values["changes"])
-                fact = Fact(event.occurred, header.actor,
-                            Source.shared(header.document, event.paragraph), event.note, ref)
-                getattr(item, event.spec.command)(fact, **values)
-                self.events += 1
-            except DomainError as error:
-                self.problems.append((event.line, str(error)))
-            except TypeError as error:
-                self.problems.append((event.line,
-                                      f"wrong fields for '{event.spec.name}': {error}"))
-        return item
+        if self.problems:
+            raise HistoryFileError(name, self.problems)
 
 
 def _cut(numbers: list[int], weights: list[int], size: int) -> list[list[int]]:
@@ -356,26 +339,3 @@ def _texts_in(values: Iterable[Any]) -> set[str]:
             if isinstance(text, str):
                 texts.add(text.strip())
     return texts
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
-
-
-def _version_of(item: Item, history: Header, item_key: str, target: Any) -> int:
-    """A correction names its target by version number, by entry id (in this file, or in
-    an earlier one when only one entry of the item has that id) or by full ref."""
-    if isinstance(target, int) and not isinstance(target, bool):
-        return target
-    wanted = str(target)
-    same_file = history.ref(item_key, wanted)
-    refs = {event.ref: event.originator_version for event in item.history if event.ref}
-    if same_file in refs:
-        return refs[same_file]
-    if wanted in refs:
-        return refs[wanted]
-    elsewhere = [v for ref, v in refs.items() if ref.endswith(f"#{item_key}/{wanted}")]
-    if len(elsewhere) == 1:
-        return elsewhere[0]
-    raise CorrectionTargetError(f"{item_key!r} has no earlier event with id {wanted!r}"
-                                + (" in one file only; give its full ref" if elsewhere else ""))

@@ -104,7 +104,7 @@ def record_of(position: int, log_id: int, event: Any, chain_hash: str, book: Boo
         "version": event.originator_version,
         "type": type(event).__name__,
         "occurred": occurred_of(event),
-        "source": source.to_dict() if isinstance(source, Source) else None,
+        "source": source.to_json() if isinstance(source, Source) else None,
         "cite": cite([source]) if isinstance(source, Source) else None,
         "note": getattr(event, "note", None),
         "ref": getattr(event, "ref", None),

@@ -30,6 +30,7 @@ from cmsbot.commands import date_arg
 from cmsbot.lag import lag_note
 from cmsbot.settings import Settings
 from cmsbot.whoami import os_user
+from cmsbot.wording import count
 from domain.provenance import COMMAND_LINE
 from domain.state import ItemState
 from projections import queries as q
@@ -203,15 +204,17 @@ def _verify(args: argparse.Namespace, container: Container) -> int:
         if result.problem is not None:
             print(f"cmsbot: the log does not verify: {result.problem}", file=sys.stderr)
         if result.inconsistencies:
-            count = len(result.inconsistencies) + result.more_inconsistencies
-            print(f"cmsbot: the log is not consistent with itself ({count} "
-                  f"problem{'s' if count != 1 else ''}):", file=sys.stderr)
+            problems = len(result.inconsistencies) + result.more_inconsistencies
+            print(f"cmsbot: the log is not consistent with itself "
+                  f"({count(problems, 'problem')}):", file=sys.stderr)
             for inconsistency in result.inconsistencies:
                 print(f"  {inconsistency}", file=sys.stderr)
             if result.more_inconsistencies:
                 print(f"  … and {result.more_inconsistencies} more", file=sys.stderr)
         return 1
-    print(f"The log verifies: {result.events} events, each as it was chained.")
+    print(f"The log verifies: {count(result.events, 'log entry', 'log entries')} (each "
+          "registration of an item or partner is one, as is each event), each as it was "
+          "chained.")
     print("It holds together: every item's versions run without a gap, every event reads "
           "as its type, every correction points at an earlier event of its item.")
     if result.acknowledged:

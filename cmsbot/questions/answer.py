@@ -150,7 +150,8 @@ class Answer:
             "intent": self.intent,
             "text": self.text,
             "matches": [m.to_json() for m in self.matches],
-            "sources": [{"document": s.document or s.chat, "paragraph": s.paragraph}
+            # Only what each source says: a paragraph or url is left out, never null.
+            "sources": [{**s.to_json(), "document": s.document or s.chat}
                         for s in self.sources],
             "as_at": self.as_at,
             "known_at": self.known_at,

@@ -22,5 +22,6 @@ def row(position: int, item_id: str, event: Any, name: Callable[[str], str],
         "summary": describe(event, name), "occurred": event.occurred.to_dict(),
         "occurred_end": event.occurred.end, "recorded": event.timestamp,
         "actor": event.actor, "source": event.source.to_dict(), "note": event.note,
-        "target_version": getattr(event, "corrects", None) or getattr(event, "retracts", None),
+        "target_version": (getattr(event, "corrects", None) or getattr(event, "retracts", None)
+                           or getattr(event, "corroborates", None)),
     }

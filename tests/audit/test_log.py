@@ -39,8 +39,7 @@ class TestTheWholeLog:
         assert endorsed["actor"] == "import:UNEP/CMS/StC44/18"
         assert endorsed["occurred"]["precision"] == "year"
         assert endorsed["occurred"]["words"] == "2014"
-        assert endorsed["source"] == {"document": "UNEP/CMS/StC44/18", "paragraph": "8",
-                                      "chat": None}
+        assert endorsed["source"] == {"document": "UNEP/CMS/StC44/18", "paragraph": "8"}
         assert endorsed["data"] == {"body": "CITES Standing Committee", "meeting": "SC65"}
         assert endorsed["summary"] == "Endorsed by CITES Standing Committee at SC65"
         recorded = datetime.fromisoformat(endorsed["recorded"])

@@ -47,7 +47,7 @@ class TestAnUntouchedLog:
         code, out, err = verify(url, mp=monkeypatch, capsys=capsys)
         head = seeded.chain.head()
         assert code == 0, err
-        assert f"The log verifies: {head.position} events" in out
+        assert f"The log verifies: {head.position} log entries" in out
         assert f"Chain head: {head}" in out
         assert head.position == seeded.tracker.head()
 

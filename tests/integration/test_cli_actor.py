@@ -57,7 +57,7 @@ class TestTheActor:
         progress(database, USER="mallory", LOGNAME="mallory")
         [event] = recorded_here(database)
         assert event["actor"] == f"cli:{USER}"
-        assert event["source"] == {"document": None, "paragraph": None, "chat": f"cli:{USER}"}
+        assert event["source"] == {"chat": f"cli:{USER}"}
         assert event["cite"] == f"command line (cli:{USER})"
 
     def test_another_actor_is_recorded_as_on_behalf_of(self, database: str) -> None:

@@ -79,8 +79,8 @@ class TestACount:
         cmsbot(sqlite_url, "db", "init", monkeypatch=monkeypatch, capsys=capsys)
         first = cmsbot(sqlite_url, "import", str(path), monkeypatch=monkeypatch,
                        capsys=capsys)
-        assert first.startswith("Recorded 1 event, 1 new item and 1 new partner "
-                                "(0 entries already recorded).")
+        assert first.startswith("Recorded 1 event on 1 new item, and 1 new partner: "
+                                "3 log entries, registrations included.")
         again = cmsbot(sqlite_url, "import", str(path), monkeypatch=monkeypatch,
                        capsys=capsys)
         assert again.startswith("Nothing new: all 3 entries were recorded before.")

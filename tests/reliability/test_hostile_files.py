@@ -230,7 +230,7 @@ def test_the_same_files_written_well_are_recorded(
         path.write_text(text, encoding="utf-8")
         assert cli.main(["import", str(path)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "Recorded 1 event, 1 new item and" in out and "Recorded 2 events, 1 new item and" in out
+    assert "Recorded 1 event on 1 new item" in out and "Recorded 2 events on 1 new item" in out
     assert recorded(url) == 6  # a partner; an item, endorsed; another, endorsed, corrected
 
 

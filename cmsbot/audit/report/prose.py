@@ -140,8 +140,8 @@ def happenings(visible: list[Any], name: Callable[[str], str]) -> list[Happening
             fixes.setdefault(e.corrects, []).append(e)
     shown = []
     for e in visible:
-        if not isinstance(e, ev.ItemEvent) or isinstance(e, ev.EventCorrected |
-                                                         ev.EventRetracted):
+        if not isinstance(e, ev.ItemEvent) or isinstance(
+                e, ev.EventCorrected | ev.EventRetracted | ev.FactCorroborated):  # a source
             continue
         if e.originator_version in retracted:
             continue

@@ -13,6 +13,7 @@ from domain.provenance import Source
 from projections import queries as q
 
 _FIXES = ("EventCorrected", "EventRetracted")
+_RESTATED = "FactCorroborated"  # shown as a further source of the line it restates
 
 
 def status(ask: Asking) -> Answer:
@@ -49,11 +50,11 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
     rows = q.item_activity(snap.conn, item.item_id, recorded_by=snap.known_at)
     fixes: dict[int, list[Any]] = {}
     for row in rows:
-        if row.event_type in _FIXES:
+        if row.event_type in _FIXES or row.event_type == _RESTATED:
             fixes.setdefault(row.target_version, []).append(row)
     shown = []
     for row in rows:
-        if row.event_type in _FIXES or row.event_type == "ItemRegistered":
+        if row.event_type in (*_FIXES, _RESTATED, "ItemRegistered"):
             continue
         if snap.as_at is not None and row.occurred_end > snap.as_at:
             continue
@@ -62,12 +63,16 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
     lines: list[Line] = []
     for when, row in shown:
         text = row.summary
+        sources = [Source.from_dict(row.source)]
         for fix in fixes.get(row.version, []):
+            if fix.event_type == _RESTATED:
+                sources.append(Source.from_dict(fix.source))
+                continue
             text = (f"~{text}~ [{fix.summary}]" if fix.event_type == "EventRetracted"
                     else f"{text} [{fix.summary}]")
         note = f" ({row.note})" if row.note else ""
         lines.append(Line(str(when), text + note, item.title,
-                          (Source.from_dict(row.source),)))
+                          tuple(unique_sources(sources))))
     match = ask.match(state, slips=True)
     return Answer("history", phrases.history(state.title, ask.when, lines,
                                              ask.status_line(state, match, slips=True)),
