@@ -27,7 +27,8 @@ from typing import Any
 
 from domain import events as ev
 from domain.dates import PartialDate
-from domain.state import AWAITING_PREFIXES, ItemState, Kind, corrected
+from domain.handlers.shared import AWAITING_PREFIXES
+from domain.state import ItemState, Kind, corrected
 
 
 def overdue_from(when: PartialDate) -> date:

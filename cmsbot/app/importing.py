@@ -81,7 +81,7 @@ class ImportResult:
             before = ("its one entry was" if self.skipped == 1
                       else f"all {self.skipped} entries were")
             if self.outlined:
-                return f"{said}{verb} the report's outline; nothing else is new ({before} " \
+                return f"{said}{verb} the report's outline; nothing else was new ({before} " \
                        "recorded before)."
             return f"{said}Nothing new: {before} recorded before."
         restated = (f" and {count(self.corroborated, 'restated fact')} (a source added)"
@@ -89,14 +89,14 @@ class ImportResult:
         items = " and ".join(
             [count(self.items, "new item")] * bool(self.items or not self.extended)
             + [f"{count(self.extended, 'item')} recorded before"] * bool(self.extended))
-        partners = f", and {count(self.partners, 'new partner')}" if self.partners else ""
-        outline = ", the report's outline" if self.outlined else ""
+        also = ([count(self.partners, "new partner")] * bool(self.partners)
+                + ["the report's outline"] * self.outlined)
+        rest = f", and {' and '.join(also)}" if also else ""
         # The entries of the items extended are said as such, not as recorded before.
         skipped = self.skipped - self.extended
         before = (f"; {count(skipped, 'entry', 'entries')} of the file recorded before"
                   if skipped else "")
-        return (f"{said}{verb} {count(self.events, 'event')}{restated} on {items}"
-                f"{partners}{outline}: "
+        return (f"{said}{verb} {count(self.events, 'event')}{restated} on {items}{rest}: "
                 f"{count(self.entries, 'log entry', 'log entries')}, registrations "
                 f"included{before}.")
 

@@ -29,7 +29,8 @@ def _submitted(s: ItemState, e: ev.AgreementSubmittedForEndorsement) -> None:
     if e.meeting_date is not None:
         s._plan(endorsement_label(e.meeting), e.meeting_date)
     if not s.endorsements:
-        s._set("awaiting endorsement", e.occurred, f"submitted to {e.body} ({e.meeting})")
+        s._set("awaiting endorsement", e.occurred, "submitted to " + " and ".join(
+            f"{body} ({meeting})" for body, meeting in s.pending_endorsements))
 
 
 def _endorsed(s: ItemState, e: ev.AgreementEndorsed) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain import events as ev
+from domain.handlers.shared import CONSOLIDATION_FOR
 
 if TYPE_CHECKING:
     from domain.state import ItemState
@@ -42,11 +43,11 @@ def _closed(s: ItemState, e: ev.ConsultationClosed) -> None:
 
 def _consolidation_planned(s: ItemState, e: ev.ConsolidationPlanned) -> None:
     if e.when is not None:
-        s._plan(f"consolidation for {e.for_meeting}", e.when)
+        s._plan(f"{CONSOLIDATION_FOR}{e.for_meeting}", e.when)
 
 
 def _consolidated(s: ItemState, e: ev.ConsultationConsolidated) -> None:
-    s._unplan(f"consolidation for {e.for_meeting}")
+    s._unplan(f"{CONSOLIDATION_FOR}{e.for_meeting}")
     s._set("consolidated", e.occurred, f"consolidated for {e.for_meeting}")
 
 

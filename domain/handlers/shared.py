@@ -11,9 +11,14 @@ if TYPE_CHECKING:
     from domain.state import ItemState
 
 
+# How the agenda names a step that waits on a meeting (domain.overdue reads them back).
+ENDORSEMENT_AT, CONSOLIDATION_FOR = "endorsement at ", "consolidation for "
+AWAITING_PREFIXES = (ENDORSEMENT_AT, CONSOLIDATION_FOR)
+
+
 def endorsement_label(meeting: str) -> str:
     """The agenda label of an agreement's endorsement awaited at `meeting`."""
-    return f"endorsement at {meeting}"
+    return f"{ENDORSEMENT_AT}{meeting}"
 
 
 def simple(status: str) -> Any:
