@@ -120,6 +120,10 @@ class Line:
     item: str | None = None
     sources: tuple[Source, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"when": self.when, "text": self.text, "item": self.item,
+                "sources": [_source_json(s) for s in self.sources]}
+
 
 @dataclass
 class Answer:
@@ -142,17 +146,31 @@ class Answer:
         """What the answer says when the views it read lag the log."""
         return lag_note(self.views_behind)
 
+    @property
+    def total(self) -> int:
+        """How many entries the answer has: its listed lines, else the items it is about."""
+        return len(self.lines) or len(self.matches)
+
     def to_json(self) -> dict[str, Any]:
+        """Every entry (nothing is cut here: `cmsbot.questions.pages` cuts pages), with the
+        question as read."""
         return {
             "intent": self.intent,
             "text": self.text,
+            "total": self.total,
             "matches": [m.to_json() for m in self.matches],
-            "sources": [{"document": s.document or s.chat, "paragraph": s.paragraph}
-                        for s in self.sources],
+            "lines": [line.to_json() for line in self.lines],
+            "candidates": [m.to_json() for m in self.candidates],
+            "sources": [_source_json(s) for s in self.sources],
             "as_at": self.as_at,
             "known_at": self.known_at,
             "views_behind": self.views_behind,
+            "asked": self.asked.to_json() if self.asked is not None else None,
         }
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    return {"document": source.document or source.chat, "paragraph": source.paragraph}
 
 
 def match_of(state: ItemState, names: dict[str, str], after: Any = None) -> Match:

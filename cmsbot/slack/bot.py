@@ -112,18 +112,19 @@ class Bot:
         return self._answer(question, shareable=shareable)
 
     def follow(self, value: str, *, share: bool = False) -> Message:
-        """Answer the question a button carries (a near tie's choice, or "Share"), as it
-        was read when the button was made."""
+        """Answer the question a button carries (a near tie's choice, "Share", or "Show
+        more" and the page it asks for), as it was read when the button was made."""
         try:
-            question, shareable = _unpack(value)
+            question, shareable, page = _unpack(value)
         except UnreadableAskedError:
             return blocks.notice(UNREADABLE_BUTTON)
-        return self._answer(question, shareable=shareable and not share)
+        return self._answer(question, shareable=shareable and not share, page=page)
 
     def help(self) -> Message:
         return self.ask("help")
 
-    def _answer(self, question: words.Question | Asked, *, shareable: bool) -> Message:
+    def _answer(self, question: words.Question | Asked, *, shareable: bool,
+                page: int = 1) -> Message:
         try:
             container = self.container()
             if isinstance(question, Asked):
@@ -141,8 +142,10 @@ class Bot:
         if shareable and asked is not None and answer.intent not in (
                 "help", "clarify", "not_found"):
             share = _pack(asked, shareable=True)
-        return blocks.answer_message(answer, today=container.readmodel.today(), share=share,
-                                     ask_again=_ask_again(asked, shareable) if asked else None)
+        return blocks.answer_message(
+            answer, today=container.readmodel.today(), share=share, page=page,
+            ask_again=_ask_again(asked, shareable) if asked else None,
+            more=_more(asked, shareable) if asked else None)
 
     # Channels: digests and follows ----------------------------------------------------
 
@@ -304,35 +307,49 @@ def _ask_again(asked: Asked, shareable: bool) -> Callable[[Match], str]:
     return value
 
 
-def _pack(asked: Asked, *, shareable: bool) -> str:
-    """A button's value: the question as read, else (too long for a button) its words."""
-    value = json.dumps({"asked": asked.to_json(), "s": shareable}, ensure_ascii=False)
+def _more(asked: Asked, shareable: bool) -> Callable[[int], str]:
+    """"Show more" asks the same question as read, for the next page."""
+    def value(page: int) -> str:
+        return _pack(asked, shareable=shareable, page=page)
+
+    return value
+
+
+def _pack(asked: Asked, *, shareable: bool, page: int = 1) -> str:
+    """A button's value: the question as read, else (too long for a button) its words;
+    and the page it shows, past the first."""
+    shown = {"p": page} if page > 1 else {}
+    value = json.dumps({"asked": asked.to_json(), "s": shareable, **shown},
+                       ensure_ascii=False)
     if len(value) <= blocks.MAX_BUTTON_VALUE:
         return value
     return json.dumps({"q": asked.parsed.text[:_QUESTION_IN_VALUE],
                        "a": asked.as_at.isoformat() if asked.as_at else None,
                        "k": asked.known_at.isoformat() if asked.known_at else None,
-                       "s": shareable}, ensure_ascii=False)
+                       "s": shareable, **shown}, ensure_ascii=False)
 
 
-def _unpack(value: str) -> tuple[words.Question | Asked, bool]:
-    """What `_pack` wrote (or a button made before questions were kept as read); a
-    question as read that cannot be read back raises `UnreadableAskedError`."""
+def _unpack(value: str) -> tuple[words.Question | Asked, bool, int]:
+    """What `_pack` wrote (or a button made before questions were kept as read): the
+    question, whether it is shareable, the page; a question as read that cannot be read
+    back raises `UnreadableAskedError`."""
     try:
         data = json.loads(value)
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        return words.Question(str(value)), False
+        return words.Question(str(value)), False, 1
     shareable = bool(data.get("s"))
+    page = data.get("p", 1)
+    page = page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 1
     if "asked" in data:
-        return Asked.from_json(data["asked"]), shareable
+        return Asked.from_json(data["asked"]), shareable, page
     try:
         as_at = date.fromisoformat(data["a"]) if data.get("a") else None
         known_at = datetime.fromisoformat(data["k"]) if data.get("k") else None
     except (TypeError, ValueError):
         as_at = known_at = None
-    return words.Question(str(data.get("q") or ""), as_at, known_at), shareable
+    return words.Question(str(data.get("q") or ""), as_at, known_at), shareable, page
 
 
 def _listing(listing: Listing) -> Message:

@@ -1,4 +1,5 @@
-"""The buttons the bot sends with its answers: a near tie's choices, and "Share in channel"."""
+"""The buttons the bot sends with its answers: a near tie's choices, "Show more" and
+"Share in channel"."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from cmsbot.slack import blocks
 from cmsbot.slack.bot import Bot
@@ -18,9 +20,24 @@ def register(app: App, bot: Bot) -> None:
     def choose(action: dict[str, Any], respond: Respond) -> None:
         respond(**bot.follow(action.get("value") or "").as_kwargs(), replace_original=True)
 
+    def more(body: dict[str, Any], action: dict[str, Any], respond: Respond,
+             client: WebClient) -> None:
+        # The next page goes in the answer's thread (a thread of its own for an answer at
+        # top level); an answer only its asker sees gets its next page the same way.
+        message = bot.follow(action.get("value") or "")
+        where = body.get("container") or {}
+        posted = body.get("message") or {}
+        channel = where.get("channel_id") or (body.get("channel") or {}).get("id")
+        thread = posted.get("thread_ts") or where.get("thread_ts") or where.get("message_ts")
+        if where.get("is_ephemeral") or not channel or not thread:
+            respond(**message.as_kwargs(), replace_original=False, response_type="ephemeral")
+        else:
+            client.chat_postMessage(channel=channel, thread_ts=thread, **message.as_kwargs())
+
     def share(action: dict[str, Any], respond: Respond) -> None:
         respond(**bot.follow(action.get("value") or "", share=True).as_kwargs(),
                 response_type="in_channel", delete_original=True)
 
     app.action(re.compile(rf"^{blocks.CHOOSE}:\d+$"))(ack=acknowledge, lazy=[choose])
+    app.action(re.compile(rf"^{blocks.MORE}:\d+$"))(ack=acknowledge, lazy=[more])
     app.action(re.compile(rf"^{blocks.SHARE}:\d+$"))(ack=acknowledge, lazy=[share])
