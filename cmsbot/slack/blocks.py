@@ -34,10 +34,18 @@ CHOOSE = "choose"  # action id of a near-tie button
 SHARE = "share"  # action id of "Share in channel"
 MORE = "more"  # action id of "Show more"
 
+HELP_FAMILIES = (
+    "*Ask as you would ask a colleague*, for example:\n"
+    "• status of IWC JWP as at 1 September 2015\n"
+    "• what happened since StC44\n"
+    "• did StC44 endorse the Ramsar JWP?\n"
+    "• what is overdue?\n"
+    "• upcoming workshops")
 HELP_FOOTER = (
     "In Slack: mention me in a channel, write to me directly, or use `/cms <question>` "
-    "(the answer is shown only to you, with a button to share it). Editors record "
-    "updates with `/cms record` or the message shortcut *Record update*.")
+    "(the answer is shown only to you, with a button to share it). `/cms list [kind or "
+    "partner]` lists the items and their keys. Editors record updates with `/cms record` "
+    "or the message shortcut *Record update*; your Home tab here shows what you follow.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ def answer_message(answer: Answer, *, today: date,
     shown = page_of(answer, page, PAGE_SIZE)
     lines = shown.lines
     if answer.intent == "help":
-        blocks += [section(answer.text), section(HELP_FOOTER)]
+        blocks += [section(HELP_FAMILIES, escaped=True), section(answer.text),
+                   section(HELP_FOOTER)]
         return Message(clip(answer.text, MAX_FALLBACK), blocks)
     if answer.intent in ("clarify", "not_found"):
         blocks.append(section(answer.text.splitlines()[0] if answer.candidates
@@ -102,6 +111,17 @@ def answer_message(answer: Answer, *, today: date,
     rest = shown.total - shown.first - len(lines)
     blocks += line_sections(lines, MAX_BLOCKS - len(blocks) - len(tail), more=rest)
     return Message(clip(shown.text, MAX_FALLBACK), blocks + tail)
+
+
+def item_list(title: str, rows: list[tuple[str, str]], note: str) -> Message:
+    """A listing of items: each (key, what it is) a line, packed into sections within
+    the limits; `note` in a context line."""
+    lines = [Line("", f"{key} — {text}") for key, text in rows]
+    tail = [context_block(note)]
+    body = [header(title)]
+    body += line_sections(lines, MAX_BLOCKS - len(body) - len(tail)) or [section("(none)")]
+    text = "\n".join([title, *(f"• {key.strip('`')} — {what}" for key, what in rows)])
+    return Message(clip(text, MAX_FALLBACK), body + tail)
 
 
 def item_fields(match: Match) -> Block:
