@@ -8,7 +8,7 @@ the same again, or the same about one of its candidates, without reading words a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -38,10 +38,10 @@ class Asked:
         return self.parsed.intent
 
     def about(self, key: str) -> Asked:
-        """The same kind of question about one item, by its key (a near tie's choice): its
-        history, its submissions, or else its status; at the same times."""
-        intent = self.intent if self.intent in ("history", "submissions") else "status"
-        return Asked(Parsed(intent, key, text=key), self.as_at, self.known_at)
+        """The same question about one item, by its key (a near tie's choice): its intent,
+        dates, window and kinds as asked, at the same times; only its subject (and the
+        words kept for it) is the key."""
+        return Asked(replace(self.parsed, subject=key, text=key), self.as_at, self.known_at)
 
     def to_json(self) -> dict[str, Any]:
         p = self.parsed

@@ -4,6 +4,7 @@ records an update or changes what they follow; its "Record update" button (edito
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -51,4 +52,4 @@ def register(app: App, bot: Bot) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[opened])
-    app.action(home.RECORD)(record)
+    app.action(re.compile(rf"^{home.RECORD}:\d+$"))(record)
