@@ -182,8 +182,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     page = page_of(answer, args.page or 1, None if args.all else PAGE_SIZE)
     if args.json:
         data = answer.to_json()  # every entry, unless a page was asked for
-        if args.page is not None:
-            data |= page.to_json()
+        if args.page is not None:  # that page's entries, and the answer's total
+            data |= {**page.to_json(), "total": answer.total}
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(page.text)

@@ -13,7 +13,7 @@ from typing import Any
 from cmsbot.bootstrap import Container
 from cmsbot.slack import blocks
 
-from .fakes import FakeSlack
+from .fakes import Call, FakeSlack
 from .harness import CHANNEL, BotServer, mention, serving
 from .test_blocks import within_limits
 
@@ -118,6 +118,31 @@ class TestShowMore:
         # Each page keeps its share button: sharing shares the answer's first page.
         assert all(button(p["blocks"], blocks.SHARE) is not None for p in pages)
         check_pages(pages, store)
+
+    def test_in_a_channel_cmsbot_is_not_in_the_next_page_comes_privately(
+            self, store: Container, fake: FakeSlack) -> None:
+        outside = "C0OUTSIDE"  # a shared answer, in a channel cmsbot was never added to
+        refuse = fake.reply
+
+        def reply(call: Call) -> dict[str, Any]:
+            if call.method == "chat.postMessage" and call.params.get("channel") == outside:
+                return {"ok": False, "error": "not_in_channel"}
+            return refuse(call)
+
+        fake.reply = reply  # type: ignore[method-assign]
+        with serving(store, fake) as bot:
+            bot.command(f"{QUESTION} --as-at 2016-09-01")
+            [first] = fake.wait_for("response:1")
+            more = button(first.params["blocks"], blocks.MORE)
+            assert more is not None
+            press(bot, "block_actions_message.json", more,
+                  container={"type": "message", "message_ts": "17.1", "channel_id": outside,
+                             "is_ephemeral": False},
+                  channel={"id": outside}, response_url=fake.response_url("fallback"))
+            [second] = fake.wait_for("response:fallback")
+        assert second.params["replace_original"] is False
+        assert entries(second.params["blocks"]) and "Entries 21–40" in json.dumps(
+            second.params["blocks"], ensure_ascii=False)
 
     def test_a_short_answer_has_no_show_more(self, store: Container,
                                              fake: FakeSlack) -> None:

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from cmsbot.slack import blocks
 from cmsbot.slack.bot import Bot
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, bot: Bot) -> None:
@@ -29,10 +33,14 @@ def register(app: App, bot: Bot) -> None:
         posted = body.get("message") or {}
         channel = where.get("channel_id") or (body.get("channel") or {}).get("id")
         thread = posted.get("thread_ts") or where.get("thread_ts") or where.get("message_ts")
-        if where.get("is_ephemeral") or not channel or not thread:
-            respond(**message.as_kwargs(), replace_original=False, response_type="ephemeral")
-        else:
-            client.chat_postMessage(channel=channel, thread_ts=thread, **message.as_kwargs())
+        if not where.get("is_ephemeral") and channel and thread:
+            try:
+                client.chat_postMessage(channel=channel, thread_ts=thread,
+                                        **message.as_kwargs())
+                return
+            except SlackApiError as error:  # e.g. a shared answer in a channel cmsbot is not in
+                log.warning("Show more could not post in the thread: %s", error)
+        respond(**message.as_kwargs(), replace_original=False, response_type="ephemeral")
 
     def share(action: dict[str, Any], respond: Respond) -> None:
         respond(**bot.follow(action.get("value") or "", share=True).as_kwargs(),
