@@ -24,6 +24,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
+from cmsbot.questions.pages import PAGE_SIZE, page_of
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError
@@ -47,6 +48,12 @@ def _timestamp(value: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"not a timestamp (e.g. 2026-03-03T12:00:00Z): {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _page_number(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a page number (1, 2, …): {value!r}")
+    return int(value)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
@@ -77,6 +84,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
                      help="what was true on DATE (business time)")
     ask.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
                      help="what the system knew at TIMESTAMP (recorded time, UTC)")
+    whole = ask.add_mutually_exclusive_group()
+    whole.add_argument("--all", action="store_true",
+                       help=f"every entry of a long answer (else {PAGE_SIZE} a page)")
+    whole.add_argument("--page", type=_page_number, metavar="N",
+                       help="page N of a long answer (--json: its entries)")
 
     rec = sub.add_parser("record", help="record that something happened to an item")
     rec.add_argument("item", help="the item's key, e.g. iwc-jwp")
@@ -172,10 +184,17 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
                                             known_at=args.known_at)
     finally:
         container.close()
+    page = page_of(answer, args.page or 1, None if args.all else PAGE_SIZE)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        data = answer.to_json()  # every entry, unless a page was asked for
+        if args.page is not None:  # that page's entries, and the answer's total
+            data |= {**page.to_json(), "total": answer.total}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(answer.text)
+        print(page.text)
+        if page.note is not None:
+            hint = f"--page {page.number + 1} for the next, " if page.has_more else ""
+            print(f"\n({page.note}: {hint}--all for every one)")
         if answer.lag_note:
             print(f"\n{answer.lag_note}")
     return 0

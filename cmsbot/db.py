@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import ConnectionPoolClosedError, PersistenceError
 from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,10 +29,12 @@ class StoreMissingError(StoreNotInitialisedError):
 
 
 # What the store raises when it is down, full, read-only, damaged, gone or not set up: said
-# in words (see `store_problem`), never swallowed and never a traceback.
+# in words (see `store_problem`), never swallowed and never a traceback. A closed pool is
+# what a request still at work meets when its container was closed because the store went
+# away (`cmsbot.slack.app.LazyContainer`).
 STORE_ERRORS: tuple[type[Exception], ...] = (
-    SQLAlchemyError, PersistenceError, StoreNotInitialisedError, StoreUnhealthyError,
-    sqlite3.Error)
+    SQLAlchemyError, PersistenceError, ConnectionPoolClosedError, StoreNotInitialisedError,
+    StoreUnhealthyError, sqlite3.Error)
 
 
 def store_problem(error: BaseException, database: Database) -> str:

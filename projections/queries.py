@@ -81,6 +81,20 @@ def item_ids(conn: Connection, *, kind: str) -> list[str]:
                              .order_by(t.board.c.title)).scalars())
 
 
+def item_rows(conn: Connection, *, kind: str | None = None,
+              partner_key: str | None = None) -> Sequence[Row[Any]]:
+    """Every item's key, kind, title, status and partners' keys (not its whole state), of a
+    kind and with a partner when given, by kind and title."""
+    b = t.board.c
+    query = select(b.item_id, b.key, b.kind, b.title, b.status, b.partner_keys)
+    if kind is not None:
+        query = query.where(b.kind == kind)
+    if partner_key is not None:
+        query = query.where(b.item_id.in_(select(t.item_partners.c.item_id).where(
+            t.item_partners.c.partner_key == partner_key)))
+    return conn.execute(query.order_by(b.kind, b.title)).all()
+
+
 def items_with_partner(conn: Connection, partner_key: str) -> list[str]:
     return list(conn.execute(select(t.item_partners.c.item_id)
                              .where(t.item_partners.c.partner_key == partner_key)).scalars())

@@ -9,7 +9,7 @@ the same again, or the same about one of its candidates, without reading words a
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -39,10 +39,10 @@ class Asked:
         return self.parsed.intent
 
     def about(self, key: str) -> Asked:
-        """The same kind of question about one item, by its key (a near tie's choice): its
-        history, its submissions, or else its status; at the same times."""
-        intent = self.intent if self.intent in ("history", "submissions") else "status"
-        return Asked(Parsed(intent, key, text=key), self.as_at, self.known_at)
+        """The same question about one item, by its key (a near tie's choice): its intent,
+        dates, window and kinds as asked, at the same times; only its subject (and the
+        words kept for it) is the key."""
+        return Asked(replace(self.parsed, subject=key, text=key), self.as_at, self.known_at)
 
     def to_json(self) -> dict[str, Any]:
         p = self.parsed
@@ -123,6 +123,10 @@ class Line:
     item: str | None = None
     sources: tuple[Source, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"when": self.when, "text": self.text, "item": self.item,
+                "sources": [_source_json(s) for s in self.sources]}
+
 
 @dataclass
 class Answer:
@@ -145,18 +149,32 @@ class Answer:
         """What the answer says when the views it read lag the log."""
         return lag_note(self.views_behind)
 
+    @property
+    def total(self) -> int:
+        """How many entries the answer has: its listed lines, else the items it is about."""
+        return len(self.lines) or len(self.matches)
+
     def to_json(self) -> dict[str, Any]:
+        """Every entry (nothing is cut here: `cmsbot.questions.pages` cuts pages), with the
+        question as read."""
         return {
             "intent": self.intent,
             "text": self.text,
+            "total": self.total,
             "matches": [m.to_json() for m in self.matches],
-            # Only what each source says: a paragraph or url is left out, never null.
-            "sources": [{**s.to_json(), "document": s.document or s.chat}
-                        for s in self.sources],
+            "lines": [line.to_json() for line in self.lines],
+            "candidates": [m.to_json() for m in self.candidates],
+            "sources": [_source_json(s) for s in self.sources],
             "as_at": self.as_at,
             "known_at": self.known_at,
             "views_behind": self.views_behind,
+            "asked": self.asked.to_json() if self.asked is not None else None,
         }
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    """Only what a source says: a paragraph or url is left out, never null."""
+    return {**source.to_json(), "document": source.document or source.chat}
 
 
 def match_of(state: ItemState, names: dict[str, str], after: Any = None,

@@ -12,8 +12,6 @@ from cmsbot.readmodel.resolve import ItemRef
 from cmsbot.wording import cite, clip, count, day, span
 from domain.state import ItemState
 
-LIST_LIMIT = 25  # lines a listed answer shows (the calendar reads no more than these)
-HISTORY_LIMIT = 100  # a history shows its latest events
 HELP_TEXT = (
     "Ask me about the Secretariat's partnerships, for example:\n"
     "• status of IWC JWP — where an item stands, with its sources\n"
@@ -61,11 +59,8 @@ def not_found(subject: str, suggestions: list[ItemRef]) -> str:
 
 
 def history(title: str, when: str, lines: list[Line], now: str) -> str:
-    """The item's events, the latest `HISTORY_LIMIT` of them, and where it stands now."""
-    body = "\n".join(f"• {line.when}: {line.text} — {cite(line.sources)}"
-                     for line in lines[-HISTORY_LIMIT:])
-    if len(lines) > HISTORY_LIMIT:
-        body = f"… {count(len(lines) - HISTORY_LIMIT, 'earlier event')}\n" + body
+    """The item's events, every one, and where it stands now."""
+    body = "\n".join(f"• {line.when}: {line.text} — {cite(line.sources)}" for line in lines)
     return (f"History of {title}{_after(when)}:\n"
             f"{body or '• (no events beyond its registration)'}\n"
             f"Now: {now}.")
@@ -145,12 +140,12 @@ def submissions(blocks: list[str], when: str) -> str:
 
 
 def bullets(lines: list[Line], *, when: bool = True) -> str:
-    """The first `LIST_LIMIT` lines as bullets (with their dates and sources when `when`),
-    then "… and N more"."""
-    limit = LIST_LIMIT
-    shown = [f"• {line.when + ': ' if when and line.when else ''}{line.text}"
-             + (f" — {cite(line.sources)}" if when and line.sources else "")
-             for line in lines[:limit]]
-    if len(lines) > limit:
-        shown.append(f"… and {len(lines) - limit} more")
-    return "\n".join(shown)
+    """Every line as a bullet (with its date and sources when `when`); a long answer is
+    cut into pages by `cmsbot.questions.pages`, not here."""
+    return "\n".join(bullet(line, when=when) for line in lines)
+
+
+def bullet(line: Line, *, when: bool = True) -> str:
+    """One entry: "• 1 September 2015: … — UNEP/CMS/StC44/18 ¶10"."""
+    return (f"• {line.when + ': ' if when and line.when else ''}{line.text}"
+            + (f" — {cite(line.sources)}" if when and line.sources else ""))

@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from cmsbot.bootstrap import Container, bootstrap
@@ -111,7 +112,10 @@ def build_app(container: Container | Callable[[], Container], settings: Settings
     app = App(client=client, signing_secret=settings.slack_signing_secret or "",
               token_verification_enabled=False,
               request_verification_enabled=not socket_mode,
-              listener_executor=listener_executor, name="cmsbot")
+              listener_executor=listener_executor, name="cmsbot",
+              # An event or action nothing here listens for goes to `_polite`, which
+              # acknowledges it: a 404 would count as a failed delivery, and be retried.
+              raise_error_for_unhandled_request=True)
     # A rejected request's body carries Slack's legacy verification token: keep it out of
     # the logs (Bolt logs it at INFO).
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
@@ -172,7 +176,14 @@ def _polite(error: Exception, body: dict[str, Any], request: BoltRequest,
             response: BoltResponse | None) -> BoltResponse | None:
     """Bolt's error handler, for an exception in a listener or a middleware: logged with
     its traceback, and the person told in words instead of a 500 (an event that met a
-    store outage gets 503, so that Slack delivers it again later)."""
+    store outage gets 503, so that Slack delivers it again later). A request no listener
+    takes (an event or action the app does not handle) is acknowledged with 200 and
+    ignored."""
+    if isinstance(error, BoltUnhandledRequestError):
+        log.debug("ignored a request no listener takes: %s", body.get("type"))
+        if body.get("type") == "block_suggestion":
+            return BoltResponse(status=200, body={"options": []})
+        return BoltResponse(status=200, body="")
     log.error("a Slack request failed: %s", type(error).__name__, exc_info=error)
     if response is None:
         return None  # acknowledged already, and sent: that answer stands

@@ -1,7 +1,10 @@
 """Answers as Slack messages: Block Kit within Slack's limits, with a plain-text fallback.
 
 A message is at most 50 blocks; a section's text at most 3,000 characters; a header at most
-150; a button's text 75 and its value 2,000. A long list is cut and ends "… and N more".
+150; a button's text 75 and its value 2,000. A long answer is shown a page (`PAGE_SIZE`
+entries, cut by `cmsbot.questions.pages`) at a time: the page ends "… and N more" and a
+"Show more" button asks for the next. A page of 20 entries, each at most one section, fits
+in the 50 blocks with the header, the item's fields, the context lines and the buttons.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cmsbot.questions.answer import Answer, Line, Match
+from cmsbot.questions.pages import page_of
 from cmsbot.wording import cite, clip, day, moment
 
 Block = dict[str, Any]
@@ -23,16 +27,25 @@ MAX_FIELD = 2000
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_BUTTONS = 25
-MAX_LINES = 40  # a longer list is cut even when it would fit
 MAX_FALLBACK = 3000
+PAGE_SIZE = 20  # entries a message shows; "Show more" posts the next page
 
 CHOOSE = "choose"  # action id of a near-tie button
 SHARE = "share"  # action id of "Share in channel"
+MORE = "more"  # action id of "Show more"
 
+HELP_FAMILIES = (
+    "*Ask as you would ask a colleague*, for example:\n"
+    "• status of IWC JWP as at 1 September 2015\n"
+    "• what happened since StC44\n"
+    "• did StC44 endorse the Ramsar JWP?\n"
+    "• what is overdue?\n"
+    "• upcoming workshops")
 HELP_FOOTER = (
     "In Slack: mention me in a channel, write to me directly, or use `/cms <question>` "
-    "(the answer is shown only to you, with a button to share it). Editors record "
-    "updates with `/cms record` or the message shortcut *Record update*.")
+    "(the answer is shown only to you, with a button to share it). `/cms list [kind or "
+    "partner]` lists the items and their keys. Editors record updates with `/cms record` "
+    "or the message shortcut *Record update*; your Home tab here shows what you follow.")
 
 
 @dataclass(frozen=True)
@@ -54,15 +67,19 @@ def notice(text: str) -> Message:
 
 def answer_message(answer: Answer, *, today: date,
                    ask_again: Callable[[Match], str] | None = None,
-                   share: str | None = None) -> Message:
-    """An answer as a message: the item's header and fields, the listed lines, near ties
-    as buttons, the sources and "as at" in a context line, and "Share in channel" when
-    `share` (the button's value) is given."""
+                   share: str | None = None, page: int = 1,
+                   more: Callable[[int], str] | None = None) -> Message:
+    """Page `page` of an answer as a message: the item's header and fields, the page's
+    lines, near ties as buttons, the sources and "as at" in a context line, "Show more"
+    when there is a next page and `more` makes its button's value from the page's number,
+    and "Share in channel" when `share` (the button's value) is given."""
     blocks: list[Block] = []
     tail: list[Block] = []
-    lines = answer.lines
+    shown = page_of(answer, page, PAGE_SIZE)
+    lines = shown.lines
     if answer.intent == "help":
-        blocks += [section(answer.text), section(HELP_FOOTER)]
+        blocks += [section(HELP_FAMILIES, escaped=True), section(answer.text),
+                   section(HELP_FOOTER)]
         return Message(clip(answer.text, MAX_FALLBACK), blocks)
     if answer.intent in ("clarify", "not_found"):
         blocks.append(section(answer.text.splitlines()[0] if answer.candidates
@@ -73,19 +90,38 @@ def answer_message(answer: Answer, *, today: date,
     elif answer.intent in ("status", "history") and len(answer.matches) == 1:
         match = answer.matches[0]
         title = match.title if answer.intent == "status" else f"History of {match.title}"
-        blocks += [header(title), item_fields(match)]
+        blocks.append(header(title))
+        if shown.number == 1:
+            blocks.append(item_fields(match))
     else:
         first, _, _ = answer.text.partition("\n")
         blocks.append(header(first.rstrip(":")) if lines else section(answer.text))
-    context = context_line(answer, today)
+    context = context_line(answer, today, shown.note)
     if context is not None:
         tail.append(context)
     if answer.lag_note:
         tail.append(context_block(answer.lag_note))
+    actions = []
+    if more is not None and shown.has_more:
+        actions.append(("Show more", MORE, more(shown.number + 1)))
     if share is not None:
-        tail.append(buttons([("Share in channel", SHARE, share)], primary=True))
-    blocks += line_sections(lines, MAX_BLOCKS - len(blocks) - len(tail))
-    return Message(clip(answer.text, MAX_FALLBACK), blocks + tail)
+        actions.append(("Share in channel", SHARE, share))
+    if actions:
+        tail.append(buttons(actions, primary=True))
+    rest = shown.total - shown.first - len(lines)
+    blocks += line_sections(lines, MAX_BLOCKS - len(blocks) - len(tail), more=rest)
+    return Message(clip(shown.text, MAX_FALLBACK), blocks + tail)
+
+
+def item_list(title: str, rows: list[tuple[str, str]], note: str) -> Message:
+    """A listing of items: each (key, what it is) a line, packed into sections within
+    the limits; `note` in a context line."""
+    lines = [Line("", f"{key} — {text}") for key, text in rows]
+    tail = [context_block(note)]
+    body = [header(title)]
+    body += line_sections(lines, MAX_BLOCKS - len(body) - len(tail)) or [section("(none)")]
+    text = "\n".join([title, *(f"• {key.strip('`')} — {what}" for key, what in rows)])
+    return Message(clip(text, MAX_FALLBACK), body + tail)
 
 
 def item_fields(match: Match) -> Block:
@@ -102,15 +138,16 @@ def item_fields(match: Match) -> Block:
         for name, value in values]}
 
 
-def line_sections(lines: list[Line], room: int) -> list[Block]:
+def line_sections(lines: list[Line], room: int, *, more: int = 0) -> list[Block]:
     """The lines as bullets, packed into sections of at most 3,000 characters, in at most
-    `room` blocks; what does not fit is counted in a last "… and N more"."""
+    `room` blocks; what does not fit, and the `more` entries of later pages, are counted
+    in a last "… and N more"."""
     if not lines or room < 1:
         return []
     bullets = [_bullet(line) for line in lines]
     sections: list[str] = []
     shown = 0
-    for bullet in bullets[:MAX_LINES]:
+    for bullet in bullets:
         if sections and len(sections[-1]) + 1 + len(bullet) <= MAX_TEXT:
             sections[-1] += "\n" + bullet
         elif len(sections) < room:
@@ -118,19 +155,19 @@ def line_sections(lines: list[Line], room: int) -> list[Block]:
         else:
             break
         shown += 1
-    rest = len(lines) - shown
+    rest = len(lines) - shown + more
     while rest:
-        more = f"… and {rest} more"
-        if len(sections[-1]) + 1 + len(more) <= MAX_TEXT:
-            sections[-1] += "\n" + more
+        counted = f"… and {rest} more"
+        if len(sections[-1]) + 1 + len(counted) <= MAX_TEXT:
+            sections[-1] += "\n" + counted
             break
         if len(sections) < room:
-            sections.append(more)
+            sections.append(counted)
             break
         # The last section is full: drop its last bullet to make room for the count.
         kept, _, _ = sections[-1].rpartition("\n")
         if not kept:
-            sections[-1] = more
+            sections[-1] = counted
             break
         sections[-1] = kept
         rest += 1
@@ -144,8 +181,8 @@ def _bullet(line: Line) -> str:
     return clip(text, MAX_TEXT)
 
 
-def context_line(answer: Answer, today: date) -> Block | None:
-    parts = []
+def context_line(answer: Answer, today: date, note: str | None = None) -> Block | None:
+    parts = [note.capitalize()] if note else []
     sources = cite(answer.sources)
     if sources:
         parts.append(f"Sources: {sources}")
@@ -171,13 +208,14 @@ def section(text: str, *, escaped: bool = False) -> Block:
 
 
 def buttons(specs: list[tuple[str, str, str]], *, primary: bool = False) -> Block:
-    """An actions block; every button's action id is unique, as Slack requires."""
+    """An actions block; every button's action id is unique, as Slack requires. With
+    `primary`, the first button is styled as the one to press."""
     elements = []
     for number, (label, action, value) in enumerate(specs[:MAX_BUTTONS]):
         button: Block = {"type": "button", "action_id": f"{action}:{number}",
                          "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON_TEXT)},
                          "value": value[:MAX_BUTTON_VALUE]}
-        if primary:
+        if primary and number == 0:
             button["style"] = "primary"
         elements.append(button)
     return {"type": "actions", "elements": elements}

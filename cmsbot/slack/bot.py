@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -27,8 +26,9 @@ from cmsbot.digests.words import channel_of, read_subscribe
 from cmsbot.lag import lag_note
 from cmsbot.questions.answer import Asked, Match, UnreadableAskedError
 from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel import items
 from cmsbot.readmodel.reader import ReadModel
-from cmsbot.slack import blocks, forms, words
+from cmsbot.slack import blocks, forms, home, values, words
 from cmsbot.slack.auth import Editors
 from cmsbot.slack.blocks import Message
 from cmsbot.slack.deliveries import Deliveries, create_table
@@ -46,7 +46,6 @@ STORE_DOWN = ("I can't reach the Secretariat's records just now, so I can't answ
 STORE_DOWN_RECORDING = ("I can't reach the Secretariat's records just now, so nothing can "
                         "be recorded. Please try again in a minute.")
 UNREADABLE_BUTTON = "I can't read that button's question; please ask me again in words."
-_QUESTION_IN_VALUE = 1500  # a button's value holds at most 2,000 characters
 
 
 @dataclass(frozen=True)
@@ -112,18 +111,41 @@ class Bot:
         return self._answer(question, shareable=shareable)
 
     def follow(self, value: str, *, share: bool = False) -> Message:
-        """Answer the question a button carries (a near tie's choice, or "Share"), as it
-        was read when the button was made."""
+        """Answer the question a button carries (a near tie's choice, "Share", or "Show
+        more" and the page it asks for), as it was read when the button was made."""
         try:
-            question, shareable = _unpack(value)
+            question, shareable, page = values.unpack(value)
         except UnreadableAskedError:
             return blocks.notice(UNREADABLE_BUTTON)
-        return self._answer(question, shareable=shareable and not share)
+        return self._answer(question, shareable=shareable and not share, page=page)
 
     def help(self) -> Message:
         return self.ask("help")
 
-    def _answer(self, question: words.Question | Asked, *, shareable: bool) -> Message:
+    def list_items(self, words: str) -> Message:
+        """`/cms list [kind or partner]`: the items now, with their keys; other words
+        ("list agreements awaiting endorsement") are asked as a question."""
+        try:
+            reader = self.container().readmodel
+            with reader.engine.connect() as conn:
+                which = items.read_filter(reader, conn, words)
+                rows = items.list_items(reader, conn, which)
+        except items.UnknownListFilterError:
+            return self.ask(f"list {words}", shareable=True)
+        except STORE_ERRORS as error:
+            log.error("the store did not answer: %s", type(error).__name__)
+            return blocks.notice(STORE_DOWN)
+        if which.kind is not None:
+            title = f"{which.kind.capitalize()}s: {len(rows)}"
+        elif which.partner_label is not None:
+            title = f"Items with {which.partner_label}: {len(rows)}"
+        else:
+            title = f"Items: {len(rows)}"
+        return blocks.item_list(title, [(f"`{r.key}`", _listed(r)) for r in rows],
+                                "The keys are what `/cms record` and history files take.")
+
+    def _answer(self, question: words.Question | Asked, *, shareable: bool,
+                page: int = 1) -> Message:
         try:
             container = self.container()
             if isinstance(question, Asked):
@@ -140,9 +162,25 @@ class Bot:
         share = None
         if shareable and asked is not None and answer.intent not in (
                 "help", "clarify", "not_found"):
-            share = _pack(asked, shareable=True)
-        return blocks.answer_message(answer, today=container.readmodel.today(), share=share,
-                                     ask_again=_ask_again(asked, shareable) if asked else None)
+            share = values.pack(asked, shareable=True)
+        return blocks.answer_message(
+            answer, today=container.readmodel.today(), share=share, page=page,
+            ask_again=values.ask_again(asked, shareable) if asked else None,
+            more=values.more(asked, shareable) if asked else None)
+
+    # The Home tab ----------------------------------------------------------------------
+
+    def home(self, user_id: str, channel: str | None) -> dict[str, Any]:
+        """The person's Home tab; `channel` is their direct-message channel with cmsbot,
+        whose follows are theirs (None: nothing followed is shown)."""
+        try:
+            container = self.container()
+            content = home.read(container.readmodel, container.questions, container.channels,
+                                channel, may_record=self.may_record(user_id))
+        except STORE_ERRORS as error:
+            log.error("the store did not answer: %s", type(error).__name__)
+            return home.unavailable(STORE_DOWN)
+        return home.home_view(content)
 
     # Channels: digests and follows ----------------------------------------------------
 
@@ -296,43 +334,9 @@ _KIND_GROUPS = {"agreement": "Agreements", "meeting": "Meetings", "post": "Posts
                 "consultation": "Consultations", "engagement": "Engagements"}
 
 
-def _ask_again(asked: Asked, shareable: bool) -> Callable[[Match], str]:
-    """A candidate's button asks the same kind of question about that item, by key."""
-    def value(match: Match) -> str:
-        return _pack(asked.about(match.key), shareable=shareable)
-
-    return value
-
-
-def _pack(asked: Asked, *, shareable: bool) -> str:
-    """A button's value: the question as read, else (too long for a button) its words."""
-    value = json.dumps({"asked": asked.to_json(), "s": shareable}, ensure_ascii=False)
-    if len(value) <= blocks.MAX_BUTTON_VALUE:
-        return value
-    return json.dumps({"q": asked.parsed.text[:_QUESTION_IN_VALUE],
-                       "a": asked.as_at.isoformat() if asked.as_at else None,
-                       "k": asked.known_at.isoformat() if asked.known_at else None,
-                       "s": shareable}, ensure_ascii=False)
-
-
-def _unpack(value: str) -> tuple[words.Question | Asked, bool]:
-    """What `_pack` wrote (or a button made before questions were kept as read); a
-    question as read that cannot be read back raises `UnreadableAskedError`."""
-    try:
-        data = json.loads(value)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return words.Question(str(value)), False
-    shareable = bool(data.get("s"))
-    if "asked" in data:
-        return Asked.from_json(data["asked"]), shareable
-    try:
-        as_at = date.fromisoformat(data["a"]) if data.get("a") else None
-        known_at = datetime.fromisoformat(data["k"]) if data.get("k") else None
-    except (TypeError, ValueError):
-        as_at = known_at = None
-    return words.Question(str(data.get("q") or ""), as_at, known_at), shareable
+def _listed(row: items.ItemRow) -> str:
+    partners = f", with {', '.join(row.partners)}" if row.partners else ""
+    return f"{row.title} ({row.kind}{partners}): {row.status}"
 
 
 def _listing(listing: Listing) -> Message:

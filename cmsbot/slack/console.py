@@ -1,7 +1,7 @@
 """`cmsbot chat`: the bot in a terminal, through the same `Bot` and Block Kit as in Slack.
 
-Each answer is printed as Slack would lay it out; a near tie's buttons are numbered, and
-typing the number clicks the button.
+Each answer is printed as Slack would lay it out; a near tie's buttons and "Show more" are
+numbered, and typing the number clicks the button.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def render(message: Message) -> tuple[str, list[str]]:
                        + ")")
         elif kind == "actions":
             for element in block["elements"]:
-                if element["action_id"].startswith(blocks.CHOOSE):
+                if element["action_id"].startswith((blocks.CHOOSE, blocks.MORE)):
                     values.append(element["value"])
                     out.append(f"  [{len(values)}] {element['text']['text']}")
     return "\n".join(out) if out else message.text, values

@@ -117,6 +117,10 @@ class FakeSlack:
         if method in ("views.open", "views.update"):
             return {"ok": True, "view": {"id": "V0FORM", "hash": "h1",
                                          **call.params.get("view", {})}}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V0HOME", **call.params.get("view", {})}}
+        if method == "conversations.open":  # the bot's direct conversation with a person
+            return {"ok": True, "channel": {"id": f"D{call.params.get('users', '')}"}}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.group_members}
         if method == "usergroups.list":

@@ -201,15 +201,15 @@ CASES = [
     Bad("message shortcut without a user", _shortcut("message_action", user=None), FORM, 400),
     Bad("event_callback without its event", _event(event=None), JSON, 400),
     Bad("slash command without user_id", _command(user_id=None), FORM, 400),
-    # Unknown names
+    # Unknown names: acknowledged and ignored (a 404 would be retried by Slack)
     Bad("unknown action id", _action(actions=[{"type": "button", "action_id": "nope",
-                                               "block_id": "b", "value": "x"}]), FORM, 404),
+                                               "block_id": "b", "value": "x"}]), FORM, 200),
     Bad("view submission with an unknown callback id",
-        _submission(view={**MODAL, "callback_id": "nope"}), FORM, 404),
+        _submission(view={**MODAL, "callback_id": "nope"}), FORM, 200),
     Bad("global shortcut with an unknown callback id", _shortcut("shortcut",
-                                                                callback_id="nope"), FORM, 404),
+                                                                callback_id="nope"), FORM, 200),
     Bad("message shortcut with an unknown callback id",
-        _shortcut("message_action", callback_id="nope"), FORM, 404),
+        _shortcut("message_action", callback_id="nope"), FORM, 200),
     Bad("unknown slash command", _command(command="/cmsbot"), FORM, 200,
         says="I answer /cms only"),
     # Depth, and other odd JSON (a payload is an object: one level more than its field)

@@ -136,7 +136,7 @@ class TestLongLists:
         assert message.blocks[0] == blocks.header("Meetings in 2016")
         text = all_text(message)
         shown = text.count("Meeting number")
-        assert shown == min(count, blocks.MAX_LINES)
+        assert shown == min(count, blocks.PAGE_SIZE)
         if count > shown:
             assert f"… and {count - shown} more" in text
         else:

@@ -85,8 +85,8 @@ def _dated_then(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtyp
 def _dated_now(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
                first: date | None, last: date | None) -> tuple[list[CalendarEntry], int]:
     """Now: the calendar view filters, sorts and counts in SQL, by the rules of
-    `_in_range` ("by" dates are stored at their end, so the same rules hold); only the
-    entries shown are read, and their items read whole."""
+    `_in_range` ("by" dates are stored at their end, so the same rules hold); every entry
+    is read, and its item read whole."""
     conn, reference = ask.snap.conn, ask.snap.reference
     held, held_or_before = None, None
     if ask.parsed.window is None:
@@ -96,8 +96,7 @@ def _dated_now(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtype
             held = False
     rows, total = q.calendar_rows(conn, first=first, last=last, kinds=kinds or None,
                                   workshops="workshop" in subtypes, item_ids=item_ids,
-                                  held=held, held_or_before=held_or_before,
-                                  limit=phrases.LIST_LIMIT)
+                                  held=held, held_or_before=held_or_before)
     found = q.states(conn, list(dict.fromkeys(r.item_id for r in rows)))
     return [(r.label, PartialDate.from_dict(r.when), found[r.item_id], r.held)
             for r in rows if r.item_id in found], total

@@ -10,9 +10,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from cmsbot.slack.bot import Bot
-from cmsbot.slack.listeners import actions, commands, events, shortcuts, views
+from cmsbot.slack.listeners import actions, commands, events, home, shortcuts, views
 
 
 def register(app: App, bot: Bot) -> None:
-    for area in (commands, events, actions, shortcuts, views):
+    for area in (commands, events, home, actions, shortcuts, views):
         area.register(app, bot)

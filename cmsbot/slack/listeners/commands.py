@@ -1,4 +1,5 @@
-"""`/cms <question>`, `/cms help`, `/cms record`, and the channel's digests and follows."""
+"""`/cms <question>`, `/cms help`, `/cms list`, `/cms record`, and the channel's digests and
+follows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 
 from cmsbot.slack import forms
 from cmsbot.slack.bot import Bot
+from cmsbot.slack.listeners.home import publish_home
 from cmsbot.slack.listeners.recording import open_record_form
 
 COMMAND = "/cms"
@@ -27,11 +29,18 @@ def register(app: App, bot: Bot) -> None:
             open_form(command, respond, client)
         elif verb in CHANNEL_VERBS:
             rest = text.split(maxsplit=1)[1] if " " in text else ""
+            channel = command.get("channel_id", "")
             respond(**bot.channel_command(verb, rest, user_id=command["user_id"],
-                                          channel_id=command.get("channel_id", "")
-                                          ).as_kwargs(), response_type="ephemeral")
+                                          channel_id=channel).as_kwargs(),
+                    response_type="ephemeral")
+            if verb in ("follow", "unfollow") and channel.startswith("D"):
+                # The follows of a person's conversation with cmsbot are on their Home tab.
+                publish_home(bot, client, command["user_id"])
         elif verb == "help":
             respond(**bot.help().as_kwargs(), response_type="ephemeral")
+        elif verb == "list":
+            rest = text.split(maxsplit=1)[1] if " " in text else ""
+            respond(**bot.list_items(rest).as_kwargs(), response_type="ephemeral")
         else:
             respond(**bot.ask(text, shareable=True).as_kwargs(), response_type="ephemeral")
 

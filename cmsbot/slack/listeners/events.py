@@ -1,4 +1,10 @@
-"""Mentions in channels (answered in the thread) and direct messages."""
+"""Mentions in channels (answered in the thread) and direct messages; nothing else.
+
+Bolt's event matcher compares only an event's `type` and `subtype`, so a listener for
+`{"type": "message", "channel_type": "im"}` also gets every channel message: the
+direct-message listener checks `channel_type` itself, so that whatever message events the
+app is subscribed to, only direct messages and mentions are answered. Events nothing here
+listens for are acknowledged (200) and ignored by the app's error handler."""
 
 from __future__ import annotations
 
@@ -7,6 +13,13 @@ from typing import Any
 from slack_bolt import Ack, App, Say
 
 from cmsbot.slack.bot import Bot
+
+
+def is_direct_message(event: dict[str, Any]) -> bool:
+    """A person's message in a direct conversation with the bot (not an edit, a join, or
+    a bot's own message)."""
+    return (event.get("channel_type") == "im" and not event.get("bot_id")
+            and not event.get("subtype"))
 
 
 def register(app: App, bot: Bot) -> None:
@@ -21,15 +34,9 @@ def register(app: App, bot: Bot) -> None:
             thread_ts=event.get("thread_ts") or event.get("ts"))
 
     def direct(event: dict[str, Any], say: Say) -> None:
-        if event.get("bot_id") or event.get("subtype"):
-            return  # our own replies, edits, joins: not questions
         if not bot.first_delivery(f"message:{event.get('channel')}:{event.get('ts')}"):
             return
         say(**bot.ask(event.get("text") or "").as_kwargs(), thread_ts=event.get("thread_ts"))
 
-    def other(ack: Ack) -> None:
-        ack()  # channel messages that do not mention the bot are not for it
-
     app.event("app_mention")(ack=acknowledge, lazy=[mentioned])
-    app.event({"type": "message", "channel_type": "im"})(ack=acknowledge, lazy=[direct])
-    app.event("message")(other)
+    app.event("message", matchers=[is_direct_message])(ack=acknowledge, lazy=[direct])

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from cmsbot.slack import forms
 from cmsbot.slack.bot import Bot
+from cmsbot.slack.listeners.home import publish_home
 
 
 def register(app: App, bot: Bot) -> None:
@@ -30,6 +31,7 @@ def register(app: App, bot: Bot) -> None:
             ack()
             if bot.settle(outcome):
                 client.chat_postMessage(channel=user, **outcome.confirmation().as_kwargs())
+                publish_home(bot, client, user)  # what it shows may have changed
 
     def item_options(ack: Ack, payload: dict[str, Any]) -> None:
         ack(options=[forms.option(c) for c in bot.options(payload.get("value") or "")])

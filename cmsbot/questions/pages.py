@@ -1,0 +1,86 @@
+"""An answer cut into pages: the one place a long answer is shown in parts.
+
+Intents and the engine keep every entry (`Answer.lines`, `Answer.matches`); the command
+line (`ask --page N`, `--all`), `cmsbot chat` and Slack ("Show more") show one page at a
+time, cut here. A page's text is the answer's own text with only the entries of the page:
+its heading and the lines between its entries (a consultation's title, "Now: …") stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cmsbot.questions import phrases
+from cmsbot.questions.answer import Answer, Line
+
+PAGE_SIZE = 25  # entries a page shows on the command line and in chat
+_BULLET = "• "
+
+
+@dataclass(frozen=True)
+class Page:
+    """Entries `first`+1 to `first`+len(`lines`) of an answer's `total`, and the text that
+    shows them; `number` of `pages` (from 1)."""
+
+    number: int
+    pages: int
+    total: int
+    first: int
+    lines: list[Line]
+    text: str
+
+    @property
+    def has_more(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def note(self) -> str | None:
+        """Where the page stands ("entries 26–50 of 80"); None for a one-page answer."""
+        if self.pages <= 1:
+            return None
+        return f"entries {self.first + 1}–{self.first + len(self.lines)} of {self.total}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.number, "pages": self.pages, "total": self.total,
+                "first": self.first, "has_more": self.has_more,
+                "lines": [line.to_json() for line in self.lines], "text": self.text}
+
+
+def page_of(answer: Answer, page: int = 1, size: int | None = PAGE_SIZE) -> Page:
+    """Page `page` (from 1; past the last it is the last) of the answer's entries,
+    `size` a page; a `size` of None is the whole answer on one page."""
+    total = len(answer.lines)
+    size = max(1, size if size is not None else total)
+    pages = max(1, -(-total // size))
+    number = min(max(1, page), pages)
+    first = (number - 1) * size
+    lines = answer.lines[first:first + size]
+    return Page(number, pages, total, first, lines,
+                _text(answer, first, len(lines), more=total - first - len(lines)))
+
+
+def _text(answer: Answer, first: int, shown: int, *, more: int) -> str:
+    """The answer's text keeping entries `first`…`first + shown - 1`, then "… and N more".
+
+    Each entry is one bullet of the text (as `phrases` writes them); a text that does not
+    hold one bullet an entry is headed by its first line, its entries written afresh."""
+    rows = answer.text.split("\n")
+    bullets = [n for n, row in enumerate(rows) if row.startswith(_BULLET)]
+    tail = [f"… and {more} more"] if more > 0 else []
+    if first == 0 and not more:
+        return answer.text
+    if len(bullets) != len(answer.lines):
+        entries = [phrases.bullet(line) for line in answer.lines[first:first + shown]]
+        return "\n".join([rows[0], *entries, *tail])
+    every, kept = set(bullets), set(bullets[first:first + shown])
+    last = bullets[first + shown - 1]
+    out: list[str] = []
+    for n, row in enumerate(rows):
+        if n in every and n not in kept:
+            continue
+        out.append(row)
+        if n == last:
+            out += tail
+    return "\n".join(out)
+
