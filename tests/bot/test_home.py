@@ -14,9 +14,9 @@ from cmsbot.bootstrap import Container
 from cmsbot.slack import home
 
 from .fakes import FakeSlack
+from .forms import endorsement_form, fill
 from .harness import EDITOR, READER, BotServer, command_form, serving, view_submission
 from .test_paging import payload
-from .forms import endorsement_form, fill
 
 HEADERS = ["cmsbot: the Secretariat's partnerships", "What you follow", "Coming up",
            "Overdue"]
