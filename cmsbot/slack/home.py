@@ -16,7 +16,7 @@ from typing import Any
 
 from cmsbot.digests.channels import ChannelCommands
 from cmsbot.questions.answer import Asked, Line
-from cmsbot.questions.engine import INTENTS, QuestionEngine
+from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.parse import Parsed
 from cmsbot.readmodel.items import ItemFilter, ItemRow, list_items
 from cmsbot.readmodel.reader import ReadModel
@@ -103,10 +103,7 @@ def unavailable(text: str) -> dict[str, Any]:
 
 
 def overdue(questions: QuestionEngine) -> list[Line]:
-    """What is overdue: the question engine's "overdue" answer once it has that intent;
-    nothing until then."""
-    if "overdue" not in INTENTS:
-        return []
+    """What is overdue, settled or slipped: the question engine's "overdue" answer."""
     return questions.ask(Asked(Parsed("overdue", "", text="what is overdue?"))).lines
 
 
