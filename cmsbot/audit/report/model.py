@@ -133,7 +133,9 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
             # The visible events, read as the engine reads them for "history of X".
             visible = snapshot.visible(events)
             paragraph = _paragraph(state, visible, names, as_at)
-            place = placer.place(state, paragraph.cited, registered.get(row.item_id, 0))
+            place = placer.place(state, paragraph.cited, registered.get(row.item_id, 0),
+                                 recorded_from=document is not None
+                                 and _recorded_from(visible, document))
             if place is not None:
                 placed.append((*place, paragraph))
         when = as_of(snapshot.as_at, snapshot.known_at)
@@ -152,6 +154,13 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
     return Report(title, document, as_at, known_at, when, kept, _actions(kept, as_at), year,
                   _meetings([p[2].state for p in placed], year), head.position, head,
                   datetime.now(UTC), behind)
+
+
+def _recorded_from(events: list[Any], document: str) -> bool:
+    """Whether a history file of `document` recorded any of these events (its refs are
+    `document#item/id`)."""
+    prefix = f"{document}#"
+    return any((getattr(e, "ref", None) or "").startswith(prefix) for e in events)
 
 
 def _paragraph(state: ItemState, visible: list[Any], names: dict[str, str], as_at: date,

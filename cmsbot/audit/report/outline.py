@@ -95,17 +95,18 @@ class Placer:
             self.sections.append(Section("action", ACTION_TITLE, actions=True))
         self.keys = {s.key for s in self.sections}
 
-    def place(self, state: ItemState, cited: list[Source], registered: int,
-              ) -> tuple[int, tuple[object, ...]] | None:
+    def place(self, state: ItemState, cited: list[Source], registered: int, *,
+              recorded_from: bool = False) -> tuple[int, tuple[object, ...]] | None:
         """(section, order in it) of an item whose shown events cite `cited`; None when the
-        report does not hold it (a document's report holds the items its outline names and
-        those its document is cited for)."""
+        report does not hold it. A document's report holds the items its outline names,
+        those its document is cited for, and those its history file recorded events of
+        (`recorded_from`: a file compiled from several sources cites each event's own)."""
         if state.key in self.named:
             number, order = self.named[state.key]
             return number, (0, order, registered)
         if self.document is not None:
             own = [s.paragraph or "" for s in cited if s.document == self.document]
-            if not own:
+            if not own and not recorded_from:
                 return None
             for paragraph in own:
                 for number, section in enumerate(self.sections):

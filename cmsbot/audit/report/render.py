@@ -46,7 +46,8 @@ def _provenance(report: Report) -> tuple[str, str]:
     """What the report was written from, and the command that checks the log still holds
     it."""
     return (f"Written from the cmsbot log on {report.written:%Y-%m-%d %H:%M} UTC: "
-            f"{report.events} events, chain head {report.head}. Check that the log still "
+            f"{count_of(report.events, 'log entry', 'log entries')}, chain head {report.head}. "
+            "Check that the log still "
             "holds what this report was written from with",
             f"cmsbot audit verify --head {report.head}")
 
