@@ -113,3 +113,14 @@ def test_the_later_documents_report(tracked: Container) -> None:
         for paragraph in section.items:
             assert paragraph.cited
             assert all(s.document or s.chat for s in paragraph.cited)
+
+
+def test_the_first_report_regenerated_later_says_what_went_stale(tracked: Container) -> None:
+    report = build_report(tracked, date(2017, 1, 1), document="UNEP/CMS/StC44/18")
+    by_key = {p.state.key: p for s in report.sections for p in s.items}
+    cbd = by_key["cbd-jwp"]
+    assert "Endorsement at StC44: outcome not recorded (StC44 was held 14-15 October 2015)." \
+        in cbd.late
+    assert cbd.next is None or "StC44" not in cbd.next
+    assert any(line.startswith("Overdue since 1 January 2017") for line in by_key["stc45"].late)
+    assert by_key["mikt-1"].late == []  # held, though later than first planned

@@ -17,10 +17,12 @@ from sqlalchemy import Engine, select
 from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
 from cmsbot.audit.report.outline import Placer, recorded_outline
-from cmsbot.audit.report.prose import Happening
+from cmsbot.audit.report.prose import Happening, capital
 from cmsbot.readmodel.reader import ReadModel
-from cmsbot.wording import as_of, cite
+from cmsbot.readmodel.stale import held_for
+from cmsbot.wording import as_of, cite, late_words
 from domain.dates import PartialDate
+from domain.overdue import Late, late_entries, settled_labels
 from domain.provenance import Source
 from domain.state import ItemState, Kind
 from projections import queries as q
@@ -54,6 +56,7 @@ class ItemParagraph:
     next: str | None
     cited: list[Source]  # the sources of what the paragraph shows
     open: bool
+    late: list[str] = field(default_factory=list)  # overdue dates and settled steps, in words
 
     @property
     def title(self) -> str:
@@ -132,7 +135,8 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
                 continue
             # The visible events, read as the engine reads them for "history of X".
             visible = snapshot.visible(events)
-            paragraph = _paragraph(state, visible, names, as_at)
+            late = late_entries(state, as_at, held_for(snapshot, [state]))
+            paragraph = _paragraph(state, visible, names, as_at, late)
             place = placer.place(state, paragraph.cited, registered.get(row.item_id, 0),
                                  recorded_from=document is not None
                                  and _recorded_from(visible, document))
@@ -164,16 +168,18 @@ def _recorded_from(events: list[Any], document: str) -> bool:
 
 
 def _paragraph(state: ItemState, visible: list[Any], names: dict[str, str], as_at: date,
-               ) -> ItemParagraph:
-    """The item's paragraph (numbered once the report's order is known)."""
+               late: list[Late]) -> ItemParagraph:
+    """The item's paragraph (numbered once the report's order is known), with what is late
+    as at the report's date (domain.overdue's rules, as answers say them)."""
     happened = prose.happenings(visible, lambda key: names.get(key, key))
     told = prose.told(happened, as_at)
     status = prose.status_sentence(state, as_at, happened)
     return ItemParagraph(
         number=0, state=state, partners=[names.get(p, p) for p in state.partners],
         status=status, happened=happened, told=told,
-        next=prose.next_sentence(state, as_at, [status, *told]),
-        cited=prose.cited(visible, happened), open=prose.is_open(state))
+        next=prose.next_sentence(state, as_at, [status, *told], skip=settled_labels(late)),
+        cited=prose.cited(visible, happened), open=prose.is_open(state),
+        late=[capital(late_words(state, entry)) + "." for entry in late])
 
 
 def _actions(sections: list[ReportSection], as_at: date) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -176,10 +176,12 @@ def _words(event: Any, name: Callable[[str], str]) -> str:
     return describe(event, name)
 
 
-def next_sentence(state: ItemState, after: date, said: Sequence[str]) -> str | None:
-    """What is next for the item, unless the paragraph's sentences (`said`) say its date
-    already (they say it with what is to happen then)."""
-    entry = state.next_entry(after)
+def next_sentence(state: ItemState, after: date, said: Sequence[str],
+                  skip: Collection[str] = ()) -> str | None:
+    """What is next for the item (leaving out the steps in `skip`, which have settled),
+    unless the paragraph's sentences (`said`) say its date already (they say it with what
+    is to happen then)."""
+    entry = state.next_entry(after, skip)
     if entry is None:
         return None
     label, when = entry

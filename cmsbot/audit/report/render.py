@@ -20,7 +20,7 @@ def _letter(number: int) -> str:
 
 def _body(item: ItemParagraph) -> list[str]:
     """The item's paragraph after its title, as plain sentences."""
-    sentences = [item.status, *item.told]
+    sentences = [item.status, *item.told, *item.late]
     if item.next:
         sentences.append(item.next)
     if item.sources:
