@@ -120,16 +120,18 @@ def status_line(state: ItemState, partners: Sequence[str], after: date | None, *
     return "; ".join(parts)
 
 
-def late_words(state: ItemState, late: Late, *, planned: bool = True) -> str:
+def late_words(state: ItemState, late: Late, *, planned: bool = True,
+               said_day: date | None = None) -> str:
     """A late entry: "endorsement at StC44: outcome not recorded (StC44 was held 14-15
     October 2015)", "overdue since 1 May 2016 (planned in early 2016)" for the item's own
     date, or "…: overdue since …" for another of its dates; without `planned`, the
-    planned date is left to the caller to say."""
+    planned date is left to the caller to say. A date became overdue on `said_day` (the
+    day the text is written as at, which it says once elsewhere) is just "overdue"."""
     if late.awaited is not None:
         met = (f"{late.awaited} was held {late.met}" if late.met is not None
                else f"{late.awaited} was due {dated(late.planned)}")
         return f"{late.label}: outcome not recorded ({met})"
-    words = f"overdue since {day(late.since)}"
+    words = "overdue" if late.since == said_day else f"overdue since {day(late.since)}"
     if planned:
         words += f" (planned {dated(late.planned)})"
     return words if late.label == state.title else f"{late.label}: {words}"

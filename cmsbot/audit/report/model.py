@@ -179,7 +179,7 @@ def _paragraph(state: ItemState, visible: list[Any], names: dict[str, str], as_a
         status=status, happened=happened, told=told,
         next=prose.next_sentence(state, as_at, [status, *told], skip=settled_labels(late)),
         cited=prose.cited(visible, happened), open=prose.is_open(state),
-        late=[capital(late_words(state, entry)) + "." for entry in late])
+        late=[capital(late_words(state, entry, said_day=as_at)) + "." for entry in late])
 
 
 def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
