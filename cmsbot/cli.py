@@ -8,7 +8,6 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from cmsbot.app.auth import Principal
 from cmsbot.app.import_pool import ImportFailedError
 from cmsbot.app.recording import ALREADY_RECORDED
 from cmsbot.bootstrap import Container
-from cmsbot.commands import date_arg
+from cmsbot.commands import date_arg, timestamp_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
 from cmsbot.settings import ConfigurationError, Settings
@@ -38,15 +37,6 @@ log = logging.getLogger("cmsbot")
 
 class UsageError(Exception):
     """The command line's words are off."""
-
-
-def _timestamp(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a timestamp (e.g. 2026-03-03T12:00:00Z): {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
@@ -72,7 +62,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--as-at", type=date_arg, metavar="DATE",
                      help="what was true on DATE (business time)")
-    ask.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
+    ask.add_argument("--known-at", type=timestamp_arg, metavar="TIMESTAMP",
                      help="what the system knew at TIMESTAMP (recorded time, UTC)")
 
     rec = sub.add_parser("record", help="record that something happened to an item")
