@@ -25,6 +25,7 @@ from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
+from cmsbot.wording import count as plural
 from domain.errors import DomainError
 from domain.provenance import COMMAND_LINE, acting_for
 
@@ -214,7 +215,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
         return 0
     if args.command == "projections":
         count = container.projector.rebuild()
-        print(f"Rebuilt every view from {count} events")
+        print(f"Rebuilt every view from {plural(count, 'event')}")
         return 0
     if args.command == "projector":
         container.projector.batch_size = max(1, args.batch_size)
@@ -223,7 +224,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             if count:
                 log.info("applied %d events", count)
             if args.once:
-                print(f"Caught up: {count} events applied")
+                print(f"Caught up: {plural(count, 'event')} applied")
                 return 0
             time.sleep(args.interval)
     raise UsageError(f"unknown command {args.command!r}")

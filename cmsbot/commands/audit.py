@@ -30,6 +30,7 @@ from cmsbot.commands import date_arg
 from cmsbot.lag import lag_note
 from cmsbot.settings import Settings
 from cmsbot.whoami import os_user
+from cmsbot.wording import count
 from domain.provenance import COMMAND_LINE
 from domain.state import ItemState
 from projections import queries as q
@@ -259,7 +260,8 @@ def _report(args: argparse.Namespace, container: Container) -> int:
     with _output(args.output) as out:
         out.write(render(report, args.format))
     if args.output is not None:
-        print(f"Wrote the report {report.when} ({len(report.items)} items) to {args.output}")
+        print(f"Wrote the report {report.when} ({count(len(report.items), 'item')}) to "
+              f"{args.output}")
         note = lag_note(report.views_behind)  # also in the report itself
         if note:
             print(f"cmsbot: {note}", file=sys.stderr)

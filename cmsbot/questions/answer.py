@@ -132,6 +132,10 @@ class Line:
     item: str | None = None
     sources: tuple[Source, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"when": self.when, "text": self.text, "item": self.item,
+                "sources": [_source(s) for s in self.sources]}
+
 
 @dataclass
 class Answer:
@@ -154,17 +158,28 @@ class Answer:
         """What the answer says when the views it read lag the log."""
         return lag_note(self.views_behind)
 
+    @property
+    def total(self) -> int:
+        """How many entries the answer holds: its listed lines, else its items."""
+        return len(self.lines) or len(self.matches)
+
     def to_json(self) -> dict[str, Any]:
+        """Every entry of the answer (pages are for people), with their `total`."""
         return {
             "intent": self.intent,
             "text": self.text,
+            "total": self.total,
             "matches": [m.to_json() for m in self.matches],
-            "sources": [{"document": s.document or s.chat, "paragraph": s.paragraph}
-                        for s in self.sources],
+            "lines": [line.to_json() for line in self.lines],
+            "sources": [_source(s) for s in self.sources],
             "as_at": self.as_at,
             "known_at": self.known_at,
             "views_behind": self.views_behind,
         }
+
+
+def _source(source: Source) -> dict[str, Any]:
+    return {"document": source.document or source.chat, "paragraph": source.paragraph}
 
 
 def match_of(state: ItemState, names: dict[str, str], after: Any = None) -> Match:

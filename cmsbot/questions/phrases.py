@@ -157,8 +157,9 @@ def changes(since: str, when: str, lines: list[Line], *, recorded: bool = False)
     items = list(dict.fromkeys(line.item or "" for line in lines))
     head = (f"{what} {since}{view}{_after(when)}: {count(len(lines), 'event')} on "
             f"{count(len(items), 'item')}")
-    groups = [f"*{item}*\n" + bullets([line for line in lines if (line.item or "") == item])
-              for item in items]
+    groups = [f"*{item}*\n" + bullets([
+        Line(line.when, line.text.removeprefix(f"{item}: "), line.item, line.sources)
+        for line in lines if (line.item or "") == item]) for item in items]
     return head + "\n" + "\n".join(groups)
 
 

@@ -61,9 +61,11 @@ def _line(row: Any, title: str, *, recorded: bool) -> Line:
     """A change: its business date, or (`recorded`) when it was recorded and its date."""
     when = PartialDate.from_dict(row.occurred)
     source = (Source.from_dict(row.source),)
+    # Each line names its item, so that a page of them reads alone.
     if recorded:
-        return Line(moment(_utc(row.recorded)), f"{row.summary} (dated {when})", title, source)
-    return Line(str(when), row.summary, title, source)
+        return Line(moment(_utc(row.recorded)), f"{title}: {row.summary} (dated {when})",
+                    title, source)
+    return Line(str(when), f"{title}: {row.summary}", title, source)
 
 
 def _after(when: PartialDate, since: date) -> bool:

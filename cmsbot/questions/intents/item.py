@@ -62,12 +62,14 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
     lines: list[Line] = []
     for when, row in shown:
         text = row.summary
+        sources = [Source.from_dict(row.source)]
         for fix in fixes.get(row.version, []):
             text = (f"~{text}~ [{fix.summary}]" if fix.event_type == "EventRetracted"
                     else f"{text} [{fix.summary}]")
+            sources.append(Source.from_dict(fix.source))  # the fix's source beside the original's
         note = f" ({row.note})" if row.note else ""
         lines.append(Line(str(when), text + note, item.title,
-                          (Source.from_dict(row.source),)))
+                          tuple(dict.fromkeys(sources))))
     match = ask.match(state)
     return Answer("history", phrases.history(state.title, ask.when, lines,
                                              ask.status_line(state, match)),
