@@ -12,12 +12,18 @@ from datetime import date, datetime
 
 from cmsbot.questions import parse as p
 from cmsbot.questions import phrases, times
-from cmsbot.questions.answer import Answer, Asked, UnreadableAskedError
+from cmsbot.questions.answer import Answer, Asked, Match, UnreadableAskedError, match_of
 from cmsbot.questions.asking import Asking
 from cmsbot.questions.intents import calendar, changes, item, lists, submissions, yesno
 from cmsbot.readmodel.reader import ReadModel
+from domain.errors import DomainError
+from projections import queries as q
 
 QUESTION_CHARACTERS = 4000  # what is read of a question; the rest is left out
+
+
+class UnknownPartnerError(DomainError):
+    """A partner named to filter by that no partner is known by."""
 
 
 def status(ask: Asking) -> Answer:
@@ -96,6 +102,25 @@ class QuestionEngine:
         answer.known_at = asked.known_at.isoformat() if asked.known_at else None
         answer.views_behind = behind
         return answer
+
+    def items(self, *, kind: str | None = None, partner: str | None = None,
+              ) -> tuple[list[Match], int]:
+        """Every item (of a kind, with a partner named by its key, acronym or name) as it
+        stands now, by kind and title, with how far the views lag the log. An unknown
+        partner raises `UnknownPartnerError`."""
+        behind = self.views_behind() if self.views_behind is not None else 0
+        with self.reader.engine.connect() as conn:
+            snap = self.reader.snapshot(conn)
+            ids = [i.item_id for i in snap.index.items if kind is None or i.kind == kind]
+            if partner is not None:
+                found = ([snap.index.partners[partner]] if partner in snap.index.partners
+                         else snap.index.only_partners(partner))
+                if not found:
+                    raise UnknownPartnerError(f"no partner is named {partner!r}")
+                with_partner = {i for p_ in found for i in q.items_with_partner(conn, p_.key)}
+                ids = [i for i in ids if i in with_partner]
+            states = sorted(snap.states(ids), key=lambda s: (s.kind.value, s.title))
+            return [match_of(s, snap.names, snap.reference) for s in states], behind
 
     def answer(self, question: str, *, as_at: date | None = None,
                known_at: datetime | None = None) -> Answer:

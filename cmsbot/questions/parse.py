@@ -47,6 +47,8 @@ PAST = re.compile(r"\b(?:held|took place|past|previous|were|attended|last)\b", r
 PARTNER_CUE = re.compile(
     r"\b(?:with|partners?|partnerships?|involving|together|cooperation|relations?|"
     r"relationship|work(?:ing)? with|do we have|have we got)\b", re.IGNORECASE)
+_ASKING = re.compile(r"\b(?:what|how|has|have|had|been|is|are|was|were|did|does|do)\b",
+                     re.IGNORECASE)
 RECORDED = re.compile(r"\b(?:recorded|entered|logged|added|learnt|learned)\b", re.IGNORECASE)
 # "since StC44", "since the last report": the name, up to the words that start the rest.
 _SINCE_NAME = re.compile(r"(?:the\s+)?(.+?)(?=\s+(?:on|for|about|with|regarding|concerning|"
@@ -154,7 +156,8 @@ def parse(question: str, today: date, *, text: str | None = None) -> Parsed:
         parsed.intent = "submissions"
     elif asked is not None:
         parsed.intent, parsed.verb, parsed.by = "yesno", asked.verb, asked.by
-    elif dated or (HISTORY.search(question) and not subject and window is not None):
+    elif dated or (HISTORY.search(question) and window is not None
+                   and not _ASKING.sub("", subject).strip()):
         parsed.intent = "changes"  # "what happened since StC44", "what happened in 2016"
     elif HISTORY.search(question):
         parsed.intent = "history"
