@@ -175,9 +175,14 @@ def parse(question: str, today: date, *, text: str | None = None) -> Parsed:
     return parsed
 
 
+_ON_A_DAY = re.compile(r"\b(?:on|in|during)\s+(?:the\s+)?(?:" + _DATE.pattern + ")",
+                       re.IGNORECASE)
+
+
 def _named_day(question: str) -> bool:
-    """Whether the question's window came from a date in words, not "next month"."""
-    return _DATE.search(question) is not None and not _RELATIVE.search(question)
+    """Whether the question's window came from "on" or "in" a date in words (not "next
+    month", nor "for 2015", which may be part of a name: "the JWP for 2015-2020")."""
+    return _ON_A_DAY.search(question) is not None and not _RELATIVE.search(question)
 
 
 def _times(text: str, today: date,
@@ -235,8 +240,8 @@ def _times(text: str, today: date,
             else:
                 window = window or span
             rest = rest.replace(m.group(0), " ")
-    rest = re.sub(r"\b(?:in|during|for|of|before|by|until|between|from|to|and|on)\s*$", "",
-                  rest.strip())
+    rest = re.sub(r"\b(?:in|during|for|of|before|by|until|between|from|to|and|on)\s*[?.!]*$",
+                  "", rest.strip())
     return window, since, since_name, unread, rest
 
 

@@ -95,6 +95,15 @@ class TestTimesInWords:
         by_day = seeded.questions.answer("status of the Ramsar JWP recorded by 1 January 2016")
         assert by_day.known_at == day_end(date(2016, 1, 1)).isoformat()
 
+    def test_a_year_in_a_name_is_no_date(self, later: Container) -> None:
+        answer = later.questions.answer("status of the CITES JWP for 2015-2020")
+        assert answer.intent == "status" and answer.as_at is None
+
+    def test_a_yes_no_question_in_a_month(self, later: Container) -> None:
+        answer = later.questions.answer("was the Panama workshop held in September 2015?")
+        assert answer.intent == "yesno" and answer.as_at == "2015-09-30"
+        assert answer.text.startswith("Yes (as at 30 September 2015):")
+
     def test_options_win_over_words(self, later: Container) -> None:
         answer = later.questions.answer("status of the Ramsar JWP as at 1 September 2015",
                                         as_at=date(2015, 12, 31))
