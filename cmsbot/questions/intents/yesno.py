@@ -38,7 +38,8 @@ def yesno(ask: Asking) -> Answer:
     events = snap.events_of(found.item_id)
     state = snap.state_from(events)
     if state is None:
-        return Answer("yesno", f"{UNKNOWN}: {phrases.nothing_yet(found.title, ask.when)}")
+        nothing = phrases.nothing_yet(found.title, ask.when)
+        return Answer("yesno", f"{UNKNOWN}: {nothing[:1].lower()}{nothing[1:]}")
     shown = _effective(snap.visible(events))
     hits = [e for e in shown if type(e.event).__name__ in verb.events
             and (parsed.by is None or _names(e.event, parsed.by, snap.name))]
