@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from cmsbot.app.auth import LOCAL_OPERATOR
+from cmsbot.audit.report.model import build_report
 from cmsbot.bootstrap import Container
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.times import day_end
@@ -224,6 +225,16 @@ class TestHonestSources:
         assert STC45_DOC not in answer.sources and CORRECTION not in answer.sources
         assert later.questions.answer("status of the Panama workshop").sources[-2:] == [
             STC45_DOC, CORRECTION]
+
+    def test_the_report_as_at_a_date_cites_only_what_it_shows(self, later: Container) -> None:
+        def cited(as_at: date) -> str:
+            report = build_report(later, as_at)
+            return next(item.sources for section in report.sections for item in section.items
+                        if item.title.startswith("Workshop to promote the accession of Latin"))
+
+        assert cited(date(2015, 9, 10)) == "UNEP/CMS/StC44/18 ¶21"
+        assert cited(date(2015, 12, 31)) == ("UNEP/CMS/StC44/18 ¶21; UNEP/CMS/StC45/Doc.14 ¶5; "
+                                             "UNEP/CMS/StC45/Inf.2 ¶1")
 
     def test_history_cites_each_correction_beside_the_original(self, later: Container) -> None:
         answer = later.questions.answer("history of the Panama workshop")
