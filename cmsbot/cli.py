@@ -8,7 +8,6 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,13 @@ from cmsbot.app.auth import Principal
 from cmsbot.app.import_pool import ImportFailedError
 from cmsbot.app.recording import ALREADY_RECORDED
 from cmsbot.bootstrap import Container
-from cmsbot.commands import date_arg
+from cmsbot.commands import date_arg, timestamp_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
 from cmsbot.history import SEED, HistoryFileError
 from cmsbot.questions.pages import PAGE_SIZE, page_of
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
+from cmsbot.wording import count as plural
 from domain.errors import DomainError
 from domain.provenance import COMMAND_LINE, acting_for
 
@@ -39,15 +39,6 @@ log = logging.getLogger("cmsbot")
 
 class UsageError(Exception):
     """The command line's words are off."""
-
-
-def _timestamp(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a timestamp (e.g. 2026-03-03T12:00:00Z): {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _page_number(value: str) -> int:
@@ -82,7 +73,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--as-at", type=date_arg, metavar="DATE",
                      help="what was true on DATE (business time)")
-    ask.add_argument("--known-at", type=_timestamp, metavar="TIMESTAMP",
+    ask.add_argument("--known-at", type=timestamp_arg, metavar="TIMESTAMP",
                      help="what the system knew at TIMESTAMP (recorded time, UTC)")
     whole = ask.add_mutually_exclusive_group()
     whole.add_argument("--all", action="store_true",
@@ -263,7 +254,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
         return 0
     if args.command == "projections":
         count = container.projector.rebuild()
-        print(f"Rebuilt every view from {count} events")
+        print(f"Rebuilt every view from {plural(count, 'event')}")
         return 0
     if args.command == "projector":
         container.projector.batch_size = max(1, args.batch_size)
@@ -272,7 +263,7 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             if count:
                 log.info("applied %d events", count)
             if args.once:
-                print(f"Caught up: {count} events applied")
+                print(f"Caught up: {plural(count, 'event')} applied")
                 return 0
             time.sleep(args.interval)
     raise UsageError(f"unknown command {args.command!r}")

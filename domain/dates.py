@@ -158,7 +158,7 @@ _PRECISION_TEXT = {p: p.value for p in Precision}  # reading .value is slow in a
 def _from_parts(start: str | None, end: str, precision: str, tentative: bool,
                 text: str | None) -> PartialDate:
     return PartialDate(date.fromisoformat(start) if start else None, date.fromisoformat(end),
-               Precision(precision), tentative, text)
+                       Precision(precision), tentative, one_style(text) if text else text)
 
 
 def _describe(value: PartialDate) -> str:
@@ -278,7 +278,16 @@ def _keep(original: str) -> str | None:
     """Keep the source's own words, but not the machine forms we can say better."""
     if re.fullmatch(r"(?:by |early |mid |late |~)?[\d\-./QqTt]+\??", original.strip().lower()):
         return None
-    return " ".join(original.split())
+    return one_style(" ".join(original.split()))
+
+
+_ZERO_DAY = re.compile(r"\b0(\d)(?=(?:\s*[-–]\s*\d{1,2})?\s+[A-Za-z])")
+
+
+def one_style(words: str) -> str:
+    """A date's words with its days said one way: "1 January 2020", never "01 January
+    2020" (the month, year and everything else as the source said them)."""
+    return _ZERO_DAY.sub(r"\1", words)
 
 
 def _parse_plain(text: str, original: str) -> PartialDate:

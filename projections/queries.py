@@ -120,14 +120,48 @@ def agenda_item_ids(conn: Connection, *, occurred_by: date | None,
 
 
 def activity_since(conn: Connection, *, occurred_from: date, occurred_to: date | None,
-                   recorded_by: datetime | None, limit: int) -> Sequence[Row[Any]]:
+                   recorded_by: datetime | None) -> Sequence[Row[Any]]:
     """Events whose business date reaches into [occurred_from, occurred_to], in log order."""
     query = select(t.activity).where(t.activity.c.occurred_end >= occurred_from)
     if occurred_to is not None:
         query = query.where(t.activity.c.occurred_end <= occurred_to)
     if recorded_by is not None:
         query = query.where(t.activity.c.recorded <= recorded_by)
-    return conn.execute(query.order_by(t.activity.c.position).limit(limit)).all()
+    return conn.execute(query.order_by(t.activity.c.position)).all()
+
+
+def activity_recorded_from(conn: Connection, start: datetime, *, recorded_by: datetime | None,
+                           occurred_to: date | None) -> Sequence[Row[Any]]:
+    """Events recorded at or after `start` (and by `recorded_by`), whenever they happened
+    (by `occurred_to`), in log order."""
+    query = select(t.activity).where(t.activity.c.recorded >= start)
+    if recorded_by is not None:
+        query = query.where(t.activity.c.recorded <= recorded_by)
+    if occurred_to is not None:
+        query = query.where(t.activity.c.occurred_end <= occurred_to)
+    return conn.execute(query.order_by(t.activity.c.position)).all()
+
+
+def latest_report(conn: Connection, *, occurred_by: date | None,
+                  recorded_by: datetime | None) -> tuple[str, date] | None:
+    """The latest document that states facts as at its own date, and that date: a report's
+    undated facts are recorded as so "by" its date, so it is the document of the latest
+    such fact (by `occurred_by`, as recorded by `recorded_by`)."""
+    a = t.activity.c
+    query = select(a.occurred, a.occurred_end, a.source).order_by(a.occurred_end.desc(),
+                                                                  a.position.desc())
+    if occurred_by is not None:
+        query = query.where(a.occurred_end <= occurred_by)
+    if recorded_by is not None:
+        query = query.where(a.recorded <= recorded_by)
+    rows = conn.execution_options(stream_results=True, max_row_buffer=500).execute(query)
+    try:
+        for row in rows:
+            if row.occurred.get("start") is None and row.source.get("document"):
+                return str(row.source["document"]), row.occurred_end
+    finally:
+        rows.close()
+    return None
 
 
 def item_activity(conn: Connection, item_id: str, *, recorded_by: datetime | None,

@@ -25,6 +25,7 @@ from cmsbot.app.auth import Principal
 from cmsbot.audit.consistency import names_of
 from cmsbot.audit.verify import verify
 from cmsbot.eventstore.tracker import Tracker
+from cmsbot.wording import count
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.errors import RegistrationMissingError, UnknownItemError
@@ -57,8 +58,7 @@ class GapRepair:
                     f"without a gap{before}.")
         return (f"Acknowledged the gap in {self.label}: no event is stored at "
                 f"{_versions(self.acknowledged)}. Recorded VersionGapAcknowledged there "
-                f"({len(self.acknowledged)} event{'s' if len(self.acknowledged) > 1 else ''}"
-                f"), by {self.actor}: {self.reason}\n"
+                f"({count(len(self.acknowledged), 'event')}), by {self.actor}: {self.reason}\n"
                 f"The item can be read and recorded on again; `cmsbot audit verify` lists "
                 "the gap as acknowledged, and `cmsbot audit log --item "
                 f"{self.key}` shows the acknowledgement.")

@@ -105,7 +105,14 @@ class _VisibleLog:
                 cutoff.as_at) and not self._had_happened(event.originator_id, cutoff.as_at):
             self.hidden.add(event.originator_id)  # as the question engine: not yet begun
             return False
+        if isinstance(event, ev.EventCorrected | ev.EventRetracted):
+            return self._target_visible(event)  # as the question engine: with what it fixes
         return isinstance(event, _ALWAYS) or event.occurred.certainly_by(cutoff.as_at)
+
+    def _target_visible(self, fix: ev.EventCorrected | ev.EventRetracted) -> bool:
+        target = fix.corrects if isinstance(fix, ev.EventCorrected) else fix.retracts
+        return any(e.originator_version == target and self.visible(e) for e in
+                   self.tracker.item_events(fix.originator_id, up_to_version=target))
 
     def _had_happened(self, item: UUID, as_at: date) -> bool:
         return any(isinstance(e, ev.ItemEvent) and not isinstance(e, _ALWAYS)

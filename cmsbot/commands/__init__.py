@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-from datetime import date
+from datetime import UTC, date, datetime
 from types import ModuleType
 
 # The dates an as-at option takes: every business date (they end ten years after today),
@@ -28,6 +28,17 @@ def date_arg(value: str) -> date:
         raise argparse.ArgumentTypeError(
             f"{value} is outside the dates this takes ({EARLIEST_DAY} to {LATEST_DAY})")
     return day
+
+
+def timestamp_arg(value: str) -> datetime:
+    """An argparse type: a recorded time, ISO 8601 ("2026-03-03T12:00:00Z"; UTC when no
+    zone is given)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a timestamp (e.g. 2026-03-03T12:00:00Z): {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def modules() -> list[ModuleType]:

@@ -269,7 +269,8 @@ def _report(args: argparse.Namespace, container: Container) -> int:
     with _output(args.output) as out:
         out.write(render(report, args.format))
     if args.output is not None:
-        print(f"Wrote the report {report.when} ({len(report.items)} items) to {args.output}")
+        print(f"Wrote the report {report.when} ({count(len(report.items), 'item')}) to "
+              f"{args.output}")
         note = lag_note(report.views_behind)  # also in the report itself
         if note:
             print(f"cmsbot: {note}", file=sys.stderr)

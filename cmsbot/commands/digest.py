@@ -48,11 +48,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.channel)
         effective = schedule or Schedule()
         if args.as_at is not None:
-            # Business time: the period (a week or a day) that ends with that date.
-            days = 7 if effective.frequency == "weekly" else 1
+            # Business time: the day, or the ISO week (from its Monday) up to that date,
+            # so that "2015-W36" covers days of ISO week 36 only.
             end = datetime.combine(args.as_at + timedelta(days=1), time(), tzinfo=UTC)
-            year, week, _ = args.as_at.isocalendar()
-            key = f"{year}-W{week:02d}" if days == 7 else args.as_at.isoformat()
+            year, week, weekday = args.as_at.isocalendar()
+            days = weekday if effective.frequency == "weekly" else 1
+            key = f"{year}-W{week:02d}" if effective.frequency == "weekly" \
+                else args.as_at.isoformat()
             period = Period(key, end - timedelta(days=days), end - timedelta(seconds=1))
         else:
             period = period_open_at(effective, datetime.now(UTC))

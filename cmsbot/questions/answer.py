@@ -51,6 +51,8 @@ class Asked:
                 "since": p.since.isoformat() if p.since else None,
                 "kinds": sorted(p.kinds), "subtypes": sorted(p.subtypes),
                 "flags": [name for name in _FLAGS if getattr(p, name)],
+                "since_name": p.since_name, "verb": p.verb, "by": p.by,
+                "at": p.at.isoformat() if p.at else None, "unread": list(p.unread),
                 "as_at": self.as_at.isoformat() if self.as_at else None,
                 "known_at": self.known_at.isoformat() if self.known_at else None}
 
@@ -68,7 +70,11 @@ class Asked:
                         if window else None),
                 since=date.fromisoformat(data["since"]) if data["since"] else None,
                 kinds=set(_strings(data["kinds"])), subtypes=set(_strings(data["subtypes"])),
-                text=_string(data["text"]), **{name: name in flags for name in _FLAGS})
+                text=_string(data["text"]), since_name=_optional(data.get("since_name")),
+                verb=_optional(data.get("verb")), by=_optional(data.get("by")),
+                at=date.fromisoformat(data["at"]) if data.get("at") else None,
+                unread=tuple(_strings(data.get("unread", []))),
+                **{name: name in flags for name in _FLAGS})
             as_at = date.fromisoformat(data["as_at"]) if data["as_at"] else None
             known_at = datetime.fromisoformat(data["known_at"]) if data["known_at"] else None
         except (KeyError, IndexError, TypeError, ValueError) as error:
@@ -76,13 +82,17 @@ class Asked:
         return cls(parsed, as_at, known_at)
 
 
-_FLAGS = ("listy", "partner_cue", "upcoming_cue", "plural", "past")
+_FLAGS = ("listy", "partner_cue", "upcoming_cue", "plural", "past", "recorded")
 
 
 def _string(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(type(value).__name__)
     return value
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else _string(value)
 
 
 def _strings(values: object) -> list[str]:

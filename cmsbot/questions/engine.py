@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from cmsbot.questions import parse as p
-from cmsbot.questions import phrases
+from cmsbot.questions import phrases, times
 from cmsbot.questions.answer import Answer, Asked, UnreadableAskedError
 from cmsbot.questions.asking import Asking
-from cmsbot.questions.intents import calendar, changes, item, lists, overdue, submissions
+from cmsbot.questions.intents import calendar, changes, item, lists, overdue, submissions, yesno
 from cmsbot.readmodel.reader import ReadModel
 
 QUESTION_CHARACTERS = 4000  # what is read of a question; the rest is left out
@@ -35,6 +35,12 @@ def help_answer(_: Asking) -> Answer:
     return Answer("help", phrases.HELP_TEXT)
 
 
+def unread_date(ask: Asking) -> Answer:
+    """A date the words plainly give but that is no date: named, and nothing answered for
+    another day instead."""
+    return Answer("unread", phrases.unread_dates(ask.parsed.unread))
+
+
 INTENTS: dict[str, Callable[[Asking], Answer]] = {
     "help": help_answer,
     "status": status,
@@ -43,6 +49,8 @@ INTENTS: dict[str, Callable[[Asking], Answer]] = {
     "changes": changes.changes,
     "submissions": submissions.submissions,
     "overdue": overdue.overdue,
+    "yesno": yesno.yesno,
+    "unread": unread_date,
 }
 
 
@@ -57,12 +65,20 @@ class QuestionEngine:
 
     def read(self, question: str, *, as_at: date | None = None,
              known_at: datetime | None = None) -> Asked:
-        """What the words ask, at the times given, else at the date the words give ("as at
-        1 September 2016"); relative words such as "next month" count from the read
-        model's `reference` day for the times given."""
-        said, words = p.as_at_in(question[:QUESTION_CHARACTERS])
-        as_at = as_at or said
-        return Asked(p.parse(words, self.reader.reference(as_at, known_at)), as_at, known_at)
+        """What the words ask, at the times given. The times the words name ("as at 1
+        September 2015", "known at 3 March 2026", "on 1 September 2015" of where an item
+        stood) are used where no time is given: the options win over the words. Relative
+        words such as "next month" count from the read model's `reference` day for them.
+        Every surface (the command line, `chat`, Slack) reads its questions here."""
+        text = p.cleaned(question[:QUESTION_CHARACTERS])
+        words = times.said(text)
+        as_at = as_at or words.as_at
+        known_at = known_at or words.known_at
+        parsed = p.parse(words.rest, self.reader.reference(as_at, known_at), text=text)
+        parsed.unread = words.unread + parsed.unread
+        if parsed.unread:
+            parsed.intent = "unread"
+        return Asked(parsed, as_at or parsed.at, known_at)
 
     def ask(self, asked: Asked) -> Answer:
         """Answer a question already read. It never raises for what a user can type; an

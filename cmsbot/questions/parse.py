@@ -7,19 +7,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from cmsbot.questions import verbs
+from cmsbot.questions.times import DATE as _DATE
 from domain.dates import PartialDate
 from domain.errors import DomainError
 from domain.text import storable
 
-_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
-_DATE = re.compile(
-    r"\b(?:(?:early|mid|late|end of|beginning of|start of)\s+)?"
-    r"(?:(?:\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s+)?" + _MONTH + r"\s+)?\d{4}"
-    r"(?:-\d{1,2}(?:-\d{1,2})?)?\b"
-    r"|\b\d{4}-[qt][1-4]\b|\b[qt][1-4]\s+\d{4}\b"
-    r"|\b(?:first|second|third|fourth|last)\s+(?:quarter|trimester)\s+of\s+\d{4}\b",
-    re.IGNORECASE,
-)
 _RELATIVE = re.compile(
     r"\b(?:(?:in|over|during|for|within)\s+)?(?:the\s+)?(next|coming|last|past)\s+"
     r"(\d+|few|couple of)?\s*(days?|weeks?|months?|years?)\b"
@@ -50,7 +43,6 @@ UPCOMING = re.compile(
 OVERDUE = re.compile(  # not "late": "late November 2015" is a date
     r"\b(?:overdue|slipp(?:ed|ing)|slips?|stale|past due|behind schedule|missed)\b",
     re.IGNORECASE)
-AS_AT = re.compile(r"\bas (?:at|of|on)\s+(" + _DATE.pattern + r")", re.IGNORECASE)
 PLURAL_KINDS = re.compile(
     r"\b(?:meetings|workshops|events|sessions|conferences|deadlines|milestones)\b",
     re.IGNORECASE)
@@ -58,6 +50,12 @@ PAST = re.compile(r"\b(?:held|took place|past|previous|were|attended|last)\b", r
 PARTNER_CUE = re.compile(
     r"\b(?:with|partners?|partnerships?|involving|together|cooperation|relations?|"
     r"relationship|work(?:ing)? with|do we have|have we got)\b", re.IGNORECASE)
+_ASKING = re.compile(r"\b(?:what|how|has|have|had|been|is|are|was|were|did|does|do)\b",
+                     re.IGNORECASE)
+RECORDED = re.compile(r"\b(?:recorded|entered|logged|added|learnt|learned)\b", re.IGNORECASE)
+# "since StC44", "since the last report": the name, up to the words that start the rest.
+_SINCE_NAME = re.compile(r"(?:the\s+)?(.+?)(?=\s+(?:on|for|about|with|regarding|concerning|"
+                         r"to|in|of|at)\b|$)", re.IGNORECASE)
 LIST_CUE = re.compile(r"\b(?:list|all|which|every|how many|show me)\b", re.IGNORECASE)
 
 KIND_WORDS: dict[str, tuple[str, str | None]] = {
@@ -79,6 +77,8 @@ KIND_WORDS: dict[str, tuple[str, str | None]] = {
     "engagements": ("engagement", None), "processes": ("engagement", None),
     "deadlines": ("deadline", None), "milestones": ("deadline", None),
 }
+_SINGULAR_KINDS = frozenset(k for k in KIND_WORDS if not k.endswith("s")
+                            and k not in ("memoranda", "staff"))
 _KIND_PATTERN = re.compile(r"\b(" + "|".join(
     re.escape(k) for k in sorted(KIND_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
@@ -98,6 +98,9 @@ CUE_WORDS = re.compile(
 
 @dataclass
 class Parsed:
+    """What a question asks: its intent and subject, and the times its words name (the
+    times it is answered at, "as at" and "known at", are the `Asked`'s)."""
+
     intent: str
     subject: str
     window: tuple[date, date] | None = None
@@ -110,76 +113,112 @@ class Parsed:
     plural: bool = False
     past: bool = False
     text: str = ""
+    since_name: str | None = None  # "since StC44": a meeting (or the last report) to date
+    recorded: bool = False  # "what was recorded since": the recorded-time view of changes
+    at: date | None = None  # "on 1 September 2015" in a question about where things stood
+    unread: tuple[str, ...] = ()  # date phrases that could not be read, as typed
+    verb: str | None = None  # what a yes/no question asks happened ("endorsed", "held")
+    by: str | None = None  # who or where a yes/no question names ("StC44")
 
 
-def parse(question: str, today: date) -> Parsed:
-    """Classify a question; `today` anchors "next 60 days" and "since last week"."""
-    # A question records nothing, so what a store cannot hold (NUL…) is removed, not refused.
-    text = " ".join(re.sub(r"<[@#!][^>]*>", " ", storable(question)).split())
-    if not text or HELP.match(text):
-        return Parsed("help", "")
-    window, since, rest = _times(text, today)
+def cleaned(question: str) -> str:
+    """The words of a question: Slack's mentions out, and what a store cannot hold (NUL…)
+    removed, not refused, since a question records nothing."""
+    return " ".join(re.sub(r"<[@#!][^>]*>", " ", storable(question)).split())
+
+
+def parse(question: str, today: date, *, text: str | None = None) -> Parsed:
+    """Classify a question; `today` anchors "next 60 days" and "since last week". `text` is
+    the whole question when `question` is what is left of it once its times were taken
+    out (`cmsbot.questions.times.said`)."""
+    question = cleaned(question)
+    text = cleaned(text) if text is not None else question
+    if not question or HELP.match(question):
+        return Parsed("help", "", text=text)
+    window, since, since_name, unread, rest = _times(question, today)
     kinds, subtypes = set(), set()
+    singular = False
     for word in _KIND_PATTERN.findall(rest):
         kind, subtype = KIND_WORDS[word.lower()]
         kinds.add(kind)
+        singular = singular or word.lower() in _SINGULAR_KINDS
         if subtype:
             subtypes.add(subtype)
+    asked = verbs.asked(rest)
+    if asked is not None:
+        rest = asked.rest
     subject = " ".join(CUE_WORDS.sub(" ", rest).split())
     parsed = Parsed("status", subject, window, since, kinds, subtypes,
-                    listy=bool(LIST_CUE.search(text)),
-                    partner_cue=bool(PARTNER_CUE.search(text)),
-                    upcoming_cue=bool(UPCOMING.search(text) or PLURAL_KINDS.search(text)),
-                    plural=bool(PLURAL_KINDS.search(text)), past=bool(PAST.search(text)),
-                    text=text)
-    if SUBMISSIONS.search(text):
+                    listy=bool(LIST_CUE.search(question)),
+                    partner_cue=bool(PARTNER_CUE.search(question)),
+                    upcoming_cue=bool(UPCOMING.search(question) or PLURAL_KINDS.search(question)),
+                    plural=bool(PLURAL_KINDS.search(question)), past=bool(PAST.search(question)),
+                    text=text, since_name=since_name, unread=(unread,) if unread else ())
+    dated = since is not None or since_name is not None or bool(unread)
+    if SUBMISSIONS.search(question):
         parsed.intent = "submissions"
-    elif OVERDUE.search(text):
+    elif OVERDUE.search(question):
         parsed.intent = "overdue"
         parsed.subject = " ".join(OVERDUE.sub(" ", subject).split())
-    elif HISTORY.search(text):
+    elif asked is not None:
+        parsed.intent, parsed.verb, parsed.by = "yesno", asked.verb, asked.by
+    elif dated or (HISTORY.search(question) and window is not None
+                   and not _ASKING.sub("", subject).strip()):
+        parsed.intent = "changes"  # "what happened since StC44", "what happened in 2016"
+    elif HISTORY.search(question):
         parsed.intent = "history"
-    elif since is not None or (CHANGES.search(text) and not parsed.upcoming_cue):
+    elif CHANGES.search(question) and not parsed.upcoming_cue:
         parsed.intent = "changes"
-        parsed.since = since or moved(today, -7)
-    elif parsed.upcoming_cue or (window is not None and kinds):
+    elif parsed.upcoming_cue or (window is not None and kinds and not singular):
         parsed.intent = "upcoming"
+    if parsed.intent == "changes":
+        parsed.recorded = bool(RECORDED.search(question))
+        if not dated and window is None:
+            parsed.since = moved(today, -7)
+    elif parsed.intent in ("status", "yesno") and window is not None and _named_day(question):
+        # "the status of the Ramsar JWP on 1 September 2015" asks where it stood then
+        parsed.at, parsed.window = min(window[1], date.max), None
     return parsed
 
 
-def as_at_in(text: str) -> tuple[date | None, str]:
-    """The business date the words ask at ("as at 1 September 2016": the end of the period
-    the date covers), and the words without it (None and the words when they give none)."""
-    m = AS_AT.search(text)
-    if m is None:
-        return None, text
-    try:
-        when = PartialDate.parse(m.group(1))
-    except DomainError:
-        return None, text
-    return when.end, " ".join((text[: m.start()] + " " + text[m.end():]).split())
+_ON_A_DAY = re.compile(r"\b(?:on|in|during)\s+(?:the\s+)?(?:" + _DATE.pattern + ")",
+                       re.IGNORECASE)
 
 
-def _times(text: str, today: date) -> tuple[tuple[date, date] | None, date | None, str]:
-    """Pull date phrases out of the question: a window ("in 2016", "next 60 days") and a
-    "since" date; returns what is left of the text."""
+def _named_day(question: str) -> bool:
+    """Whether the question's window came from "on" or "in" a date in words (not "next
+    month", nor "for 2015", which may be part of a name: "the JWP for 2015-2020")."""
+    return _ON_A_DAY.search(question) is not None and not _RELATIVE.search(question)
+
+
+def _times(text: str, today: date,
+           ) -> tuple[tuple[date, date] | None, date | None, str | None, str, str]:
+    """Pull date phrases out of the question: a window ("in 2016", "next 60 days"), a
+    "since" date or the name of what it counts from ("since StC44"); returns what is left
+    of the text."""
     window: tuple[date, date] | None = None
     since: date | None = None
+    since_name: str | None = None
+    unread = ""
     rest = text
     m = re.search(r"\bsince\s+(.+?)(?:[?.!,;]|$)", text, re.IGNORECASE)
     if m:
         phrase = m.group(1).strip()
         relative = _relative(phrase, today)
+        date_match = _DATE.match(phrase)
         if relative is not None:
             since = relative[0]
+        elif date_match:
+            try:
+                since = PartialDate.parse(date_match.group(0)).earliest
+            except DomainError:
+                unread = date_match.group(0)
         else:
-            date_match = _DATE.search(phrase)
-            if date_match:
-                try:
-                    since = PartialDate.parse(date_match.group(0)).earliest
-                except DomainError:
-                    since = None
-        if since is not None:
+            named = _SINCE_NAME.match(phrase)
+            if named:
+                since_name = named.group(1)
+                rest = rest.replace(m.group(0), " " + phrase[named.end():] + " ")
+        if since is not None or unread:
             rest = rest.replace(m.group(0), " ")
     taken: list[str] = []
     for date_match in _DATE.finditer(rest):
@@ -201,13 +240,15 @@ def _times(text: str, today: date) -> tuple[tuple[date, date] | None, date | Non
     if m:
         span = _relative(m.group(0), today)
         if span is not None:
-            if re.search(r"\b(?:last|past|yesterday|recently|lately)\b", m.group(0), re.I):
+            if re.search(r"\b(?:past|yesterday|recently|lately)\b|\blast\s+(?:\d|few|couple)",
+                         m.group(0), re.I):
                 since = since or span[0]
             else:
                 window = window or span
             rest = rest.replace(m.group(0), " ")
-    rest = re.sub(r"\b(?:in|during|for|of|before|by|until|between|from|to|and)\s*$", "", rest)
-    return window, since, rest
+    rest = re.sub(r"\b(?:in|during|for|of|before|by|until|between|from|to|and|on)\s*[?.!]*$",
+                  "", rest.strip())
+    return window, since, since_name, unread, rest
 
 
 def _relative(phrase: str, today: date) -> tuple[date, date] | None:

@@ -17,11 +17,14 @@ HELP_TEXT = (
     "• status of IWC JWP — where an item stands, with its sources\n"
     "• history of the CITES joint work plan — everything recorded about it\n"
     "• what's coming up / upcoming workshops / meetings in 2016\n"
-    "• what changed since 1 June 2015\n"
+    "• what changed since 1 June 2015 / what was recorded since StC44\n"
+    "• status of the Ramsar JWP on 1 September 2015 / as at the end of 2015\n"
+    "• did StC44 endorse the Ramsar JWP? / has the Panama workshop been held?\n"
     "• what is overdue? / what slipped? — plans whose dates have passed with no outcome\n"
     "• what do we have with Ramsar?\n"
     "• who submitted on civil society?\n"
-    "Add --as-at DATE for what was true then, or --known-at TIME for what we knew then.\n"
+    "Say \"as at DATE\" (or --as-at DATE) for what was true then, \"known at DATE\" (or "
+    "--known-at TIME) for what we knew then.\n"
     "In Slack: /cms record (editors), /cms subscribe [weekly|daily] [mon 09:00] "
     "[Europe/Berlin] [partner, kind or item], /cms unsubscribe, /cms subscriptions, "
     "/cms follow <item or partner>, /cms unfollow <…>."
@@ -41,7 +44,36 @@ def status(line: str, when: str) -> str:
 
 
 def nothing_yet(title: str, when: str) -> str:
-    return f"Nothing had been recorded about {title} {when or 'yet'}."
+    """Nothing about the item yet, at the answer's times: "as at 1 June 2014" is business
+    time (nothing had happened to it), "as known on …" recorded time (nothing recorded)."""
+    if not when:
+        return f"Nothing is recorded about {title} yet."
+    return f"Nothing is recorded about {title} {when}."
+
+
+def unread_dates(phrases: tuple[str, ...]) -> str:
+    """The dates a question gave that are no dates, named; nothing else is answered."""
+    said = ", ".join(f"“{clip(p, 60)}”" for p in phrases)
+    return (f"I can't read {said} as a date, so I haven't answered for another day. "
+            "Write a date such as 1 September 2015, September 2015, 2015 or 2015-09-01 "
+            "(and a time such as 2026-03-03T12:00Z).")
+
+
+def yes_no(verdict: str, title: str, verb: str, by: str | None, when: str,
+           deciding: Line | None, now: str) -> str:
+    """"Yes (as at …): … was endorsed by StC44." with the event that says so; "No" with
+    the event that says not yet (or never: cancelled, ended); "Not recorded" with the
+    latest event there is. Then where the item stands."""
+    what = f"{title} was {verb}" + (f" {by}" if by else "")
+    head = {"Yes": f"Yes{_after(when)}: {what}.",
+            "No": f"No{_after(when)}: {title} {'had' if when else 'has'} not been {verb}"
+                  + (f" {by}" if by else "")
+                  + "."}.get(verdict, f"Not recorded{_after(when)}: nothing recorded says "
+                                      f"{what}.")
+    label = {"Yes": "", "No": "Because: "}.get(verdict, "Latest recorded: ")
+    decided = (f"{label}{deciding.when}: {deciding.text} — {cite(deciding.sources)}"
+               if deciding is not None else "")
+    return "\n".join(part for part in (head, decided, f"Status: {now}.") if part)
 
 
 def did_you_mean(matches: list[Match]) -> str:
@@ -94,11 +126,10 @@ def window(first: date | None, last: date | None) -> str:
     return f"after {day(first or date.min)}"
 
 
-def upcoming(listed: str, days: str, when: str, lines: list[Line], total: int) -> str:
+def upcoming(listed: str, days: str, when: str, lines: list[Line]) -> str:
     if not lines:
         return f"No {listed} are on the calendar {days}{_after(when)}."
-    more = f"\n… and {total - len(lines)} more" if total > len(lines) else ""
-    return f"{listed.capitalize()} {days}{_after(when)}:\n" + bullets(lines) + more
+    return f"{listed.capitalize()} {days}{_after(when)}:\n" + bullets(lines)
 
 
 def overdue(when: str, lines: list[Line]) -> str:
@@ -121,10 +152,22 @@ def listing(listed: str, when: str, lines: list[Line]) -> str:
     return f"{listed.capitalize()}{_after(when)}: {len(lines)}\n" + bullets(lines, when=False)
 
 
-def changes(since: date, when: str, lines: list[Line]) -> str:
+def changes(since: str, when: str, lines: list[Line], *, recorded: bool = False) -> str:
+    """Changes grouped by item (in the order the lines come: by date), each with its date
+    and sources; `since` is what they count from ("since 1 September 2015"); `recorded`
+    says it is the recorded-time view (when they were recorded, not when they happened)."""
+    view = " (when recorded, whenever they happened)" if recorded else ""
+    what = "Recorded" if recorded else "Changes"
     if not lines:
-        return f"Nothing changed since {day(since)}{_after(when)}."
-    return f"Changes since {day(since)}{_after(when)}: {len(lines)}\n" + bullets(lines)
+        return f"Nothing {'was recorded' if recorded else 'changed'} {since}{view}" \
+               f"{_after(when)}."
+    items = list(dict.fromkeys(line.item or "" for line in lines))
+    head = (f"{what} {since}{view}{_after(when)}: {count(len(lines), 'event')} on "
+            f"{count(len(items), 'item')}")
+    groups = [f"*{item}*\n" + bullets([
+        Line(line.when, line.text.removeprefix(f"{item}: "), line.item, line.sources)
+        for line in lines if (line.item or "") == item]) for item in items]
+    return head + "\n" + "\n".join(groups)
 
 
 def submissions_of(title: str, state_status: str, lines: list[Line]) -> str:

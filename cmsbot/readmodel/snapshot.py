@@ -52,13 +52,19 @@ class Snapshot:
         return events
 
     def visible(self, events: list[Any]) -> list[Any]:
-        """Of an item's events, those that had happened by `as_at` (with its registration
-        and every correction and retraction, which apply to what they point at)."""
+        """Of an item's events, those that had happened by `as_at`, with its registration
+        and the corrections and retractions of those (which apply to what they point at,
+        whenever they were made). A correction of an event not shown is left out with it,
+        so that an answer as at a date cites only the sources of what it shows."""
         if self.as_at is None:
             return events
-        return [e for e in events if isinstance(e, ev.ItemRegistered | ev.EventCorrected |
-                                                   ev.EventRetracted)
-                or e.occurred.certainly_by(self.as_at)]
+        as_at = self.as_at
+        shown = {e.originator_version for e in events if isinstance(e, ev.ItemRegistered)
+                 or (not isinstance(e, ev.EventCorrected | ev.EventRetracted)
+                     and e.occurred.certainly_by(as_at))}
+        return [e for e in events if e.originator_version in shown
+                or (isinstance(e, ev.EventCorrected) and e.corrects in shown)
+                or (isinstance(e, ev.EventRetracted) and e.retracts in shown)]
 
     def state(self, item_id: str) -> ItemState | None:
         if not self.historical:

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -102,13 +103,14 @@ class Bot:
 
     # Questions -----------------------------------------------------------------------
 
-    def ask(self, text: str, *, shareable: bool = False) -> Message:
-        """Answer what a person typed; with `shareable`, the answer offers to be shared."""
-        try:
-            question = words.question(text)
-        except words.OptionError as error:
-            return blocks.notice(str(error))
-        return self._answer(question, shareable=shareable)
+    def ask(self, text: str, *, shareable: bool = False, as_at: date | None = None,
+            known_at: datetime | None = None) -> Message:
+        """Answer what a person typed (its times, in words, read by the question engine,
+        as every surface's are), at `as_at` and `known_at` when given (they win over the
+        words); with `shareable`, the answer offers to be shared."""
+        question = words.question(text)
+        return self._answer(words.Question(question.text, as_at, known_at),
+                            shareable=shareable)
 
     def follow(self, value: str, *, share: bool = False) -> Message:
         """Answer the question a button carries (a near tie's choice, "Share", or "Show

@@ -7,8 +7,11 @@ numbered, and typing the number clicks the button.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TextIO
 
 from cmsbot.slack import blocks
@@ -17,7 +20,18 @@ from cmsbot.slack.bot import Bot
 
 _ITALIC = re.compile(r"(?<!\w)_(.+?)_(?!\w)")
 INTRO = ("Ask what you would ask in Slack (\"status of IWC JWP\", \"help\"); type a "
-         "button's number to click it; an empty line or Ctrl-D ends.")
+         "button's number to click it; quit, exit or Ctrl-D ends.")
+ENDS = frozenset({"quit", "exit", "bye", ":q"})
+
+
+@dataclass(frozen=True)
+class Asking:
+    """The times every question of a conversation is asked at (the options win over the
+    words, as for `cmsbot ask`), and whether answers are printed as JSON."""
+
+    as_at: date | None = None
+    known_at: datetime | None = None
+    json: bool = False
 
 
 def render(message: Message) -> tuple[str, list[str]]:
@@ -50,16 +64,26 @@ def _plain(text: str) -> str:
     return html.unescape(_ITALIC.sub(r"\1", text.replace("*", "")))
 
 
-def converse(bot: Bot, lines: Iterable[str], out: TextIO) -> None:
-    """Answer each line; a number follows the matching button of the last answer."""
+def converse(bot: Bot, lines: Iterable[str], out: TextIO,
+             asking: Asking | None = None) -> None:
+    """Answer each line (blank ones are skipped; "quit" or "exit" ends); a number follows
+    the matching button of the last answer."""
+    asking = asking or Asking()
     buttons: list[str] = []
     for raw in lines:
         line = raw.strip()
         if not line:
+            continue
+        if line.lower() in ENDS:
             return
+        if asking.json:
+            answer = bot.container().questions.answer(line, as_at=asking.as_at,
+                                                      known_at=asking.known_at)
+            print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
+            continue
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             message = bot.follow(buttons[int(line) - 1])
         else:
-            message = bot.ask(line)
+            message = bot.ask(line, as_at=asking.as_at, known_at=asking.known_at)
         text, buttons = render(message)
         print(text, file=out, flush=True)

@@ -101,18 +101,20 @@ def socket(settings: Settings) -> int:
     return 0
 
 
-def chat(settings: Settings, question: str | None) -> int:
-    """The console: one question, or a conversation on standard input."""
+def chat(settings: Settings, question: str | None,
+         asking: console.Asking | None = None) -> int:
+    """The console: one question, or a conversation on standard input, at the times (and
+    in the form) `asking` says."""
+    asking = asking or console.Asking()
     container = LazyContainer(settings)
     bot = Bot(container, Editors(None, settings.editors, None))
     try:
         if question:
-            text, _ = console.render(bot.ask(question))
-            print(text)
+            console.converse(bot, [question], sys.stdout, asking)
             return 0
         if sys.stdin.isatty():
             print(console.INTRO)
-        console.converse(bot, _prompted(), sys.stdout)
+        console.converse(bot, _prompted(), sys.stdout, asking)
         return 0
     finally:
         container.close()

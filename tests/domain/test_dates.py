@@ -128,3 +128,14 @@ class TestBoundedInput:
         with pytest.raises(InvalidDateError) as refused:
             PartialDate.parse(value)
         assert len(str(refused.value)) < 120
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    ("01 January 2020", "1 January 2020"), ("by 05 June 2016", "by 5 June 2016"),
+    ("01-03 May 2016", "1-3 May 2016"), ("late 2016", "late 2016"),
+    ("2020-01-01", "1 January 2020")])
+def test_a_day_is_said_one_way(words: str, said: str) -> None:
+    assert str(PartialDate.parse(words)) == said
+    stored = PartialDate.parse(words).to_dict()
+    assert str(PartialDate.from_dict({**stored, "text": words if stored["text"] else None})) \
+        == said

@@ -47,10 +47,12 @@ def test_the_view_lists_what_the_events_say(synthetic: Container, question: str)
     now = synthetic.questions.answer(question)
     folded = synthetic.questions.answer(question, known_at=datetime.now(UTC))
     assert now.intent == folded.intent == "upcoming"
-    # Both hold every entry (pages are cut later, by `cmsbot.questions.pages`).
+    # Both hold every entry (pages are cut later, by `cmsbot.questions.pages`), in the
+    # same order, and say them alike.
     assert [(line.when, line.text) for line in now.lines] == [
         (line.when, line.text) for line in folded.lines]
     assert "… and" not in now.text and "… and" not in folded.text
+    assert now.text.splitlines()[1:] == folded.text.splitlines()[1:]
     assert now.lines or "No " in now.text
 
 

@@ -111,6 +111,8 @@ def test_digest_preview_as_at_the_report_date(database: str) -> None:
     assert "Philippines — UNEP/CMS/StC44/18 ¶20" in coming
     assert "Abidjan, Côte d'Ivoire — UNEP/CMS/StC44/18 ¶23" in coming
     assert "1 submission" in text
+    # ISO week 36 of 2015 runs from Monday 31 August: the preview covers it up to that date.
+    assert text.startswith("Digest 2015-W36: 31 August 2015 – 1 September 2015")
 
 
 def test_a_record_sent_again_with_its_ref_records_nothing(database: str) -> None:

@@ -53,7 +53,7 @@ def test_a_backdated_fact_changes_the_past_but_not_what_was_known(seeded: Contai
 
 def test_an_item_did_not_exist_before_its_first_fact(seeded: Container) -> None:
     answer = seeded.questions.answer("status of the IWC JWP", as_at=date(2015, 1, 1))
-    assert answer.matches == [] and "Nothing had been recorded" in answer.text
+    assert answer.matches == [] and "Nothing is recorded" in answer.text
 
 
 def test_corrections_apply_in_answers_and_show_in_history(seeded: Container) -> None:

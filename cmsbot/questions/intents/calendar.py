@@ -44,14 +44,14 @@ def upcoming(ask: Asking) -> Answer:
         first, last = snap.reference, None
     if "deadline" in parsed.kinds:
         kinds = kinds or set(_DEADLINE_KINDS)
-    entries, total = (_dated_then(ask, subject_items, kinds, subtypes, first, last)
-                      if snap.historical else
-                      _dated_now(ask, subject_items, kinds, subtypes, first, last))
+    entries = (_dated_then(ask, subject_items, kinds, subtypes, first, last)
+               if snap.historical else
+               _dated_now(ask, subject_items, kinds, subtypes, first, last))
     listed = phrases.what(kinds if "deadline" not in parsed.kinds else set(), subtypes)
     lines = [Line(str(when), phrases.agenda_entry(label, state, held), state.title,
                   tuple(state.sources)) for label, when, state, held in entries]
     states = list({id(e[2]): e[2] for e in entries}.values())
-    text = phrases.upcoming(listed, phrases.window(first, last), ask.when, lines, total)
+    text = phrases.upcoming(listed, phrases.window(first, last), ask.when, lines)
     return Answer("upcoming", text, matches=[ask.match(s) for s in states],
                   sources=unique_sources([s for st in states for s in st.sources]),
                   lines=lines)
@@ -71,7 +71,7 @@ def _in_range(ask: Asking, when: PartialDate, held: bool, first: date | None,
 
 
 def _dated_then(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
-                first: date | None, last: date | None) -> tuple[list[CalendarEntry], int]:
+                first: date | None, last: date | None) -> list[CalendarEntry]:
     """As at a date or as known at a time: fold the items that had dates."""
     entries = [e for e in ask.snap.calendar(item_ids)
                if (not kinds or e[2].kind.value in kinds)
@@ -79,14 +79,14 @@ def _dated_then(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtyp
                     or "workshop" in e[2].title.lower())
                and _in_range(ask, e[1], e[3], first, last)]
     entries.sort(key=lambda e: (e[1].sort_key, e[1].end, e[0]))
-    return entries, len(entries)
+    return entries
 
 
 def _dated_now(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
-               first: date | None, last: date | None) -> tuple[list[CalendarEntry], int]:
-    """Now: the calendar view filters, sorts and counts in SQL, by the rules of
-    `_in_range` ("by" dates are stored at their end, so the same rules hold); every entry
-    is read, and its item read whole."""
+               first: date | None, last: date | None) -> list[CalendarEntry]:
+    """Now: the calendar view filters and sorts in SQL, by the rules of `_in_range` ("by"
+    dates are stored at their end, so the same rules hold), and the items of its entries
+    are read whole."""
     conn, reference = ask.snap.conn, ask.snap.reference
     held, held_or_before = None, None
     if ask.parsed.window is None:
@@ -94,9 +94,9 @@ def _dated_now(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtype
             first, last, held_or_before = None, None, reference
         else:
             held = False
-    rows, total = q.calendar_rows(conn, first=first, last=last, kinds=kinds or None,
-                                  workshops="workshop" in subtypes, item_ids=item_ids,
-                                  held=held, held_or_before=held_or_before)
+    rows, _ = q.calendar_rows(conn, first=first, last=last, kinds=kinds or None,
+                              workshops="workshop" in subtypes, item_ids=item_ids,
+                              held=held, held_or_before=held_or_before)
     found = q.states(conn, list(dict.fromkeys(r.item_id for r in rows)))
     return [(r.label, PartialDate.from_dict(r.when), found[r.item_id], r.held)
-            for r in rows if r.item_id in found], total
+            for r in rows if r.item_id in found]

@@ -1,43 +1,134 @@
-"""What changed since a day: the activity of every item, or of those the question names."""
+"""What changed since a day (or a meeting, or the last report), of every item or of those
+the question names: by business date ("what happened since StC44"), or by recorded time
+("what was recorded since 1 September 2015", back-dated events included)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
 from cmsbot.readmodel.resolve import resolve
+from cmsbot.wording import day, moment, span
 from domain.dates import PartialDate
 from domain.provenance import Source
 from projections import queries as q
 
-ROWS_READ = 2000  # changes read at most (a list shows far fewer)
+_LEFT_OUT = ("ItemRegistered",)
 
 
 def changes(ask: Asking) -> Answer:
     parsed, snap = ask.parsed, ask.snap
-    since = parsed.since or snap.reference - timedelta(days=7)
-    subject_ids: set[str] | None = None
-    if parsed.subject and ask.index.normal(parsed.subject):
-        partners = ask.index.only_partners(parsed.subject)
-        if partners:
-            subject_ids = {i for partner in partners
-                           for i in q.items_with_partner(snap.conn, partner.key)}
-        else:
-            found = resolve(ask.index, parsed.subject)
-            if found.winner is not None:
-                subject_ids = {found.winner.item_id}
-    rows = q.activity_since(snap.conn, occurred_from=since, occurred_to=snap.as_at,
-                            recorded_by=snap.known_at, limit=ROWS_READ)
-    rows = [r for r in rows if r.event_type != "ItemRegistered"
+    counted = _since(ask)
+    if isinstance(counted, Answer):
+        return counted
+    since, until, words = counted
+    subject_ids = _subject(ask)
+    if parsed.recorded:
+        start = datetime.combine(since, time.min, tzinfo=UTC)
+        rows: Sequence[Any] = q.activity_recorded_from(
+            snap.conn, start, recorded_by=snap.known_at, occurred_to=snap.as_at)
+    else:
+        last = min(d for d in (until, snap.as_at, date.max) if d is not None)
+        rows = [r for r in q.activity_since(snap.conn, occurred_from=since, occurred_to=last,
+                                            recorded_by=snap.known_at)
+                if _after(PartialDate.from_dict(r.occurred), since)]
+    rows = [r for r in rows if r.event_type not in _LEFT_OUT
             and (subject_ids is None or r.item_id in subject_ids)]
+    if not parsed.recorded:  # by business date; the log's order where dates tie
+        rows = sorted(rows, key=lambda r: _date_order(PartialDate.from_dict(r.occurred),
+                                                      r.position))
+    order = {item: n for n, item in enumerate(dict.fromkeys(r.item_id for r in rows))}
+    rows = sorted(rows, key=lambda r: order[r.item_id])  # grouped by item, stable within
     titles = {i.item_id: i.title for i in ask.index.items}
-    lines = [Line(str(PartialDate.from_dict(r.occurred)),
-                  f"{titles.get(r.item_id, r.item_id)}: {r.summary}", titles.get(r.item_id),
-                  (Source.from_dict(r.source),)) for r in rows]
-    states = snap.states(list(dict.fromkeys(r.item_id for r in rows)))
-    return Answer("changes", phrases.changes(since, ask.when, lines),
+    lines = [_line(r, titles.get(r.item_id, r.item_id), recorded=parsed.recorded)
+             for r in rows]
+    states = snap.states(list(order))
+    return Answer("changes", phrases.changes(words, ask.when, lines, recorded=parsed.recorded),
                   matches=[ask.match(s) for s in states],
                   sources=unique_sources([s for line in lines for s in line.sources]),
                   lines=lines)
+
+
+def _date_order(when: PartialDate, position: int) -> tuple[date, date, int]:
+    return when.sort_key, when.end, position
+
+
+def _line(row: Any, title: str, *, recorded: bool) -> Line:
+    """A change: its business date, or (`recorded`) when it was recorded and its date."""
+    when = PartialDate.from_dict(row.occurred)
+    source = (Source.from_dict(row.source),)
+    # Each line names its item, so that a page of them reads alone.
+    if recorded:
+        return Line(moment(_utc(row.recorded)), f"{title}: {row.summary} (dated {when})",
+                    title, source)
+    return Line(str(when), f"{title}: {row.summary}", title, source)
+
+
+def _after(when: PartialDate, since: date) -> bool:
+    """Whether an event may have happened on or after `since`: a fact stated as so "by"
+    that day (a report's own date) is what stood then, not a change since."""
+    return when.end >= since and not (when.is_by and when.end <= since)
+
+
+def _utc(value: datetime | str) -> datetime:
+    moment_ = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment_ if moment_.tzinfo else moment_.replace(tzinfo=UTC)
+
+
+def _subject(ask: Asking) -> set[str] | None:
+    """The items the question names (a partner's, or one item), or None for every item."""
+    parsed, snap = ask.parsed, ask.snap
+    if not (parsed.subject and ask.index.normal(parsed.subject)):
+        return None
+    partners = ask.index.only_partners(parsed.subject)
+    if partners:
+        return {i for partner in partners for i in q.items_with_partner(snap.conn, partner.key)}
+    found = resolve(ask.index, parsed.subject)
+    return {found.winner.item_id} if found.winner is not None else None
+
+
+def _since(ask: Asking) -> tuple[date, date | None, str] | Answer:
+    """The day the changes count from, the last day (a window's end, or None), and the
+    words saying so: "since 1 September 2015", "since StC44 (14-15 October 2015)", "since
+    the last report (UNEP/CMS/StC44/18, as at 1 September 2015)", "in October 2015"."""
+    parsed, snap = ask.parsed, ask.snap
+    if parsed.since_name:
+        return _since_named(ask, parsed.since_name)
+    if parsed.since is not None:
+        return parsed.since, None, f"since {day(parsed.since)}"
+    if parsed.window is not None:
+        first, last = parsed.window
+        return first, last, span(first, last)
+    since = snap.reference - timedelta(days=7)
+    return since, None, f"since {day(since)}"
+
+
+def _since_named(ask: Asking, name: str) -> tuple[date, date | None, str] | Answer:
+    snap = ask.snap
+    if name.lower().rstrip("s") in ("last report", "latest report", "previous report",
+                                    "last document", "report"):
+        found = q.latest_report(snap.conn, occurred_by=snap.as_at, recorded_by=snap.known_at)
+        if found is None:
+            return Answer("changes", f"No report is recorded{_when(ask)}, so I can't tell "
+                          "when the last one was.")
+        document, as_at = found
+        return as_at, None, f"since the last report ({document}, as at {day(as_at)})"
+    meeting = resolve(ask.index, name, kinds={"meeting"}).winner
+    state = snap.state(meeting.item_id) if meeting is not None else None
+    when = None
+    if state is not None:
+        when = state.held_on or next((w for label, w in state.agenda if label == state.title),
+                                     None)
+    if state is None or when is None:
+        return Answer("unread", f"I can't tell when “{name}” was: it is not a date I can "
+                      f"read, nor a meeting with a date recorded{_when(ask)}. Ask “since "
+                      "1 September 2015” or name a meeting (“since StC44”).")
+    return when.earliest, None, f"since {state.title} ({when})"
+
+
+def _when(ask: Asking) -> str:
+    return f" {ask.when}" if ask.when else ""

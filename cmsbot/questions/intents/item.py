@@ -70,6 +70,7 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
                 continue
             text = (f"~{text}~ [{fix.summary}]" if fix.event_type == "EventRetracted"
                     else f"{text} [{fix.summary}]")
+            sources.append(Source.from_dict(fix.source))  # the fix's source beside the original's
         note = f" ({row.note})" if row.note else ""
         lines.append(Line(str(when), text + note, item.title,
                           tuple(unique_sources(sources))))
