@@ -18,7 +18,7 @@ from .harness import CHANNEL, BotServer, mention, serving
 from .test_blocks import within_limits
 
 PAYLOADS = Path(__file__).with_name("payloads")
-QUESTION = "what changed since 1 September 2015"
+QUESTION = "what was recorded since 1 January 2015"
 AS_AT = date(2016, 9, 1)
 ASKED_AT = "1700000000.000500"
 
@@ -97,7 +97,7 @@ class TestShowMore:
                       message={"type": "message", "ts": f"17.{len(posts)}",
                                "thread_ts": ASKED_AT, "text": "", "bot_id": "BBOT"})
                 posts = fake.wait_for("chat.postMessage", len(posts) + 1)
-        assert len(posts) == 3
+        assert len(posts) == -(-len(expected_entries(store)) // blocks.PAGE_SIZE) >= 3
         assert {(p.params["channel"], p.params["thread_ts"]) for p in posts} == {
             (CHANNEL, ASKED_AT)}
         check_pages([p.params for p in posts], store)

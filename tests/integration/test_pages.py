@@ -15,7 +15,7 @@ from tests.conftest import new_store
 from .test_cli import cmsbot
 
 AFTER = date(2016, 9, 1)
-LONG = [("what changed since 1 September 2015", AFTER),
+LONG = [("what was recorded since 1 January 2015", AFTER),
         ("what's coming up", date(2015, 9, 1)),
         ("what do we have with UNEP", None),
         ("history of the CITES joint work plan", None)]
@@ -66,7 +66,7 @@ def cli_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 class TestCommandLine:
-    QUESTION = ("--as-at", "2016-09-01", "what changed since 1 September 2015")
+    QUESTION = ("--as-at", "2016-09-01", "what was recorded since 1 January 2015")
 
     def test_a_long_answer_is_shown_a_page_at_a_time(self, cli_store: str) -> None:
         first = cmsbot("ask", *self.QUESTION, database=cli_store).stdout
