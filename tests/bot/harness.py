@@ -191,6 +191,15 @@ def message_shortcut(*, user: str, text: str, ts: str, response_url: str) -> dic
             "trigger_id": "1.2.trigger", "response_url": response_url}
 
 
+PAYLOADS = Path(__file__).with_name("payloads")
+
+
+def payload(name: str) -> dict[str, Any]:
+    """Bolt's own test payload `name` (tests/bot/payloads), as a fresh dict."""
+    loaded: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    return loaded
+
+
 CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
 
 

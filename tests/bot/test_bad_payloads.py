@@ -6,8 +6,6 @@ changes in the store; and the server answers the next question. Unsigned, each g
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +25,7 @@ from cmsbot.slack.bot import Bot
 from cmsbot.slack.guard import DRAIN_LIMIT, MAX_BODY, MAX_DEPTH
 from tests.conftest import make_container
 
-from .fakes import TEAM, FakeSlack
+from .fakes import TEAM, FakeSlack, signature
 from .harness import (
     CHANNEL,
     EDITOR,
@@ -46,12 +44,6 @@ JSON = "application/json"
 
 
 # Sending raw bytes -------------------------------------------------------------------------
-
-def signature(secret: str, stamp: str, body: bytes) -> str:
-    """Slack's v0 signature over bytes (the body may not be text)."""
-    base = b"v0:" + stamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
 
 def send(url: str, body: bytes, content_type: str | None, *, method: str = "POST",
          signed: bool = True, headers: dict[str, str] | None = None,

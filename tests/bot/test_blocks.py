@@ -12,6 +12,8 @@ from cmsbot.questions.answer import Answer, Line, Match
 from cmsbot.slack import blocks
 from domain.provenance import Source
 
+from .support import within_limits
+
 TODAY = date(2026, 3, 3)
 SOURCE = Source("UNEP/CMS/StC44/18", "8")
 
@@ -26,28 +28,6 @@ def match(title: str = "CITES–CMS Joint Work Plan 2015–2020", key: str = "ci
 
 def all_text(message: blocks.Message) -> str:
     return json.dumps(message.blocks, ensure_ascii=False)
-
-
-def within_limits(message: blocks.Message) -> None:
-    assert message.text
-    assert len(message.text) <= blocks.MAX_FALLBACK
-    assert 0 < len(message.blocks) <= blocks.MAX_BLOCKS
-    for block in message.blocks:
-        if block["type"] == "header":
-            assert len(block["text"]["text"]) <= blocks.MAX_HEADER
-        if block["type"] == "section":
-            if "text" in block:
-                assert len(block["text"]["text"]) <= blocks.MAX_TEXT
-            assert len(block.get("fields", [])) <= 10
-        for element in block.get("elements", []):
-            assert len(element.get("text", "")) <= blocks.MAX_TEXT \
-                if isinstance(element.get("text"), str) else True
-            if element.get("type") == "button":
-                assert len(element["text"]["text"]) <= blocks.MAX_BUTTON_TEXT
-                assert len(element["value"]) <= blocks.MAX_BUTTON_VALUE
-        if block["type"] == "actions":
-            ids = [e["action_id"] for e in block["elements"]]
-            assert len(ids) == len(set(ids)) <= blocks.MAX_BUTTONS
 
 
 class TestStatus:

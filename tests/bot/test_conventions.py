@@ -14,8 +14,7 @@ import yaml
 from cmsbot.bootstrap import Container
 
 from .fakes import FakeSlack
-from .harness import serving
-from .test_paging import payload
+from .harness import payload, serving
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack" / "manifest.yaml"
 

@@ -15,8 +15,15 @@ from cmsbot.slack import home
 
 from .fakes import FakeSlack
 from .forms import endorsement_form, fill
-from .harness import EDITOR, READER, BotServer, command_form, serving, view_submission
-from .test_paging import payload
+from .harness import (
+    EDITOR,
+    READER,
+    BotServer,
+    command_form,
+    payload,
+    serving,
+    view_submission,
+)
 
 HEADERS = ["cmsbot: the Secretariat's partnerships", "What you follow", "Coming up",
            "Overdue"]

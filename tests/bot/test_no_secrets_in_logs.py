@@ -32,7 +32,7 @@ from cmsbot import redaction
 from cmsbot.bootstrap import Container
 from cmsbot.settings import Database, Settings
 
-from .fakes import Call, FakeSlack
+from .fakes import Call, FakeSlack, signature
 from .forms import endorsed_by_iwc66, fill
 from .harness import (
     CHANNEL,
@@ -48,7 +48,6 @@ from .harness import (
     serving,
     view_submission,
 )
-from .test_bad_payloads import signature
 
 BOT_TOKEN = "xoxb-4242-1717-cmsbotTESTsecretBOT"
 APP_TOKEN = "xapp-1-A0CMS-9999-cmsbotTESTsecretAPP"

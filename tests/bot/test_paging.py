@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from cmsbot.bootstrap import Container
 from cmsbot.slack import blocks
 
 from .fakes import Call, FakeSlack
-from .harness import CHANNEL, BotServer, mention, serving
-from .test_blocks import within_limits
+from .harness import CHANNEL, BotServer, mention, payload, serving
+from .support import within_limits
 
-PAYLOADS = Path(__file__).with_name("payloads")
 QUESTION = "what was recorded since 1 January 2015"
 AS_AT = date(2016, 9, 1)
 ASKED_AT = "1700000000.000500"
-
-
-def payload(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
-    return loaded
 
 
 def entries(call_blocks: list[dict[str, Any]]) -> list[str]:

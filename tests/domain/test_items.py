@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -11,18 +11,7 @@ from domain import events as ev
 from domain.dates import PartialDate
 from domain.items import Agreement, Consultation, Engagement, Item, Meeting, Post
 from domain.provenance import Fact, Source
-
-T = TypeVar("T", bound=Item)
-
-
-def fact(when: str = "by 2015-09-01", *, paragraph: str = "8") -> Fact:
-    return Fact(PartialDate.parse(when), "tester", Source("UNEP/CMS/StC44/18", paragraph))
-
-
-def new(cls: type[T], key: str = "thing", title: str = "A thing") -> T:
-    item = cls.register(fact(), key=key, title=title)
-    item.collect_events()
-    return item
+from tests.domain.support import fact, new
 
 
 def raised(item: Item) -> list[Any]:

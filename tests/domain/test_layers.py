@@ -2,7 +2,11 @@
 or Slack, and each part of `cmsbot` imports only the parts listed under it in `ALLOWED`.
 
 Imports are read from the source with `ast`: `import` and `from … import`, relative ones,
-and those inside functions or under `TYPE_CHECKING` (an arrow all the same)."""
+and those inside functions or under `TYPE_CHECKING` (an arrow all the same).
+
+The same reader holds the tests to their own rule: no module of the tests imports a test
+module (`test_*.py`) other than itself. Tests check behaviour through public interfaces;
+what several of them share lives in a support module of their package."""
 
 from __future__ import annotations
 
@@ -68,10 +72,10 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-def modules(root: Path) -> dict[str, Path]:
-    """Every module of the packages under `root`, by its dotted name."""
+def modules(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
+    """Every module of `packages` under `root`, by its dotted name."""
     found = {}
-    for package in PACKAGES:
+    for package in packages:
         for path in (root / package).rglob("*.py"):
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -91,8 +95,9 @@ def part_of(module: str) -> str | None:
     return best[1] if best else None
 
 
-def imported(module: str, path: Path, known: set[str]) -> Iterator[tuple[int, str]]:
-    """(line, module) for each of our modules that `module` imports, anywhere in it."""
+def imported(module: str, path: Path, known: set[str],
+             packages: tuple[str, ...] = PACKAGES) -> Iterator[tuple[int, str]]:
+    """(line, module) for each module of `packages` that `module` imports, anywhere in it."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
 
     def ours(name: str) -> str | None:
@@ -115,7 +120,7 @@ def imported(module: str, path: Path, known: set[str]) -> Iterator[tuple[int, st
         else:
             continue
         for target in targets:
-            if target.split(".")[0] in PACKAGES and (found := ours(target)) is not None:
+            if target.split(".")[0] in packages and (found := ours(target)) is not None:
                 yield node.lineno, found
 
 
@@ -133,6 +138,21 @@ def offences(root: Path) -> list[str]:
             wrong.append(f"{path.relative_to(root)}:{line}: imports {target} "
                          f"({source} → {goal})")
     return wrong
+
+
+def is_test_module(module: str) -> bool:
+    return module.rpartition(".")[2].startswith("test_")
+
+
+def sibling_imports(root: Path) -> list[str]:
+    """Each import of a test module by another module of the tests, as
+    `file:line: imports module`."""
+    found = modules(root, ("tests",))
+    known = set(found)
+    return sorted({f"{path.relative_to(root)}:{line}: imports {target}"
+                   for module, path in found.items()
+                   for line, target in imported(module, path, known, ("tests",))
+                   if is_test_module(target) and target != module})
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -190,3 +210,29 @@ def test_a_planted_wrong_import_is_found(module: str, planted: str, offence: str
     path.write_text(f"{text}\n{planted}", encoding="utf-8")
     line = len(f"{text}\n".splitlines()) + (2 if planted.startswith("def") else 1)
     assert offences(tmp_path) == [offence.format(line=line)]
+
+
+def test_no_test_module_imports_another() -> None:
+    assert sibling_imports(ROOT) == []
+
+
+@pytest.mark.parametrize(("module", "planted", "offence"), [
+    ("tests/domain/test_overdue.py", "from .test_items import raised\n",
+     "tests/domain/test_overdue.py:{line}: imports tests.domain.test_items"),
+    # Inside a function, by its full name.
+    ("tests/bot/test_home.py", "def _planted() -> None:\n    import tests.bot.test_paging\n",
+     "tests/bot/test_home.py:{line}: imports tests.bot.test_paging"),
+    # A test module imported as a name of its package, into a support module.
+    ("tests/integration/support.py", "from tests.integration import test_cli\n",
+     "tests/integration/support.py:{line}: imports tests.integration.test_cli"),
+])
+def test_a_planted_import_of_a_test_module_is_found(module: str, planted: str, offence: str,
+                                                     tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests", tmp_path / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "data", "payloads"))
+    assert sibling_imports(tmp_path) == []
+    path = tmp_path / module
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f"{text}\n{planted}", encoding="utf-8")
+    line = len(f"{text}\n".splitlines()) + (2 if planted.startswith("def") else 1)
+    assert sibling_imports(tmp_path) == [offence.format(line=line)]

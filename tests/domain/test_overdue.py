@@ -18,7 +18,7 @@ from domain.overdue import (
     overdue_from,
     slip,
 )
-from tests.domain.test_items import fact, new
+from tests.domain.support import fact, new
 
 
 class TestPassed:

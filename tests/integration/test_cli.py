@@ -12,13 +12,7 @@ import pytest
 
 from tests.conftest import new_store
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cmsbot(*args: str, database: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CMSBOT_DATABASE_URL": database}
-    return subprocess.run([sys.executable, "-m", "cmsbot.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=check)
+from .support import ROOT, cmsbot
 
 
 @pytest.fixture

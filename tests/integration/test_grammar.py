@@ -3,46 +3,16 @@ whole answers, on the seed and a later history recorded over it, through the eng
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
-from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.audit.report.model import build_report
 from cmsbot.bootstrap import Container
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.times import day_end
 from cmsbot.readmodel.reader import ReadModel
-from domain.provenance import Source
-
-STC44_REPORT = Source("UNEP/CMS/StC44/Report", "30")
-STC45_DOC = Source("UNEP/CMS/StC45/Doc.14", "5")
-CORRECTION = Source("UNEP/CMS/StC45/Inf.2", "1")
-
-
-def later_history(container: Container) -> datetime:
-    """After the seed: StC44 endorsed the Ramsar JWP; the Panama workshop was held (its
-    venue later corrected); and, back-dated, the BLG meeting held in August 2015. Returns
-    a time between the seed and these."""
-    time.sleep(0.01)
-    between = datetime.now(UTC)
-    time.sleep(0.01)
-
-    def record(key: str, what: str, occurred: str, source: Source, **fields: object) -> None:
-        container.recorder.record(LOCAL_OPERATOR, key=key, what=what, fields=dict(fields),
-                                  occurred=occurred, source=source)
-
-    record("ramsar-jwp", "endorsed", "15 October 2015", STC44_REPORT,
-           body="CMS Standing Committee", meeting="StC44")
-    record("latin-america-accession-workshop", "held", "24 September 2015", STC45_DOC,
-           dates="22-24 September 2015", venue="Panama City")
-    held = container.tracker.item("latin-america-accession-workshop").version
-    record("latin-america-accession-workshop", "corrected", "1 November 2015", CORRECTION,
-           corrects=held, changes={"venue": "Panama City, Panama"}, reason="the country")
-    record("blg-meeting-2015", "held", "August 2015", STC45_DOC, dates="August 2015")
-    container.catch_up()
-    return between
+from tests.integration.support import CORRECTION, STC44_REPORT, STC45_DOC, later_history
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
 from cmsbot.wording import day
 from tests.conftest import make_container
-from tests.integration.test_grammar import later_history
+from tests.integration.support import later_history
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.history import HistoryFileError, read_history, read_history_draft
 from domain.catalogue import PARTNER_CATEGORIES
 from projections import tables as t
-from tests.integration.test_cli import cmsbot
+from tests.integration.support import cmsbot
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from cmsbot.bootstrap import Container
 from cmsbot.questions.pages import page_of
 from tests.conftest import new_store
 
-from .test_cli import cmsbot
+from .support import cmsbot
 
 AFTER = date(2016, 9, 1)
 LONG = [("what was recorded since 1 January 2015", AFTER),

@@ -1,12 +1,14 @@
 """Real processes for the fault tests: a private PostgreSQL cluster that a test may kill
 without touching the shared server, `cmsbot serve` in a process group of its own (stopped
-with SIGTERM, or killed with SIGKILL), and Slack's signed requests to send it."""
+with SIGTERM, or killed with SIGKILL), and Slack's signed requests to send it; `cmsbot`
+commands in processes of their own, and checks of the store they leave."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -14,22 +16,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 import psycopg
+import yaml
 
 from cmsbot.app.auth import LOCAL_OPERATOR
-from cmsbot.bootstrap import Container
+from cmsbot.audit.verify import verify
+from cmsbot.bootstrap import Container, bootstrap
 from cmsbot.history import SEED, read_history_file
+from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.bot.fakes import TEAM, FakeSlack, sign
 from tests.bot.harness import CHANNEL, EDITOR, SECRET, Reply, command_form, http
-from tests.conftest import make_container
+from tests.conftest import make_container, view_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 CMSBOT = str(Path(sys.executable).with_name("cmsbot"))
@@ -405,3 +412,104 @@ class BoardRow:
     @property
     def item_id(self) -> str:
         return self.key
+
+
+# `cmsbot` commands, and the store they leave -------------------------------------------
+
+def run(url: str, *args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    """`cmsbot ARGS` in its own process; with `limit`, under RLIMIT_FSIZE (SIGXFSZ ignored,
+    so that a write past it fails with EFBIG instead of killing the process)."""
+
+    size = limit or 0
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    env = {**os.environ, "CMSBOT_DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([CMSBOT, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False,
+                          preexec_fn=limited if limit is not None else None)
+
+
+def next_report(folder: Path) -> tuple[Path, list[str]]:
+    """A short history file of the next report (18 new events on items already held),
+    and the summaries of its events."""
+    items = [entry for entry in read_history_file(SEED).items
+             if entry.kind is Kind.ENGAGEMENT][:6]
+    document: dict[str, Any] = {"document": "UNEP/CMS/StC45/18", "as_at": "2016-09-01"}
+    document["items"] = [
+        {"key": entry.key, "kind": "engagement", "title": entry.title,
+         "partners": list(entry.details["partners"]), "paragraph": 3 + number,
+         "events": [{"type": "progress noted", "id": f"stc45-{n}",
+                     "summary": f"Progress by September 2016, part {n}, on {entry.title}"}
+                    for n in range(3)]}
+        for number, entry in enumerate(items)]
+    path = folder / "stc45.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    summaries = [e["summary"] for item in document["items"] for e in item["events"]]
+    return path, summaries
+
+
+def seed(url: str) -> None:
+    """The seed history (the StC44 report) in the store at `url`, its views caught up."""
+    store = make_container(url)
+    try:
+        store.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        store.catch_up()
+    finally:
+        store.close()
+
+
+def snapshot(url: str) -> tuple[list[tuple[Any, ...]], dict[str, Any], str]:
+    """The log (every event, deserialised), the views, and the verified chain head."""
+    store = bootstrap(Settings(database=Database(url)))
+    try:
+        events = [(p.position, str(p.event.originator_id), p.event.originator_version,
+                   str(getattr(p.event, "summary", ""))) for p in store.tracker.iter_log()]
+        result = verify(store.engine, store.tracker)
+        assert result.problem is None, result.problem
+        return events, view_rows(store), str(result.head)
+    finally:
+        store.close()
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The error a person sees: one line on stderr, no traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def assert_whole(url: str) -> Counter[str]:
+    """Read by a fresh process's view of the store: every event deserialises and folds
+    into its aggregate; versions run 1..n without a gap; the audit chain verifies; the
+    views equal a rebuild from the log. Returns how often each summary is in the log."""
+    store = bootstrap(Settings(database=Database(url)))
+    try:
+        versions: dict[UUID, list[int]] = {}
+        summaries: Counter[str] = Counter()
+        for positioned in store.tracker.iter_log():  # each one deserialises
+            event = positioned.event
+            versions.setdefault(event.originator_id, []).append(event.originator_version)
+            summaries[str(getattr(event, "summary", ""))] += 1
+        for originator, seen in versions.items():
+            assert seen == list(range(1, len(seen) + 1)), (originator, seen)
+            assert store.tracker.repository.get(originator).version == len(seen)  # folds
+        store.catch_up()
+        result = verify(store.engine, store.tracker)
+        assert result.problem is None, result.problem
+        current = view_rows(store)
+        store.projector.rebuild()
+        assert view_rows(store) == current
+        return summaries
+    finally:
+        store.close()
+
+
+@contextmanager
+def unwritable_file(folder: Path, store: Path) -> Iterator[None]:
+    """The fault of a store file that cannot be written (its folder can)."""
+    with unwritable(store, mode=0o444, restored=0o644):
+        yield

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
-import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -19,39 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bench.synth import Shape, write_history
 from cmsbot import cli
-from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.app.importing import Importer
-from cmsbot.audit.verify import verify
-from cmsbot.bootstrap import bootstrap
-from cmsbot.history import SEED, read_history_file
-from cmsbot.settings import Database, Settings
-from domain.state import Kind
-from tests.conftest import make_container, view_rows
 
-from .support import CMSBOT, ROOT, unwritable
+from .support import next_report, one_line, run, seed, snapshot, unwritable_file
 
 SHM = 32 * 1024  # SQLite's shared-memory index of a WAL store: needed to read at all
 FSIZE_LIMIT = SHM + 8 * 1024  # the index fits, and the write-ahead log soon does not
-
-
-def run(url: str, *args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    """`cmsbot ARGS` in its own process; with `limit`, under RLIMIT_FSIZE (SIGXFSZ ignored,
-    so that a write past it fails with EFBIG instead of killing the process)."""
-
-    size = limit or 0
-
-    def limited() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-
-    env = {**os.environ, "CMSBOT_DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([CMSBOT, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False,
-                          preexec_fn=limited if limit is not None else None)
 
 
 @contextmanager
@@ -103,12 +77,6 @@ def read_only_file_system(folder: Path, store: Path) -> Iterator[None]:
         remount(folder, "rw")
 
 
-@contextmanager
-def unwritable_file(folder: Path, store: Path) -> Iterator[None]:
-    with unwritable(store, mode=0o444, restored=0o644):
-        yield
-
-
 Fault = Callable[[Path, Path], Any]
 # name: (on a tmpfs of its own?, the fault, what the one-line error must say)
 FAULTS: dict[str, tuple[bool, Fault, str]] = {
@@ -118,55 +86,6 @@ FAULTS: dict[str, tuple[bool, Fault, str]] = {
     "unwritable file": (False, unwritable_file,
                         r"is read-only: its file cannot be written; nothing was recorded"),
 }
-
-
-def next_report(folder: Path) -> tuple[Path, list[str]]:
-    """A short history file of the next report (18 new events on items already held),
-    and the summaries of its events."""
-    items = [entry for entry in read_history_file(SEED).items
-             if entry.kind is Kind.ENGAGEMENT][:6]
-    document: dict[str, Any] = {"document": "UNEP/CMS/StC45/18", "as_at": "2016-09-01"}
-    document["items"] = [
-        {"key": entry.key, "kind": "engagement", "title": entry.title,
-         "partners": list(entry.details["partners"]), "paragraph": 3 + number,
-         "events": [{"type": "progress noted", "id": f"stc45-{n}",
-                     "summary": f"Progress by September 2016, part {n}, on {entry.title}"}
-                    for n in range(3)]}
-        for number, entry in enumerate(items)]
-    path = folder / "stc45.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
-    summaries = [e["summary"] for item in document["items"] for e in item["events"]]
-    return path, summaries
-
-
-def seed(url: str) -> None:
-    store = make_container(url)
-    try:
-        store.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
-        store.catch_up()
-    finally:
-        store.close()
-
-
-def snapshot(url: str) -> tuple[list[tuple[Any, ...]], dict[str, Any], str]:
-    """The log (every event, deserialised), the views, and the verified chain head."""
-    store = bootstrap(Settings(database=Database(url)))
-    try:
-        events = [(p.position, str(p.event.originator_id), p.event.originator_version,
-                   str(getattr(p.event, "summary", ""))) for p in store.tracker.iter_log()]
-        result = verify(store.engine, store.tracker)
-        assert result.problem is None, result.problem
-        return events, view_rows(store), str(result.head)
-    finally:
-        store.close()
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The error a person sees: one line on stderr, no traceback."""
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

@@ -20,8 +20,15 @@ import pytest
 from tests.bot.fakes import Call, FakeSlack
 from tests.bot.harness import Reply
 
-from .support import Served, idle_clients, progress_form, seeded, serving, told_recorded
-from .test_killed_bot import assert_whole
+from .support import (
+    Served,
+    assert_whole,
+    idle_clients,
+    progress_form,
+    seeded,
+    serving,
+    told_recorded,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -11,24 +11,27 @@ import http.client
 import os
 import random
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 
 from cmsbot.app.auth import LOCAL_OPERATOR
-from cmsbot.audit.verify import verify
-from cmsbot.bootstrap import bootstrap
 from cmsbot.history import SEED, read_history_file
-from cmsbot.settings import Database, Settings
 from domain.state import Kind
 from tests.bot.fakes import FakeSlack
 from tests.bot.harness import Reply
-from tests.conftest import make_container, view_rows
+from tests.conftest import make_container
 
-from .support import IWC_ANSWER, Served, ask, progress_form, serving, told_recorded
+from .support import (
+    IWC_ANSWER,
+    Served,
+    ask,
+    assert_whole,
+    progress_form,
+    serving,
+    told_recorded,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -97,29 +100,3 @@ def test_a_bot_killed_mid_record_never_confirms_what_it_did_not_keep(
         assert all(counts[s] == 1 for s in forms), (counts, context)
     finally:
         fake.stop()
-
-
-def assert_whole(url: str) -> Counter[str]:
-    """Read by a fresh process's view of the store: every event deserialises and folds
-    into its aggregate; versions run 1..n without a gap; the audit chain verifies; the
-    views equal a rebuild from the log. Returns how often each summary is in the log."""
-    store = bootstrap(Settings(database=Database(url)))
-    try:
-        versions: dict[UUID, list[int]] = {}
-        summaries: Counter[str] = Counter()
-        for positioned in store.tracker.iter_log():  # each one deserialises
-            event = positioned.event
-            versions.setdefault(event.originator_id, []).append(event.originator_version)
-            summaries[str(getattr(event, "summary", ""))] += 1
-        for originator, seen in versions.items():
-            assert seen == list(range(1, len(seen) + 1)), (originator, seen)
-            assert store.tracker.repository.get(originator).version == len(seen)  # folds
-        store.catch_up()
-        result = verify(store.engine, store.tracker)
-        assert result.problem is None, result.problem
-        current = view_rows(store)
-        store.projector.rebuild()
-        assert view_rows(store) == current
-        return summaries
-    finally:
-        store.close()

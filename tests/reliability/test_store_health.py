@@ -40,13 +40,18 @@ from .support import (
     CMSBOT,
     IWC_ANSWER,
     ask,
+    next_report,
+    one_line,
     progress_form,
+    run,
+    seed,
     serving,
+    snapshot,
     told_recorded,
     unwritable,
+    unwritable_file,
     wait_until,
 )
-from .test_disk_faults import next_report, one_line, run, seed, snapshot, unwritable_file
 
 MISSING = ("cmsbot: the store {url} does not exist: check CMSBOT_DATABASE_URL, or make a "
            "new, empty store there with `cmsbot db init`")
