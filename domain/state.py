@@ -478,3 +478,15 @@ _HANDLERS: dict[type[Any], Any] = {
     ev.MilestoneReached: _milestone_reached,
     ev.EngagementConcluded: _concluded,
 }
+
+# The events whose handlers change what is dated (the agenda, the day a meeting was held) or
+# what those handlers read (pending endorsements); every other handler leaves both alone. An
+# item's dates at any time are therefore the fold of its registration, its revisions and
+# these alone (`projections.views.agenda` keeps them by business time on that ground).
+DATING: frozenset[type[Any]] = frozenset({
+    ev.AgreementSubmittedForEndorsement, ev.AgreementEndorsed, ev.AgreementExpired,
+    ev.AgreementSuperseded, ev.MeetingPlanned, ev.MeetingScheduled, ev.MeetingRescheduled,
+    ev.MeetingCancelled, ev.MeetingHeld, ev.ConsultationAnnounced, ev.ConsultationIssued,
+    ev.ConsultationClosed, ev.ConsolidationPlanned, ev.ConsultationConsolidated,
+    ev.MilestonePlanned, ev.MilestoneReached, ev.EngagementConcluded,
+})
