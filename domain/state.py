@@ -208,6 +208,27 @@ def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknow
 
     Returns None when the registration is not among them.
     """
+    state: ItemState | None = None
+    for version, event in _revised(events):
+        if event is None:  # retracted
+            if state is not None:
+                state.version = version
+        elif isinstance(event, ev.ItemRegistered):
+            state = ItemState.registered(event)
+        elif state is not None:
+            state.apply(event)
+    return state
+
+
+def revised(events: Iterable[Any]) -> list[Any]:
+    """The events (in version order) as their corrections and retractions leave them, as
+    `fold` applies them: each corrected event with its changes, the retracted ones left
+    out."""
+    return [event for _, event in _revised(events) if event is not None]
+
+
+def _revised(events: Iterable[Any]) -> list[tuple[int, Any]]:
+    """Each event's version, and the event with its corrections (None if retracted)."""
     history = [e for e in events if not isinstance(e, ev.VersionGapAcknowledged)]
     retracted: set[int] = set()
     changes: dict[int, dict[str, Any]] = {}
@@ -216,20 +237,16 @@ def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknow
             retracted.add(event.retracts)
         elif isinstance(event, ev.EventCorrected):
             changes.setdefault(event.corrects, {}).update(event.changes)
-    state: ItemState | None = None
+    found: list[tuple[int, Any]] = []
     for event in history:
         version = event.originator_version
         if version in retracted:
-            if state is not None:
-                state.version = version
-            continue
-        if version in changes:
-            event = dataclasses.replace(event, **changes[version])
-        if isinstance(event, ev.ItemRegistered):
-            state = ItemState.registered(event)
-        elif state is not None:
-            state.apply(event)
-    return state
+            found.append((version, None))
+        elif version in changes:
+            found.append((version, dataclasses.replace(event, **changes[version])))
+        else:
+            found.append((version, event))
+    return found
 
 
 # Handlers, one per event type: how each fact changes the item ----------------------------

@@ -53,7 +53,7 @@ class Items:
         found = self.timelines.get(item_id)
         if found is None:
             found = self.timelines[item_id] = (
-                agenda.Timeline(item_id, []) if self.complete or self.conn is None
+                agenda.Timeline(item_id, [], from_start=True) if self.complete or self.conn is None
                 else agenda.Timeline.read(self.conn, item_id))
         return found
 
@@ -63,7 +63,7 @@ class Items:
         names_before = naming(before) if before is not None else None
         # What was dated, read before `apply` changes the state in place (only a dating
         # event can change it).
-        dated_before = agenda.entries(before) if type(event) in DATING else frozenset()
+        dated_before = agenda.dated(before) if type(event) in DATING else {}
         read: list[Any] = []
 
         def events() -> list[Any]:  # the item's events up to this one, read once
