@@ -194,6 +194,25 @@ def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: d
     return rows, int(total)
 
 
+def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date,
+                     recorded_by: datetime | None) -> dict[str, tuple[int, bool]]:
+    """For each of these items: the last version of its events (its registration and
+    revisions aside) dated by `occurred_by` (and recorded by `recorded_by`), at least 1;
+    and whether a revision comes after it. What an as-at reading must read of its events."""
+    a = t.activity.c
+    revision = a.event_type.in_(("EventCorrected", "EventRetracted"))
+    dated = and_(a.occurred_end <= occurred_by, ~revision, a.version > 1)
+    query = select(a.item_id, func.max(a.version).filter(dated),
+                   func.max(a.version).filter(revision)).where(a.item_id.in_(item_ids))
+    if recorded_by is not None:
+        query = query.where(a.recorded <= recorded_by)
+    found = {}
+    for item_id, last, last_revision in conn.execute(query.group_by(a.item_id)):
+        last = last or 1
+        found[item_id] = (last, last_revision is not None and last_revision > last)
+    return found
+
+
 def settled_item_ids(conn: Connection, item_ids: Iterable[str], *, by: date) -> set[str]:
     """Of these items, those whose every event besides their registration and revisions
     was over by `by` (so that their state as at `by` is their state now)."""

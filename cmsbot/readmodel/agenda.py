@@ -10,7 +10,8 @@ readings, each behind the plain path's interface.
   60,000 events): "what was coming up as at 1 January 2016" (docs/performance.md).
 - `states(snap, ids)` is `snap.states(ids)`: as at a date (and known now), an item whose
   every event was over by then stands as it does now, and is read from the board instead
-  of being folded (`agenda_marks.last_end` says which).
+  of being folded (`agenda_marks.last_end` says which); another is folded from its events
+  up to the last one dated by then (the activity view says which), not from all of them.
 
 `tests/integration/test_agenda.py` holds each equal to its plain path on both stores.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
+from uuid import UUID
 
 from cmsbot.readmodel.snapshot import CalendarEntry, Dated, Snapshot
 from domain.dates import PartialDate
@@ -64,12 +66,26 @@ def dated(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], int]:
 
 
 def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
-    """What `snap.states(item_ids)` answers, reading the board for the items whose state
-    as at the snapshot's date is their current one."""
-    if snap.as_at is None or snap.known_at is not None or not item_ids:
+    """What `snap.states(item_ids)` answers: as known now, the board for the items whose
+    state as at the snapshot's date is their current one; for the rest, only the events
+    up to the last one dated by then (and any revision) are read and folded."""
+    if snap.as_at is None or not item_ids:
         return snap.states(item_ids)
-    settled = q.settled_item_ids(snap.conn, item_ids, by=snap.as_at)
+    settled = (q.settled_item_ids(snap.conn, item_ids, by=snap.as_at)
+               if snap.known_at is None else set())
     now = q.states(snap.conn, settled)
-    then = {s.id: s for s in snap.states([i for i in item_ids if i not in settled])}
+    others = [i for i in item_ids if i not in settled]
+    known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
+    reach = q.visible_versions(snap.conn, others, occurred_by=snap.as_at, recorded_by=known_at)
+    then: dict[str, ItemState] = {}
+    for item_id in others:
+        last, revised_later = reach.get(item_id, (1, False))
+        events = snap.tracker.item_events(UUID(item_id),
+                                          up_to_version=None if revised_later else last)
+        if snap.known_at is not None:
+            events = [e for e in events if e.timestamp <= snap.known_at]
+        state = snap.state_from(events)
+        if state is not None:
+            then[item_id] = state
     return [state for state in (now.get(i) or then.get(i) for i in item_ids)
             if state is not None]
