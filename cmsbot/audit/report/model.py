@@ -17,10 +17,13 @@ from sqlalchemy import Engine, select
 from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
 from cmsbot.audit.report.outline import ACTION, SECTIONS, place
+from cmsbot.readmodel import agenda
+from cmsbot.readmodel.agenda import DatedRow
 from cmsbot.readmodel.reader import ReadModel
+from cmsbot.readmodel.snapshot import Dated
 from cmsbot.wording import as_of, cite
 from domain.dates import PartialDate
-from domain.state import ItemState, Kind
+from domain.state import ItemState
 from projections import queries as q
 from projections import tables as views
 
@@ -122,15 +125,17 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
                            visible))
         names = snapshot.names
         when = as_of(snapshot.as_at, snapshot.known_at)
+        year = as_at.year
+        dated, _ = agenda.dated_rows(snapshot, Dated(
+            first=date(year, 1, 1), last=date(year, 12, 31), kinds=frozenset({"meeting"})))
     placed.sort(key=lambda p: p[:3])
     sections = [ReportSection(s.key, s.title) for s in SECTIONS]
     for number, (index, _, _, state, visible) in enumerate(placed, 1):
         sections[index].items.append(_paragraph(number, state, visible, names, as_at, when))
     kept = [s for s in sections if s.items or s.key == ACTION]
-    year = as_at.year
     head = source.chain.head_now()
     return Report(as_at, known_at, when, kept, _actions(kept, as_at), year,
-                  _meetings([p[3] for p in placed], year), head.position, head,
+                  _meetings(dated, {p[3].id: p[3] for p in placed}), head.position, head,
                   datetime.now(UTC), behind)
 
 
@@ -164,18 +169,15 @@ def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
     return actions
 
 
-def _meetings(states: list[ItemState], year: int) -> list[MeetingDate]:
-    first, last = date(year, 1, 1), date(year, 12, 31)
+def _meetings(dated: list[DatedRow], states: dict[str, ItemState]) -> list[MeetingDate]:
+    """The meetings' own dates in the year (held, or on their agenda then), from the agenda
+    view; each meeting's status and venue from its state then."""
     found = []
-    for state in states:
-        if state.kind is not Kind.MEETING:
+    for row in dated:
+        state = states.get(row.item_id)
+        if state is None or row.when.is_by or row.label != state.title:
             continue
         tentative = "(tentative)" in (state.venue or "")
-        dates = [(when, state.status) for label, when in state.agenda if label == state.title]
-        if state.held_on is not None:
-            dates.append((state.held_on, "held"))
-        for when, status in dates:
-            if not when.is_by and when.overlaps(first, last):
-                found.append(MeetingDate(state.title, when, status, state.venue,
-                                         tentative or when.tentative))
+        found.append(MeetingDate(state.title, row.when, "held" if row.held else state.status,
+                                 state.venue, tentative or row.when.tentative))
     return sorted(found, key=lambda m: (m.when.sort_key, m.when.end, m.title))
