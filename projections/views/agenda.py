@@ -5,15 +5,18 @@ reads rows instead of folding every item that ever had a date.
 The as-at reading is the definition (`cmsbot.readmodel.snapshot`): as at D, an item's state
 is the fold of its registration, its revisions and the events whose date ended by D. What
 is dated changes only by the events in `domain.state.DATING` (and the registration's title,
-which a held meeting is listed by), so an item's timeline is the fold of those alone at
-each of their end dates (`timeline`).
+which a held meeting is listed by), so what an item had dated on a day is the fold of
+those alone (`points`).
 
-Each item's event moves the timeline on (`Timeline.apply`):
+Each item's event moves its timeline on (`Timeline.apply`):
 - one that is not dating changes nothing;
-- a dating event dated on or after every earlier dating event of the item changes only
-  the days from its date on, to what is dated now (the item's current state): no fold;
-- a late one (dated before another already recorded), a correction or a retraction folds
-  the item's dating events again, from the store, and keeps what did not change.
+- a dating event dated on or after every earlier one changes only the days from its date
+  on, to what is dated in the item's state now, and only the labels it changed;
+- one told late (dated before another already recorded) is the item's latest version:
+  from its day on, what was dated is what was dated before with it applied. It is applied
+  to what was dated on each of those days, kept while the log is applied in one go;
+- a correction, a retraction, or a late event older than what is kept folds the item's
+  dating events again, from the store.
 
 Rows are never rewritten for a change of business time: a changed span is closed in
 recorded time (`recorded_to`, the event's own timestamp) and its successor opened, so the
@@ -43,7 +46,6 @@ SETTLE_FROM = 32  # rows of an item's timeline from which those long over are se
 SETTLED_AFTER = timedelta(days=400)  # how long before its latest date a span is long over
 Entry = tuple[str, bool, PartialDate]  # label, held, when
 Span = tuple[Entry, date, date]  # entry, from day, to day (exclusive)
-_ALWAYS = (ev.ItemRegistered, ev.EventCorrected, ev.EventRetracted)
 
 
 def dated(state: ItemState | None) -> dict[tuple[str, bool], PartialDate]:
