@@ -257,3 +257,24 @@ def corrected(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapA
         else:
             yield event
 
+
+def revised(events: Iterable[Any]) -> list[Any]:
+    """The events (in version order) as their corrections and retractions leave them, as
+    `fold` applies them: each corrected event with its changes, the retracted ones left
+    out."""
+    return [event for event in corrected(events) if not isinstance(event, int)]
+
+
+# The events whose handlers change what is dated (the agenda, the day a meeting was held) or
+# what those handlers read (pending endorsements); every other handler leaves both alone. An
+# item's dates at any time are therefore the fold of its registration, its revisions and
+# these alone (`projections.views.agenda` keeps them by business time on that ground;
+# tests/domain/test_dating.py checks every other event leaves them alone).
+DATING: frozenset[type[Any]] = frozenset({
+    ev.AgreementSubmittedForEndorsement, ev.AgreementEndorsed, ev.AgreementExpired,
+    ev.AgreementSuperseded, ev.MeetingPlanned, ev.MeetingScheduled, ev.MeetingRescheduled,
+    ev.MeetingCancelled, ev.MeetingHeld, ev.ConsultationAnnounced, ev.ConsultationIssued,
+    ev.ConsultationClosed, ev.ConsolidationPlanned, ev.ConsultationConsolidated,
+    ev.MilestonePlanned, ev.MilestoneReached, ev.EngagementConcluded,
+    ev.ItemPostponed, ev.ItemCancelled, ev.OutcomeUnknown,
+})

@@ -25,7 +25,7 @@ from projections.source import EventSource, Positioned
 from projections.tables import activity as activity_table
 from projections.tables import notice_outbox
 from projections.viewable import viewable
-from projections.views import NOTICES, activity, channels, notices, partners
+from projections.views import NOTICES, activity, agenda, channels, notices, partners
 
 _ROWS = RowWriter()  # compiled statements, shared by every batch
 
@@ -39,6 +39,7 @@ class Bulk:
     def __init__(self, *, complete: bool = True) -> None:
         self.complete = complete
         self.states: dict[str, ItemState | None] = {}
+        self.timelines: dict[str, agenda.Timeline] = {}
         self.dirty: set[str] = set()
 
 
@@ -52,7 +53,8 @@ class Batch:
         # States read or made in this transaction; a rebuild's are complete, never read.
         self.complete = bulk is not None and bulk.complete
         self.items = Items(source, {} if bulk is None else bulk.states,
-                           complete=self.complete, conn=conn)
+                           complete=self.complete, conn=conn,
+                           timelines=None if bulk is None else bulk.timelines)
         self.partners_at = 0  # the last position in this batch that changed a partner
         self.following: notices.Follows | None = None  # read when first needed
         self.activity: list[dict[str, Any]] = []
@@ -117,6 +119,7 @@ class Batch:
         if ids and not self.complete:  # a rebuild's views were emptied: nothing to replace
             for table in ITEM_TABLES:
                 self.conn.execute(delete(table).where(table.c.item_id.in_(ids)))
+            self.items.close_stored(ids)
         for table, rows in self.items.rows(ids):
             _ROWS.insert(self.conn, table, rows)
 

@@ -8,18 +8,21 @@ answers use. A correction or retraction folds the item's events again from the s
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Connection, Table, select
 
 from domain import events as ev
-from domain.state import ItemState, fold
+from domain.state import DATING, ItemState, fold
 from projections import tables as t
 from projections.source import EventSource
 from projections.viewable import viewable
-from projections.views import board, calendar, consultations
+from projections.views import agenda, board, calendar, consultations
 from projections.views.names import naming
 
-TABLES = (*board.TABLES, *calendar.TABLES, *consultations.TABLES)
+# The tables whose rows of an item are written afresh when it changes; the agenda's rows are
+# only added to and closed (`agenda.Timeline`), its marks written afresh.
+TABLES = (*board.TABLES, *calendar.TABLES, *consultations.TABLES, t.agenda_marks)
 REVISIONS = (ev.EventCorrected, ev.EventRetracted)
 
 
@@ -28,10 +31,12 @@ class Items:
     changed."""
 
     def __init__(self, source: EventSource, states: dict[str, ItemState | None], *,
-                 complete: bool, conn: Connection | None = None) -> None:
+                 complete: bool, conn: Connection | None = None,
+                 timelines: dict[str, agenda.Timeline] | None = None) -> None:
         # Complete: every state is made from the log (a rebuild), never read from the
-        # board, which `conn` reads otherwise.
+        # board, which `conn` reads otherwise; so with the agenda's timelines.
         self.source, self.states, self.complete, self.conn = source, states, complete, conn
+        self.timelines = {} if timelines is None else timelines
         self.dirty: set[str] = set()
         self.names_at = 0  # the last position that changed a name
 
@@ -44,23 +49,51 @@ class Items:
             self.states[item_id] = ItemState.from_dict(row.state) if row else None
         return self.states[item_id]
 
+    def timeline(self, item_id: str) -> agenda.Timeline:
+        found = self.timelines.get(item_id)
+        if found is None:
+            found = self.timelines[item_id] = (
+                agenda.Timeline(item_id, [], from_start=True) if self.complete or self.conn is None
+                else agenda.Timeline.read(self.conn, item_id))
+        return found
+
     def apply(self, position: int, item_id: str, event: Any) -> None:
-        """Apply an item's event (already `viewable`) to its state."""
+        """Apply an item's event (already `viewable`) to its state and its timeline."""
         before = self.state(item_id)
         names_before = naming(before) if before is not None else None
+        # What was dated, read before `apply` changes the state in place (only a dating
+        # event can change it).
+        dated_before = agenda.dated(before) if type(event) in DATING else {}
+        read: list[Any] = []
+
+        def events() -> list[Any]:  # the item's events up to this one, read once
+            if not read:
+                read.extend(viewable(e) for e in self.source.item_events(
+                    UUID(item_id), up_to_version=event.originator_version))
+            return read
+
         if isinstance(event, ev.ItemRegistered):
             self.states[item_id] = ItemState.registered(event)
         elif isinstance(event, REVISIONS):
-            self.states[item_id] = fold([viewable(e) for e in self.source.item_events(
-                event.originator_id, up_to_version=event.originator_version)])
+            self.states[item_id] = fold(events())
         elif before is not None:
             before.apply(event)
         self.dirty.add(item_id)
         after = self.states.get(item_id)
+        self.timeline(item_id).apply(event, dated_before, after, events)
         if after is not None and naming(after) != names_before:
             self.names_at = position
 
     def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The rows of these items, for each view made of their states."""
         states = [s for s in (self.states[i] for i in ids) if s is not None]
-        return [*board.rows(states), *calendar.rows(states), *consultations.rows(states)]
+        timelines = [self.timelines[i] for i in ids if i in self.timelines]
+        return [*board.rows(states), *calendar.rows(states), *consultations.rows(states),
+                *agenda.rows(timelines)]
+
+    def close_stored(self, ids: list[str]) -> None:
+        """Close in the agenda the rows of these items that their events closed."""
+        if self.conn is not None:
+            for item_id in ids:
+                if item_id in self.timelines:
+                    self.timelines[item_id].close_stored(self.conn)

@@ -184,8 +184,37 @@ def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
     "by" date is stored as starting on its end, so it counts only when it cannot fall after
     `last`. `held` keeps only entries that were (or were not) held; `held_or_before` keeps
     those held or ending before that day."""
-    c, b = t.calendar.c, t.board.c
-    conditions: list[Any] = []
+    return _dated_rows(conn, t.calendar, [], first=first, last=last, kinds=kinds,
+                       workshops=workshops, item_ids=item_ids, held=held,
+                       held_or_before=held_or_before, limit=limit)
+
+
+def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | None,
+                first: date | None, last: date | None, kinds: set[str] | None,
+                workshops: bool, item_ids: list[str] | None, held: bool | None = None,
+                held_or_before: date | None = None, limit: int | None = None,
+                ) -> tuple[Sequence[Row[Any]], int]:
+    """What `calendar_rows` says of the calendar, of the agenda as it stood at business
+    date `as_at` (None: after every date) as known at `known_at` (None: now)."""
+    a = t.agenda.c
+    on_day: list[Any] = ([a.to_day == date(9999, 12, 31)] if as_at is None
+                         else [a.from_day <= as_at, a.to_day > as_at])
+    if known_at is None:
+        on_day.append(a.recorded_to.is_(None))
+    else:
+        on_day += [a.recorded_from <= known_at,
+                   or_(a.recorded_to.is_(None), a.recorded_to > known_at)]
+    return _dated_rows(conn, t.agenda, on_day, first=first, last=last, kinds=kinds,
+                       workshops=workshops, item_ids=item_ids, held=held,
+                       held_or_before=held_or_before, limit=limit)
+
+
+def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: date | None,
+                last: date | None, kinds: set[str] | None, workshops: bool,
+                item_ids: list[str] | None, held: bool | None, held_or_before: date | None,
+                limit: int | None) -> tuple[Sequence[Row[Any]], int]:
+    c, b = table.c, t.board.c
+    conditions = list(conditions)
     if first is not None:
         conditions.append(c.end >= first)
     if last is not None:
@@ -206,11 +235,42 @@ def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
     # The limit is written into the statement: SQLite plans a bound one as unknown, and
     # then walks the whole calendar in date order rather than the few entries ahead.
     shown: Any = None if limit is None else literal_column(str(int(limit)))
-    rows = conn.execute(query.order_by(c.start, c.end, c.label).limit(shown)).all()
+    rows = conn.execute(query.order_by(c.start, c.end, c.label, c.item_id).limit(shown)).all()
     if limit is None or len(rows) < limit:
         return rows, len(rows)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return rows, int(total)
+
+
+def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date,
+                     recorded_by: datetime | None) -> dict[str, tuple[int, bool]]:
+    """For each of these items: the last version of its events (its registration and
+    revisions aside) dated by `occurred_by` (and recorded by `recorded_by`), at least 1;
+    and whether a revision comes after it. What an as-at reading must read of its events."""
+    a = t.activity.c
+    revision = a.event_type.in_(("EventCorrected", "EventRetracted"))
+    dated = and_(a.occurred_end <= occurred_by, ~revision, a.version > 1)
+    query = select(a.item_id, func.max(a.version).filter(dated),
+                   func.max(a.version).filter(revision)).where(a.item_id.in_(item_ids))
+    if recorded_by is not None:
+        query = query.where(a.recorded <= recorded_by)
+    found = {}
+    for item_id, last, last_revision in conn.execute(query.group_by(a.item_id)):
+        last = last or 1
+        found[item_id] = (last, last_revision is not None and last_revision > last)
+    return found
+
+
+def settled_item_ids(conn: Connection, item_ids: Iterable[str], *, by: date) -> set[str]:
+    """Of these items, those whose every event besides their registration and revisions
+    was over by `by` (so that their state as at `by` is their state now)."""
+    m = t.agenda_marks.c
+    ids = list(item_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 5000):  # a bounded list of parameters a statement
+        found.update(conn.execute(select(m.item_id).where(
+            m.item_id.in_(ids[start:start + 5000]), m.last_end <= by)).scalars())
+    return found
 
 
 def activity_recorded_between(conn: Connection, start: datetime, end: datetime,

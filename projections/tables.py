@@ -20,7 +20,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 4
+VIEWS_VERSION = 5
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -85,6 +85,38 @@ calendar = Table(
     Index("ix_calendar_end", "end"),
     # A window's entries in date order, and their count, read from the index alone.
     Index("ix_calendar_start", "start", "end", "kind", "held"),
+)
+
+# Each item's dated entries by business time, as known by recorded time: the entry (`label`,
+# `when`, `held`) was on the item's agenda for the business days [`from_day`, `to_day`)
+# (`to_day` 9999-12-31: from then on), as the log stood from `recorded_from` until
+# `recorded_to` (NULL: as it stands). "What was coming up as at D, known at K" reads it.
+agenda = Table(
+    "agenda", metadata,
+    Column("item_id", String(36), nullable=False),
+    Column("label", String(400), nullable=False),
+    Column("held", Boolean, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("when", JSON, nullable=False),
+    Column("from_day", Date, nullable=False),
+    Column("to_day", Date, nullable=False),
+    Column("recorded_from", DateTime(timezone=True), nullable=False),
+    Column("recorded_to", DateTime(timezone=True)),
+    Index("ix_agenda_item", "item_id", "recorded_to"),
+    # The entries on the agenda as at a day: those whose span has not ended by then.
+    Index("ix_agenda_to_day", "to_day", "from_day"),
+)
+
+# Per item, the latest business date of its dating events (`domain.state.DATING`) and of
+# all its events besides its registration and revisions: whether an event is late (recorded
+# after one dated later), and whether an item's state as at a day is its current one.
+agenda_marks = Table(
+    "agenda_marks", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("dating_end", Date),
+    Column("last_end", Date),
 )
 
 consultations = Table(
@@ -181,5 +213,5 @@ notice_threads = Table(
     Column("thread_ts", String(40), nullable=False),
 )
 
-VIEW_TABLES = (board, item_partners, partners, calendar, consultations, submissions, activity,
-               channels, subscriptions, follows, digests)
+VIEW_TABLES = (board, item_partners, partners, calendar, agenda, agenda_marks, consultations,
+               submissions, activity, channels, subscriptions, follows, digests)

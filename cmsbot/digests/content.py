@@ -11,9 +11,11 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
+from cmsbot.readmodel import agenda
+from cmsbot.readmodel.agenda import DatedRow
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.readmodel.resolve import resolve
-from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
+from cmsbot.readmodel.snapshot import CalendarEntry, Dated, Snapshot
 from cmsbot.readmodel.stale import stale
 from cmsbot.wording import cite, clip, count, day
 from domain.channels import Schedule
@@ -131,7 +133,7 @@ def build_digest(reader: ReadModel, *, channel: str, period: str, start: datetim
                 else reader.snapshot(conn, known_at=end))
         week = reader.derived(
             snap, ("digest", start, end, business_time, quiet_days),
-            lambda: _Week.prepare(reader, snap, start=start, end=end,
+            lambda: _Week.prepare(snap, start=start, end=end,
                                   business_time=business_time, quiet_days=quiet_days))
         scope, chosen = week.select(snap, schedule)
         content = DigestContent(channel, period, start, end, scope, head=head)
@@ -165,7 +167,7 @@ class _Week:
 
     titles: dict[str, str]
     changes: dict[str, list[str]]  # item id: its lines, in the order they were recorded
-    ahead: list[tuple[str, CalendarEntry, bool]]  # item id, entry, within the horizon
+    ahead: list[tuple[DatedRow, bool]]  # an entry still to come, and whether within the horizon
     quiet: list[tuple[str, str]]
     consultations: list[tuple[str, str]]
     stale: list[tuple[str, str]]
@@ -174,7 +176,7 @@ class _Week:
         default_factory=dict)
 
     @classmethod
-    def prepare(cls, reader: ReadModel, snap: Snapshot, *, start: datetime,
+    def prepare(cls, snap: Snapshot, *, start: datetime,
                 end: datetime, business_time: bool, quiet_days: int) -> _Week:
         conn = snap.conn
         changes: dict[str, list[str]] = {}
@@ -186,23 +188,17 @@ class _Week:
             changes.setdefault(row.item_id, []).append(f"{row.summary} ({when}) — {source}")
         today = end.date()
         horizon = today + timedelta(days=UPCOMING_DAYS)
-        if snap.historical:  # every item folded as it stood then (kept for other periods)
-            every_state, every_entry = reader.survey(snap)
-            briefs = [(s.id, s.title, s.kind.value, s.status, s.last_occurred,
-                       len(s.submissions)) for s in every_state]
-            dated_states = every_state
-        else:  # the views: a few columns of every item, whole states only for what is ahead
-            briefs = _briefs(snap)
-            every_entry = _dated_from(snap, today)
-            dated_states = _passed(snap, today, set(changes))
-        ahead = sorted((e for e in every_entry if not e[3] and e[1].end >= today),
-                       key=lambda e: (e[1].sort_key, e[1].end, e[0]))
+        # What is still to come, from the calendar view now or the agenda view then; the
+        # items' states are read only for the lines shown (`_dated`).
+        ahead, _ = agenda.dated_rows(snap, Dated(first=today, held=False))
+        briefs = _briefs(snap)
+        dated_states = _passed(snap, today, set(changes))
         cutoff = today - timedelta(days=quiet_days)
         return cls(
             titles={i.item_id: i.title for i in snap.index.items},
             changes=changes,
-            ahead=[(e[2].id, e, e[1].overlaps(today, horizon)
-                    and not (e[1].is_by and e[1].end > horizon)) for e in ahead],
+            ahead=[(row, row.when.overlaps(today, horizon)
+                    and not (row.when.is_by and row.when.end > horizon)) for row in ahead],
             quiet=[(item_id, f"{title} — last event {last} ({status})")
                    for item_id, title, _, status, last, _ in briefs
                    if status not in _CLOSED and last is not None and last.end < cutoff],
@@ -223,30 +219,38 @@ class _Week:
         found = self.chosen.get(key)
         if found is None:
             scope, ids = _scope(snap, schedule)
-            found = self.chosen[key] = (scope, self._choose(ids))
+            found = self.chosen[key] = (scope, self._choose(snap, ids))
         return found
 
-    def _choose(self, ids: set[str] | None) -> _Chosen:
+    def _choose(self, snap: Snapshot, ids: set[str] | None) -> _Chosen:
         def kept(item_id: str) -> bool:
             return ids is None or item_id in ids
 
-        ahead = [(number, soon) for number, (item_id, _, soon) in enumerate(self.ahead)
-                 if kept(item_id)]
+        ahead = [(number, soon) for number, (row, soon) in enumerate(self.ahead)
+                 if kept(row.item_id)]
+        shown = [n for n, soon in ahead if soon]
+        later = list(islice((n for n, soon in ahead if not soon), LATER))
+        self._read(snap, shown + later)
         return _Chosen(
             changes=[(self.titles.get(i, i), lines) for i, lines in self.changes.items()
                      if kept(i)],
-            upcoming=[self._dated(number) for number, soon in ahead if soon],
-            later=[self._dated(number)
-                   for number in islice((n for n, soon in ahead if not soon), LATER)],
+            upcoming=[self.dated[number] for number in shown if number in self.dated],
+            later=[self.dated[number] for number in later if number in self.dated],
             quiet=[line for item_id, line in self.quiet if kept(item_id)],
             consultations=[line for item_id, line in self.consultations if kept(item_id)],
             stale=[line for item_id, line in self.stale if kept(item_id)])
 
-    def _dated(self, number: int) -> str:
-        line = self.dated.get(number)
-        if line is None:
-            line = self.dated[number] = _dated(self.ahead[number][1])
-        return line
+    def _read(self, snap: Snapshot, numbers: list[int]) -> None:
+        """Make the lines of these entries still to come that are not made yet, reading
+        their items' states (as the snapshot sees them) at once."""
+        missing = [n for n in numbers if n not in self.dated]
+        ids = list(dict.fromkeys(self.ahead[n][0].item_id for n in missing))
+        states = {s.id: s for s in agenda.states(snap, ids)}
+        for number in missing:
+            row = self.ahead[number][0]
+            if row.item_id in states:
+                self.dated[number] = _dated((row.label, row.when, states[row.item_id],
+                                             row.held))
 
 
 # What the digest shows of an item beside its dates: id, title, kind, status, when it last
@@ -255,31 +259,40 @@ _Brief = tuple[str, str, str, str, PartialDate | None, int]
 
 
 def _briefs(snap: Snapshot) -> list[_Brief]:
-    """Every item's brief from the board, in the order of the survey (by title; the index's
-    order among equal titles), without reading whole states."""
-    rows = {row.item_id: row for row in q.digest_rows(snap.conn)}
-    briefs = [(row.item_id, row.title, row.kind, row.status,
-               PartialDate.from_dict(row.last_occurred) if row.last_occurred else None,
-               len(row.submissions or ()))
-              for row in (rows.get(i.item_id) for i in snap.index.items) if row is not None]
+    """Every item's brief, by title (the index's order among equal titles), without
+    reading whole states where the board says it: now, and as at a date for the items
+    whose every event was over by then (their state then is their state now); the others'
+    states are read as the snapshot sees them."""
+    ids = [i.item_id for i in snap.index.items]
+    if not snap.historical:
+        board = set(ids)
+    elif snap.as_at is not None and snap.known_at is None:
+        board = q.settled_item_ids(snap.conn, ids, by=snap.as_at)
+    else:
+        board = set()
+    rows = {row.item_id: row for row in q.digest_rows(snap.conn) if row.item_id in board}
+    states = {s.id: s for s in agenda.states(snap, [i for i in ids if i not in board])}
+    briefs: list[_Brief] = []
+    for item_id in ids:
+        row, state = rows.get(item_id), states.get(item_id)
+        if row is not None:
+            briefs.append((row.item_id, row.title, row.kind, row.status,
+                           PartialDate.from_dict(row.last_occurred) if row.last_occurred
+                           else None, len(row.submissions or ())))
+        elif state is not None:
+            briefs.append((state.id, state.title, state.kind.value, state.status,
+                           state.last_occurred, len(state.submissions)))
     return sorted(briefs, key=lambda brief: brief[1])
-
-
-def _dated_from(snap: Snapshot, today: date) -> list[CalendarEntry]:
-    """The calendar entries of the items with a date ending on or after `today`, in the
-    survey's order (calendar order of the items, then each item's own)."""
-    ahead = q.dated_item_ids(snap.conn, ending_from=today)
-    order = dict.fromkeys(r.item_id for r in q.calendar_between(snap.conn, date.min, date.max))
-    return snap.calendar([item_id for item_id in order if item_id in ahead])
 
 
 def _passed(snap: Snapshot, today: date, changed: set[str]) -> list[ItemState]:
     """The items with a date passed by `today` and not held (those that may be late), and
-    the dated items that changed in the period (those whose slip is news)."""
-    rows = q.calendar_between(snap.conn, date.min, today - timedelta(days=1))
+    the dated items that changed in the period (those whose slip is news), as the snapshot
+    sees them (the calendar view now, the agenda view then)."""
+    rows, _ = agenda.dated_rows(snap, Dated(last=today - timedelta(days=1)))
     ids = dict.fromkeys(r.item_id for r in rows
-                        if (not r.held and r.end < today) or r.item_id in changed)
-    return snap.states(list(ids))
+                        if (not r.held and r.when.end < today) or r.item_id in changed)
+    return agenda.states(snap, list(ids))
 
 
 def _dated(entry: CalendarEntry) -> str:

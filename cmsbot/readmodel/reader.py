@@ -1,9 +1,8 @@
 """The read model's entry point: snapshots, the name index, and what is kept between reads.
 
 Questions, digests and the report read through one `ReadModel`. It keeps the name index
-while no name changes, and a survey of every item (with what was derived from it, such as
-a period's digest material) while no item changes, so a hundred channels' digests read the
-items once.
+while no name changes, and what was derived from the items (such as a period's digest
+material) while no item changes, so a hundred channels' digests read the items once.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel.resolve import Index
-from cmsbot.readmodel.snapshot import CalendarEntry, Snapshot
-from domain.state import ItemState
+from cmsbot.readmodel.snapshot import Snapshot
 from projections import queries as q
 
 T = TypeVar("T")
@@ -60,20 +58,11 @@ class ReadModel:
         return Snapshot(conn, self.tracker, self.index(conn), as_at=as_at, known_at=known_at,
                         reference=reference)
 
-    def survey(self, snap: Snapshot) -> tuple[list[ItemState], list[CalendarEntry]]:
-        """Every item's state (by title) and calendar entry as the snapshot sees them; kept
-        while no item changes (the events of channels and digests, such as each digest's
-        claim, leave it), so a hundred channels' digests read them once."""
-        kept = self._kept_for(snap)
-        if kept.survey is None:
-            states = snap.states([i.item_id for i in snap.index.items])
-            calendar = snap.calendar(known={s.id: s for s in states})  # read once, not twice
-            kept.survey = (sorted(states, key=lambda s: s.title), calendar)
-        return kept.survey
-
     def derived(self, snap: Snapshot, key: Hashable, make: Callable[[], T]) -> T:
         """What `make` computes from what the snapshot sees (a period's digest material,
-        say), kept under `key` as long as the survey would be: while no item changes."""
+        say), kept under `key` while no item changes (the events of channels and digests,
+        such as each digest's claim, leave it), so a hundred channels' digests read the
+        items once."""
         kept = self._kept_for(snap).derived
         try:
             value: T = kept[key]
@@ -95,8 +84,7 @@ class ReadModel:
 
 @dataclass
 class _Kept:
-    """What is kept while no item changes: the survey (once read), and what was derived."""
+    """What is kept while no item changes: what was derived from the items."""
 
     key: Hashable
-    survey: tuple[list[ItemState], list[CalendarEntry]] | None = None
     derived: dict[Hashable, Any] = field(default_factory=dict)

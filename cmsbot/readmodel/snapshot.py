@@ -8,6 +8,7 @@ recorded by then), with the same fold the aggregates use, so no reading replays 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,48 @@ from domain.state import ItemState, fold
 from projections import queries as q
 
 CalendarEntry = tuple[str, PartialDate, ItemState, bool]  # label, date, item, held
+
+
+@dataclass(frozen=True)
+class Dated:
+    """Which dated entries a reading wants: those overlapping [first, last] (a "by" date
+    only when it cannot fall after `last`), of these kinds (all when empty), of workshops
+    only, of these items (all when None), held or not (`held`), held or over before a day
+    (`held_or_before`); the first `limit` of them in date order, and how many in all."""
+
+    first: date | None = None
+    last: date | None = None
+    kinds: frozenset[str] = frozenset()
+    workshops: bool = False
+    item_ids: tuple[str, ...] | None = None
+    held: bool | None = None
+    held_or_before: date | None = None
+    limit: int | None = None
+
+    def keeps(self, entry: CalendarEntry) -> bool:
+        _, when, state, held = entry
+        return ((not self.kinds or state.kind.value in self.kinds)
+                and (not self.workshops or (state.subtype or "") == "workshop"
+                     or "workshop" in state.title.lower())
+                and (self.held is None or held == self.held)
+                and (self.held_or_before is None or held
+                     or when.end < self.held_or_before)
+                and (self.first is None or when.end >= self.first)
+                and (self.last is None or (when.earliest if when.start else when.end)
+                     <= self.last))
+
+
+def entry_order(entry: CalendarEntry) -> tuple[date, date, str, str]:
+    """Date order (start, else a "by" date's end; then end, label and item)."""
+    return (entry[1].sort_key, entry[1].end, entry[0], entry[2].id)
+
+
+def dated_by_fold(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], int]:
+    """The entries `wanted`, and how many there are, from the items' folded states: the
+    plain path, which `cmsbot.readmodel.agenda.dated` answers from the views."""
+    item_ids = list(wanted.item_ids) if wanted.item_ids is not None else None
+    entries = sorted((e for e in snap.calendar(item_ids) if wanted.keeps(e)), key=entry_order)
+    return entries[:wanted.limit] if wanted.limit is not None else entries, len(entries)
 
 
 class Snapshot:

@@ -4,6 +4,8 @@ Every view is a function of the log, and each module says what its view makes of
 
 - `board`, `calendar`, `consultations`: `rows(states)`, the rows of items' states (the
   domain's fold, kept by `projections.items`), written afresh when an item changes;
+- `agenda`: each item's dated entries by business time, kept beside its state by
+  `projections.items` (`Timeline`): rows are added, and closed in recorded time;
 - `activity`: `row(...)`, one row for each item event (`EVENTS`);
 - `partners`, `channels`: `apply(conn, event)` writes what one of their `EVENTS` changes,
   and an event of another kind changes nothing;
@@ -16,7 +18,7 @@ Every view is a function of the log, and each module says what its view makes of
 
 from __future__ import annotations
 
-VIEWS = ("board", "calendar", "consultations", "activity", "partners", "channels")
+VIEWS = ("board", "calendar", "agenda", "consultations", "activity", "partners", "channels")
 NOTICES = "notices"
 # Not a view: the position of the last event that changed how items are named (titles,
 # aliases, partners); the question engine rebuilds its name index only when it moves.

@@ -18,13 +18,16 @@ from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
 from cmsbot.audit.report.outline import Placer, recorded_outline
 from cmsbot.audit.report.prose import Happening, capital
+from cmsbot.readmodel import agenda
+from cmsbot.readmodel.agenda import DatedRow
 from cmsbot.readmodel.reader import ReadModel
+from cmsbot.readmodel.snapshot import Dated
 from cmsbot.readmodel.stale import held_for
 from cmsbot.wording import as_of, cite, late_words
 from domain.dates import PartialDate
 from domain.overdue import Late, late_entries, settled_labels
 from domain.provenance import Source
-from domain.state import ItemState, Kind
+from domain.state import ItemState
 from projections import queries as q
 from projections import tables as views
 
@@ -143,6 +146,9 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
             if place is not None:
                 placed.append((*place, paragraph))
         when = as_of(snapshot.as_at, snapshot.known_at)
+        year = as_at.year
+        dated, _ = agenda.dated_rows(snapshot, Dated(
+            first=date(year, 1, 1), last=date(year, 12, 31), kinds=frozenset({"meeting"})))
     if document is not None and outline is None and not placed:
         raise NoSuchReportError(f"no report outline is recorded for {document}, and no item "
                                 f"{when} cites it")
@@ -152,12 +158,11 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
         paragraph.number = number
         sections[index].items.append(paragraph)
     kept = [s for s in sections if s.items or s.actions]
-    year = as_at.year
     head = source.chain.head_now()
     title = outline.title if outline is not None else document or OVERVIEW
+    meetings = _meetings(dated, {p[2].state.id: p[2].state for p in placed})
     return Report(title, document, as_at, known_at, when, kept, _actions(kept, as_at), year,
-                  _meetings([p[2].state for p in placed], year), head.position, head,
-                  datetime.now(UTC), behind)
+                  meetings, head.position, head, datetime.now(UTC), behind)
 
 
 def _recorded_from(events: list[Any], document: str) -> bool:
@@ -198,18 +203,15 @@ def _actions(sections: list[ReportSection], as_at: date) -> list[str]:
     return actions
 
 
-def _meetings(states: list[ItemState], year: int) -> list[MeetingDate]:
-    first, last = date(year, 1, 1), date(year, 12, 31)
+def _meetings(dated: list[DatedRow], states: dict[str, ItemState]) -> list[MeetingDate]:
+    """The meetings' own dates in the year (held, or on their agenda then), from the agenda
+    view; each meeting's status and venue from its state then."""
     found = []
-    for state in states:
-        if state.kind is not Kind.MEETING:
+    for row in dated:
+        state = states.get(row.item_id)
+        if state is None or row.when.is_by or row.label != state.title:
             continue
         tentative = "(tentative)" in (state.venue or "")
-        dates = [(when, state.status) for label, when in state.agenda if label == state.title]
-        if state.held_on is not None:
-            dates.append((state.held_on, "held"))
-        for when, status in dates:
-            if not when.is_by and when.overlaps(first, last):
-                found.append(MeetingDate(state.title, when, status, state.venue,
-                                         tentative or when.tentative))
+        found.append(MeetingDate(state.title, row.when, "held" if row.held else state.status,
+                                 state.venue, tentative or row.when.tentative))
     return sorted(found, key=lambda m: (m.when.sort_key, m.when.end, m.title))

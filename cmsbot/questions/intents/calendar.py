@@ -8,8 +8,8 @@ from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
 from cmsbot.questions.intents import item
-from cmsbot.readmodel.snapshot import CalendarEntry
-from domain.dates import PartialDate
+from cmsbot.readmodel import agenda
+from cmsbot.readmodel.snapshot import Dated
 from projections import queries as q
 
 _DEADLINE_KINDS = frozenset({"agreement", "post", "consultation", "engagement"})
@@ -44,9 +44,7 @@ def upcoming(ask: Asking) -> Answer:
         first, last = snap.reference, None
     if "deadline" in parsed.kinds:
         kinds = kinds or set(_DEADLINE_KINDS)
-    entries = (_dated_then(ask, subject_items, kinds, subtypes, first, last)
-               if snap.historical else
-               _dated_now(ask, subject_items, kinds, subtypes, first, last))
+    entries, _ = agenda.dated(snap, _wanted(ask, subject_items, kinds, subtypes, first, last))
     listed = phrases.what(kinds if "deadline" not in parsed.kinds else set(), subtypes)
     lines = [Line(str(when), phrases.agenda_entry(label, state, held), state.title,
                   tuple(state.sources)) for label, when, state, held in entries]
@@ -57,46 +55,18 @@ def upcoming(ask: Asking) -> Answer:
                   lines=lines)
 
 
-def _in_range(ask: Asking, when: PartialDate, held: bool, first: date | None,
-              last: date | None) -> bool:
-    reference = ask.snap.reference
-    if ask.parsed.window is None:
-        if ask.parsed.past:
-            return held or when.end < reference
-        if held or when.end < reference:
-            return False
-    low, high = first or date.min, last or date.max
-    # A "by" date counts only when it cannot fall after the range.
-    return when.overlaps(low, high) and (not when.is_by or when.end <= high)
-
-
-def _dated_then(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
-                first: date | None, last: date | None) -> list[CalendarEntry]:
-    """As at a date or as known at a time: fold the items that had dates."""
-    entries = [e for e in ask.snap.calendar(item_ids)
-               if (not kinds or e[2].kind.value in kinds)
-               and ("workshop" not in subtypes or (e[2].subtype or "") == "workshop"
-                    or "workshop" in e[2].title.lower())
-               and _in_range(ask, e[1], e[3], first, last)]
-    entries.sort(key=lambda e: (e[1].sort_key, e[1].end, e[0]))
-    return entries
-
-
-def _dated_now(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
-               first: date | None, last: date | None) -> list[CalendarEntry]:
-    """Now: the calendar view filters and sorts in SQL, by the rules of `_in_range` ("by"
-    dates are stored at their end, so the same rules hold), and the items of its entries
-    are read whole."""
-    conn, reference = ask.snap.conn, ask.snap.reference
+def _wanted(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
+            first: date | None, last: date | None) -> Dated:
+    """The entries the question asks for: in the window asked for; else those still to
+    come (not held, not over before the answer's day), or for the past ("which meetings
+    were held") those held or over before it, whenever dated."""
     held, held_or_before = None, None
     if ask.parsed.window is None:
-        if ask.parsed.past:  # what was held, whenever dated, or is over by now
-            first, last, held_or_before = None, None, reference
+        if ask.parsed.past:
+            first, last, held_or_before = None, None, ask.snap.reference
         else:
             held = False
-    rows, _ = q.calendar_rows(conn, first=first, last=last, kinds=kinds or None,
-                              workshops="workshop" in subtypes, item_ids=item_ids,
-                              held=held, held_or_before=held_or_before)
-    found = q.states(conn, list(dict.fromkeys(r.item_id for r in rows)))
-    return [(r.label, PartialDate.from_dict(r.when), found[r.item_id], r.held)
-            for r in rows if r.item_id in found]
+    return Dated(first=first, last=last, kinds=frozenset(kinds),
+                 workshops="workshop" in subtypes,
+                 item_ids=tuple(item_ids) if item_ids is not None else None, held=held,
+                 held_or_before=held_or_before, limit=None)
