@@ -1,6 +1,6 @@
-"""Every surface asks through one grammar: `cmsbot ask`, `cmsbot chat` (piped) and the
-engine give the same answer to each phrase family; times in words equal the options; and
-the command line's `items` and `chat` behave as documented."""
+"""Every surface asks through one grammar: `cmsbot ask`, `cmsbot chat` (piped), a signed
+Slack request and the engine give the same answer to each phrase family; times in words
+equal the options; and the command line's `items` and `chat` behave as documented."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ from cmsbot import cli
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, read_history_file
+from cmsbot.slack.blocks import PAGE_SIZE, escape
 from cmsbot.wording import day
+from tests.bot.fakes import FakeSlack
+from tests.bot.harness import serving
 from tests.conftest import make_container
 from tests.integration.support import later_history
 
@@ -169,3 +172,26 @@ class TestItems:
                                             capsys: pytest.CaptureFixture[str]) -> None:
         assert cli.main(["items", "--partner", "Atlantis"]) == 1
         assert "Atlantis" in capsys.readouterr().err
+
+
+def test_a_signed_slack_request_gives_the_same_answer(store: Container) -> None:
+    """Each phrase family asked as `/cms QUESTION` over loopback, signed as Slack signs it:
+    the answer posted to its response_url says what the engine says (its items and their
+    status, its entries, the date it was asked at)."""
+    fake = FakeSlack().start()
+    try:
+        with serving(store, fake) as bot:
+            for number, question in enumerate(PHRASES):
+                engine = store.questions.answer(question)
+                assert bot.command(question, response=f"r{number}").status == 200
+                [reply] = fake.wait_for(f"response:r{number}")
+                said = json.dumps(reply.params, ensure_ascii=False)
+                assert engine.intent != "unread" or "31 February 2015" in said, question
+                for match in engine.matches[:5]:
+                    assert escape(match.title) in said, (question, match.title)
+                for line in engine.lines[:PAGE_SIZE]:
+                    assert escape(line.text) in said, (question, line.text)
+                if engine.as_at:
+                    assert day(date.fromisoformat(engine.as_at)) in said, question
+    finally:
+        fake.stop()
