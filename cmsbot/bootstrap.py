@@ -32,6 +32,7 @@ from cmsbot.digests.service import Subscriptions
 from cmsbot.eventstore.sqliterecorder import BulkSQLiteRecorder
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel import stored_index
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.settings import Reading, Settings
 from cmsbot.slack import deliveries as slack_deliveries
@@ -88,10 +89,11 @@ class Container:
             self.chain.catch_up()
         position = self.projector.position()
         if head - position > BULK_CATCH_UP:
-            return self.projector.catch_up_in_bulk()
-        if head > position:
-            return self.projector.catch_up()
-        return 0
+            applied = self.projector.catch_up_in_bulk()
+        else:
+            applied = self.projector.catch_up() if head > position else 0
+        self.readmodel.keep_stored_index()  # for the processes that answer one question
+        return applied
 
     def server_started(self) -> Any:
         """When the PostgreSQL server last started (None for SQLite), asked over the views'
@@ -128,6 +130,7 @@ def _create_tables(engine: Engine) -> None:
     create_views(engine)
     audit_tables.create_tables(engine)
     slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
+    stored_index.create_table(engine)  # not a view: the name index, made from the views
 
 
 def bootstrap(settings: Settings | None = None, *, reading: bool = False,
