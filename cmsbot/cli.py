@@ -49,7 +49,12 @@ def _timestamp(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+# The commands this module runs itself. Their words are read without the other commands'
+# modules (audit, digests, Slack), whose imports would be most of a question's start-up.
+CORE = ("db", "import", "ask", "record", "projections", "projector")
+
+
+def _parser(words: Sequence[str] = ()) -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="cmsbot", description=(
         "Event-sourced status tracker for the CMS Secretariat's partnerships. "
         "The store is CMSBOT_DATABASE_URL (default sqlite:///var/cmsbot.sqlite)."))
@@ -98,12 +103,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     projector.add_argument("--once", action="store_true", help="catch up and exit")
     projector.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     projector.add_argument("--batch-size", type=int, default=1000, help="events a transaction")
-    return parser, commands.register_all(sub)
+    command = next((word for word in words if not word.startswith("-")), None)
+    return parser, {} if command in CORE else commands.register_all(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, extensions = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser, extensions = _parser(words)
+    args = parser.parse_args(words)
     levels = (logging.WARNING, logging.INFO, logging.DEBUG)
     logging.basicConfig(level=levels[min(args.verbose, 2)],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
