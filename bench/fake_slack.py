@@ -19,7 +19,9 @@ class FakeSlackAPI:
     """Web API methods under /api/<method>; posts to /response/<id> are response_url calls,
     counted as "response"."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0) -> None:
+        """`delay`: seconds each reply waits, as a round trip to Slack over the internet
+        takes (none: loopback)."""
         self.counts: Counter[str] = Counter()
         self._responded: set[str] = set()  # the response_urls posted to, by name
         self._changed = threading.Condition()
@@ -39,6 +41,8 @@ class FakeSlackAPI:
                     name = self.path.removeprefix("/response/")
                 else:
                     method = self.path.removeprefix("/api/")
+                if delay:
+                    time.sleep(delay)
                 body = json.dumps(fake.reply(method)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

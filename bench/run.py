@@ -437,13 +437,15 @@ def slash_command(port: int, secret: str, fake: FakeSlackAPI, question: str,
         connection.close()
 
 
-def served_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
+def served_figures(url: str, mode: Mode, workdir: Path, *,
+                   slack_delay: float = 0.0) -> dict[str, float]:
     """Answers through `cmsbot serve` beside the question engine alone, in one run on the
     same cores. `answers_per_s`: `mode.ack_clients` clients, each sending a signed `/cms`
     status question and waiting for its answer at the fake response_url before asking the
     next (as people in Slack do), for `mode.ack_seconds`. `engine_answers_per_s`: the same
     questions answered one after the other in this process by `QuestionEngine.answer`
-    alone, for as long, before the server starts."""
+    alone, for as long, before the server starts. `slack_delay`: seconds the fake Slack
+    takes to reply to each post (none: loopback)."""
     questions = status_questions(url)
     app = container(url)
     try:
@@ -457,7 +459,7 @@ def served_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
     finally:
         app.close()
     secret = uuid4().hex
-    with FakeSlackAPI() as fake, _served(url, fake, secret, workdir) as port:
+    with FakeSlackAPI(delay=slack_delay) as fake, _served(url, fake, secret, workdir) as port:
         for n, question in enumerate(questions[:3]):  # the answer process reads the store
             status, _ = slash_command(port, secret, fake, question, f"warm-{n}")
             if status != 200 or not fake.wait_responded(f"warm-{n}", 120):

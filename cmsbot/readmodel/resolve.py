@@ -172,7 +172,7 @@ class Index:
         query = self.vocab.normal(subject)
         if not query:
             return []
-        ids = [i for i in sorted(self._candidates(query.split()))  # in the names' order
+        ids = [i for i in self._candidates(query.split())
                if not kinds or self.items[self.owner[i]].kind in kinds]
         # Token-set ratio over every candidate in C; the tie-break only for the best.
         top = process.extract(query, [self.names[i] for i in ids], scorer=fuzz.token_set_ratio,
