@@ -210,9 +210,9 @@ class Tracker(Application[UUID]):
 
 class AggregateLocks:
     """One lock per aggregate, kept while a thread holds or waits for it. Re-entrant: a
-    thread that holds an aggregate may load it again. Each aggregate has a lock of its own
-    (not one of a few shared stripes), so a thread holding one aggregate may load another
-    without two threads ever waiting for each other's."""
+    thread that holds an aggregate may load it again. Each aggregate has a lock of its own,
+    not one of a few shared stripes: a writer holding an item loads partners (to name
+    them), and with stripes two such writers could each wait for a stripe the other holds."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
