@@ -33,6 +33,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from cmsbot.readmodel import resolve, text
 from cmsbot.readmodel.resolve import Index
@@ -93,12 +94,17 @@ def save(engine: Engine, position: int, index: Index) -> None:
     """Store the index made at the views' `names` position `position`, in place of the
     one stored before."""
     contents = orjson.dumps(index.contents())
-    with writing(engine) as conn:
-        stored = conn.execute(select(stored_indexes.c.position, stored_indexes.c.made_by)
-                              .where(stored_indexes.c.name == NAME)).first()
-        if stored is not None and stored.made_by == fingerprint() \
-                and stored.position >= position:
-            return  # another writer stored this one, or a later one, meanwhile
-        conn.execute(delete(stored_indexes).where(stored_indexes.c.name == NAME))
-        conn.execute(insert(stored_indexes).values(name=NAME, position=position,
-                                                   made_by=fingerprint(), contents=contents))
+    try:
+        with writing(engine) as conn:
+            stored = conn.execute(select(stored_indexes.c.position, stored_indexes.c.made_by)
+                                  .where(stored_indexes.c.name == NAME)).first()
+            if stored is not None and stored.made_by == fingerprint() \
+                    and stored.position >= position:
+                return  # another writer stored this one, or a later one, meanwhile
+            conn.execute(delete(stored_indexes).where(stored_indexes.c.name == NAME))
+            conn.execute(insert(stored_indexes).values(
+                name=NAME, position=position, made_by=fingerprint(), contents=contents))
+    except IntegrityError:
+        # Another writer stored one at the same moment (PostgreSQL: both found none). If
+        # it is not the latest, readers build the index until the next catch-up stores it.
+        log.info("another writer stored the name index meanwhile")
