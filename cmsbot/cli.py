@@ -18,12 +18,9 @@ from eventsourcing.utils import TopicError
 from cmsbot import bootstrap as bootstrap_module
 from cmsbot import commands, redaction, sources
 from cmsbot.app.auth import Principal
-from cmsbot.app.import_pool import ImportFailedError
-from cmsbot.app.recording import ALREADY_RECORDED
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
-from cmsbot.history import SEED, HistoryFileError
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
 from domain.errors import DomainError
@@ -119,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
-    except (ConfigurationError, HistoryFileError) as error:  # as argparse exits for bad words
+    except _bad_words() as error:  # as argparse exits for bad words
         print(f"cmsbot: {error}", file=sys.stderr)
         return 2
     except (DomainError, StoreNotInitialisedError, UsageError) as error:
@@ -131,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
               "`cmsbot audit verify` names it", file=sys.stderr)
         return 1
-    except ImportFailedError as error:  # one line; the process's traceback at -vv
-        log.debug("the import failed: %s", error.trace or "no traceback")
+    except _loaded("cmsbot.app.import_pool", "ImportFailedError") as error:
+        # one line; the process's traceback at -vv
+        log.debug("the import failed: %s", getattr(error, "trace", None) or "no traceback")
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except STORE_ERRORS as error:  # down, full, read-only: one line, not a traceback
@@ -144,6 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading
         sys.stderr.close()
         return 0
+
+
+def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
+    """The exception class `name` of `module` if this process imported the module, else
+    none: what was never imported raised nothing. A question does not import the history
+    files' modules or the import's, which a writer imports where it needs them."""
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
+
+
+def _bad_words() -> tuple[type[BaseException], ...]:
+    """A configuration, or a history file, that cannot be read as it is."""
+    return (ConfigurationError, *_loaded("cmsbot.history", "HistoryFileError"))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -193,6 +204,8 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
 
             print(import_jsonl(container, principal, args.file))
             return 0
+        from cmsbot.history import SEED
+
         result = container.importer.run_file(principal, SEED if args.seed else args.file)
         print(result, flush=True)
         _catch_up_after_write(container)
@@ -221,6 +234,8 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
             ref=f"cli:{args.ref}" if args.ref else None)
+        from cmsbot.app.recording import ALREADY_RECORDED
+
         if recorded.summary == ALREADY_RECORDED:
             print(f"Already recorded on {recorded.title} under --ref {args.ref}; nothing new",
                   flush=True)
