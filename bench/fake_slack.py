@@ -19,8 +19,11 @@ class FakeSlackAPI:
     """Web API methods under /api/<method>; posts to /response/<id> are response_url calls,
     counted as "response"."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0) -> None:
+        """`delay`: seconds each reply waits, as a round trip to Slack over the internet
+        takes (none: loopback)."""
         self.counts: Counter[str] = Counter()
+        self._responded: set[str] = set()  # the response_urls posted to, by name
         self._changed = threading.Condition()
         fake = self
 
@@ -30,19 +33,23 @@ class FakeSlackAPI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length)
+                name = None
                 if self.path.startswith("/response/"):
                     # An asker told to come back (the answers' backlog was full) was not
                     # answered.
                     method = "busy" if BUSY.encode() in data else "response"
+                    name = self.path.removeprefix("/response/")
                 else:
                     method = self.path.removeprefix("/api/")
+                if delay:
+                    time.sleep(delay)
                 body = json.dumps(fake.reply(method)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                fake.count(method)
+                fake.count(method, name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -76,10 +83,18 @@ class FakeSlackAPI:
             return {"ok": True, "ts": f"{time.time():.6f}"}
         return {"ok": True}
 
-    def count(self, method: str) -> None:
+    def count(self, method: str, name: str | None = None) -> None:
         with self._changed:
             self.counts[method] += 1
+            if name is not None:
+                self._responded.add(name)
             self._changed.notify_all()
+
+    def wait_responded(self, name: str, timeout: float) -> bool:
+        """Wait until the bot has posted to the response_url named `name` (an answer, or
+        the asker told to come back)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: name in self._responded, timeout)
 
     def answered(self) -> int:
         """How many answers the bot has posted (response_urls and messages)."""

@@ -452,40 +452,11 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
     signed `/cms <question>` requests in a loop for `mode.ack_seconds`, each timed from
     sending to the HTTP response (Slack's acknowledgement, due within 3 s); the answers go
     to a fake Web API on loopback. Any acknowledgement but a 200 fails the run."""
-    app = container(url)
-    try:
-        with app.engine.connect() as conn:
-            titles = [i.title for i in app.readmodel.index(conn).items]
-    finally:
-        app.close()
-    rng = random.Random(11)
-    questions = [rng.choice((f"status of {title}", f"where are we with {title.lower()}?"))
-                 for title in rng.sample(titles, min(500, len(titles)))]
+    questions = status_questions(url)
     secret = uuid4().hex
     with FakeSlackAPI() as fake, _served(url, fake, secret, workdir) as port:
         def ask(question: str, name: str) -> tuple[int, float]:
-            body = urlencode({
-                "token": "legacy", "team_id": "T0CMS", "team_domain": "cms",
-                "channel_id": "C0BENCH", "channel_name": "bench", "user_id": "UBENCH",
-                "user_name": "bench", "command": "/cms", "text": question,
-                "api_app_id": "A0CMSBOT", "response_url": fake.response_url(name),
-                "trigger_id": f"1.2.{name}"})
-            stamp = str(int(time.time()))
-            signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(),
-                                         hashlib.sha256).hexdigest()
-            headers = {"Content-Type": "application/x-www-form-urlencoded",
-                       "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
-            connection = HTTPConnection("127.0.0.1", port, timeout=10)
-            start = time.perf_counter()
-            try:
-                connection.request("POST", "/slack/events", body, headers)
-                reply = connection.getresponse()
-                reply.read()
-                return reply.status, time.perf_counter() - start
-            except OSError:
-                return 0, time.perf_counter() - start
-            finally:
-                connection.close()
+            return slash_command(port, secret, fake, question, name)
 
         # Warm up: the answer process reads the store and builds its name index first.
         warm = [ask(question, f"warm-{n}")[0] for n, question in enumerate(questions[:3])]
@@ -523,6 +494,121 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
             "ack_answers_per_s": answered / elapsed,
             # Questions past the answers' backlog, told at once to ask again in a minute.
             "ack_told_busy": told_busy}
+
+
+def status_questions(url: str) -> list[str]:
+    """Status questions about up to 500 items, in the two ways people ask them."""
+    app = container(url)
+    try:
+        with app.engine.connect() as conn:
+            titles = [i.title for i in app.readmodel.index(conn).items]
+    finally:
+        app.close()
+    rng = random.Random(11)
+    return [rng.choice((f"status of {title}", f"where are we with {title.lower()}?"))
+            for title in rng.sample(titles, min(500, len(titles)))]
+
+
+def slash_command(port: int, secret: str, fake: FakeSlackAPI, question: str,
+                  name: str) -> tuple[int, float]:
+    """Send `/cms <question>` as Slack signs it, its answer due at the fake's response_url
+    `name`: the HTTP status (0 for none) and the seconds to it."""
+    body = urlencode({
+        "token": "legacy", "team_id": "T0CMS", "team_domain": "cms",
+        "channel_id": "C0BENCH", "channel_name": "bench", "user_id": "UBENCH",
+        "user_name": "bench", "command": "/cms", "text": question,
+        "api_app_id": "A0CMSBOT", "response_url": fake.response_url(name),
+        "trigger_id": f"1.2.{name}"})
+    stamp = str(int(time.time()))
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(),
+                                 hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+    start = time.perf_counter()
+    try:
+        connection.request("POST", "/slack/events", body, headers)
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, time.perf_counter() - start
+    except OSError:
+        return 0, time.perf_counter() - start
+    finally:
+        connection.close()
+
+
+def served_figures(url: str, mode: Mode, workdir: Path, *,
+                   slack_delay: float = 0.0) -> dict[str, float]:
+    """Answers through `cmsbot serve` beside the question engine alone, in one run on the
+    same cores. `answers_per_s`: `mode.ack_clients` clients, each sending a signed `/cms`
+    status question and waiting for its answer at the fake response_url before asking the
+    next (as people in Slack do), for `mode.ack_seconds`. `engine_answers_per_s`: the same
+    questions answered one after the other in this process by `QuestionEngine.answer`
+    alone, for as long, before the server starts. `slack_delay`: seconds the fake Slack
+    takes to reply to each post (none: loopback)."""
+    questions = status_questions(url)
+    app = container(url)
+    try:
+        app.questions.answer(questions[0])  # the name index, built once
+        asked, deadline = 0, time.monotonic() + mode.ack_seconds
+        started = time.perf_counter()
+        while time.monotonic() < deadline:
+            app.questions.answer(questions[asked % len(questions)])
+            asked += 1
+        engine_rate = asked / (time.perf_counter() - started)
+    finally:
+        app.close()
+    secret = uuid4().hex
+    with FakeSlackAPI(delay=slack_delay) as fake, _served(url, fake, secret, workdir) as port:
+        for n, question in enumerate(questions[:3]):  # the answer process reads the store
+            status, _ = slash_command(port, secret, fake, question, f"warm-{n}")
+            if status != 200 or not fake.wait_responded(f"warm-{n}", 120):
+                raise RuntimeError(f"cmsbot serve did not answer a warm-up question ({status})")
+        answered = [0] * mode.ack_clients
+        failures: list[str] = []
+        deadline = time.monotonic() + mode.ack_seconds
+
+        def client(number: int) -> None:
+            while time.monotonic() < deadline and not failures:
+                name = f"{number}-{answered[number]}"
+                question = questions[(number * 101 + answered[number]) % len(questions)]
+                status, _ = slash_command(port, secret, fake, question, name)
+                if status != 200 or not fake.wait_responded(name, 30):
+                    failures.append(f"{question!r}: HTTP {status}")
+                    return
+                answered[number] += 1
+
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(mode.ack_clients)]
+        started = time.perf_counter()
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        told_busy = fake.counts["busy"]
+    if failures or told_busy:
+        raise RuntimeError(f"cmsbot serve did not answer {failures[:3]} ({told_busy} told "
+                           f"to come back); its log: {workdir / 'serve.log'}")
+    served_rate = sum(answered) / elapsed
+    return {"answers_per_s": served_rate, "engine_answers_per_s": engine_rate,
+            "served_to_engine_ratio": served_rate / engine_rate}
+
+
+def cli_ask_figures(url: str) -> dict[str, float]:
+    """A whole `cmsbot ask` process answering a status question about the store at
+    `url` (the quick history): the median wall time of five, start-up included."""
+    app = container(url)
+    try:
+        app.catch_up()
+        with app.engine.connect() as conn:
+            title = app.readmodel.index(conn).items[0].title
+    finally:
+        app.close()
+    env = {**os.environ, "CMSBOT_DATABASE_URL": url}
+    command = [sys.executable, "-m", "cmsbot.cli", "ask", f"status of {title}"]
+    runs = [timed(lambda: subprocess.run(command, env=env, check=True, capture_output=True,
+                                         cwd=ROOT)) for _ in range(5)]
+    return {"cli_ask_wall_s": statistics.median(runs)}
 
 
 @contextmanager
@@ -582,7 +668,8 @@ TARGETS = {"append_ratio_vs_core": (">=", 0.7), "import_events_per_s": (">=", 30
            "digest_100_channels_s": ("<=", 2), "cli_cold_start_s": ("<=", 1.0),
            "digest_past_week_s": ("<=", 2),
            # every intent's p95 (ms) at the quick size; 50 at a million events
-           "ask_p95_ms_by_intent": ("<=", 20)}
+           "ask_p95_ms_by_intent": ("<=", 20),
+           "served_to_engine_ratio": (">=", 0.5), "cli_ask_wall_s": ("<=", 1.0)}
 
 
 def step(what: str, action: Callable[[], Any]) -> None:
@@ -606,6 +693,11 @@ def measure(backend: str, workdir: Path, mode: Mode, history_files: list[Path],
         step(f"{backend}: asking", lambda: figures.update(ask_figures(url, mode.questions)))
         step(f"{backend}: acknowledging slash commands on cmsbot serve",
              lambda: figures.update(ack_figures(url, mode, workdir)))
+        step(f"{backend}: answers through cmsbot serve and in-process",
+             lambda: figures.update(served_figures(url, mode, workdir)))
+        if backend == "sqlite":
+            step("sqlite: one question by a whole cmsbot ask process",
+                 lambda: figures.update(cli_ask_figures(url)))
     return figures
 
 

@@ -9,16 +9,13 @@ is opened read-only), and its answers say how far the views lag the log
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 
-from cmsbot.app.importing import Importer
-from cmsbot.app.recording import Recorder
-from cmsbot.audit import tables as audit_tables
-from cmsbot.audit.chain import ChainKeeper
-from cmsbot.choices import RecordChoices
 from cmsbot.db import (
     StoreMissingError,
     StoreNotInitialisedError,
@@ -27,16 +24,21 @@ from cmsbot.db import (
     views_current,
     views_exist,
 )
-from cmsbot.digests.channels import ChannelCommands
-from cmsbot.digests.service import Subscriptions
 from cmsbot.eventstore.sqliterecorder import BulkSQLiteRecorder
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.questions.engine import QuestionEngine
+from cmsbot.readmodel import stored_index
 from cmsbot.readmodel.reader import ReadModel
 from cmsbot.settings import Reading, Settings
-from cmsbot.slack import deliveries as slack_deliveries
 from cmsbot.storefile import StoreFile, StoreUnhealthyError
 from projections.projector import Projector
+
+if TYPE_CHECKING:
+    from cmsbot.app.importing import Importer
+    from cmsbot.app.recording import Recorder
+    from cmsbot.audit.chain import ChainKeeper
+    from cmsbot.choices import RecordChoices
+    from cmsbot.digests.channels import ChannelCommands
 
 # Views this far behind the log (after a large import) catch up in one transaction.
 BULK_CATCH_UP = 20_000
@@ -44,24 +46,35 @@ BULK_CATCH_UP = 20_000
 
 @dataclass
 class Container:
+    """The parts, built from the settings. The parts that write or post (recording,
+    importing, the audit chain, a channel's verbs, the record form's choices) are built,
+    and their modules imported, when first asked for (`__getattr__`): a process that
+    answers one question starts without them."""
+
     settings: Settings
     tracker: Tracker
     engine: Engine
     projector: Projector
     readmodel: ReadModel
     questions: QuestionEngine
-    recorder: Recorder
-    importer: Importer
-    chain: ChainKeeper
     store_file: StoreFile | None = None  # the SQLite store's file (None on PostgreSQL)
-    channels: ChannelCommands = field(init=False)  # a channel's /cms verbs
-    choices: RecordChoices = field(init=False)  # what a record form offers
+    recorder: Recorder = field(init=False, repr=False)
+    importer: Importer = field(init=False, repr=False)
+    chain: ChainKeeper = field(init=False, repr=False)
+    channels: ChannelCommands = field(init=False, repr=False)  # a channel's /cms verbs
+    choices: RecordChoices = field(init=False, repr=False)  # what a record form offers
 
-    def __post_init__(self) -> None:
-        self.channels = ChannelCommands(Subscriptions(self.tracker, self.readmodel),
-                                        after_writing=self.catch_up,
-                                        views_behind=self.views_behind)
-        self.choices = RecordChoices(self.engine)
+    def __getattr__(self, name: str) -> Any:
+        # Called only for an attribute not set yet: one of the parts built on first use.
+        build = _BUILT_ON_FIRST_USE.get(name)
+        if build is None:
+            raise AttributeError(f"{type(self).__name__} has no {name!r}")
+        with _building:  # one of each, when threads ask at once
+            part = self.__dict__.get(name)
+            if part is None:
+                part = build(self)
+                setattr(self, name, part)
+        return part
 
     def store_fault(self) -> StoreUnhealthyError | None:
         """What is wrong with the SQLite store's file: missing, replaced, read-only, or
@@ -88,10 +101,11 @@ class Container:
             self.chain.catch_up()
         position = self.projector.position()
         if head - position > BULK_CATCH_UP:
-            return self.projector.catch_up_in_bulk()
-        if head > position:
-            return self.projector.catch_up()
-        return 0
+            applied = self.projector.catch_up_in_bulk()
+        else:
+            applied = self.projector.catch_up() if head > position else 0
+        self.readmodel.keep_stored_index()  # for the processes that answer one question
+        return applied
 
     def server_started(self) -> Any:
         """When the PostgreSQL server last started (None for SQLite), asked over the views'
@@ -106,6 +120,45 @@ class Container:
     def close(self) -> None:
         self.tracker.close()
         self.engine.dispose()
+
+
+def _recorder(container: Container) -> Recorder:
+    from cmsbot.app.recording import Recorder
+
+    return Recorder(container.tracker)
+
+
+def _importer(container: Container) -> Importer:
+    from cmsbot.app.importing import Importer
+
+    return Importer(container.tracker)
+
+
+def _chain(container: Container) -> ChainKeeper:
+    from cmsbot.audit.chain import ChainKeeper
+
+    return ChainKeeper(container.engine, container.tracker)
+
+
+def _channels(container: Container) -> ChannelCommands:
+    from cmsbot.digests.channels import ChannelCommands
+    from cmsbot.digests.service import Subscriptions
+
+    return ChannelCommands(Subscriptions(container.tracker, container.readmodel),
+                           after_writing=container.catch_up,
+                           views_behind=container.views_behind)
+
+
+def _choices(container: Container) -> RecordChoices:
+    from cmsbot.choices import RecordChoices
+
+    return RecordChoices(container.engine)
+
+
+_building = threading.RLock()  # re-entrant: building a part may ask for another
+_BUILT_ON_FIRST_USE: dict[str, Callable[[Container], Any]] = {
+    "recorder": _recorder, "importer": _importer, "chain": _chain, "channels": _channels,
+    "choices": _choices}
 
 
 def init_schema(settings: Settings) -> None:
@@ -125,9 +178,13 @@ def init_schema(settings: Settings) -> None:
 def _create_tables(engine: Engine) -> None:
     """Every table beside the log, each made by the package that owns it; idempotent, and
     also what adds the tables a newer version brings."""
+    from cmsbot.audit import tables as audit_tables
+    from cmsbot.slack import deliveries as slack_deliveries
+
     create_views(engine)
     audit_tables.create_tables(engine)
     slack_deliveries.create_table(engine)  # not a view: the bot's record of what it handled
+    stored_index.create_table(engine)  # not a view: the name index, made from the views
 
 
 def bootstrap(settings: Settings | None = None, *, reading: bool = False,
@@ -152,7 +209,7 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
                 f"{database.redacted} has no cmsbot tables; run `cmsbot db init` once")
         if writable and not reading:
             _create_tables(engine)  # (a store that cannot be written is read as it is)
-        elif not audit_tables.tables_exist(engine):
+        elif not _audit_tables_exist(engine):
             raise StoreNotInitialisedError(f"{database.redacted} has no audit chain yet; run "
                                            "`cmsbot db init` once more")
         elif reading and not views_current(engine):
@@ -171,12 +228,16 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
     readmodel = ReadModel(engine, tracker, **overrides)
     container = Container(
         settings=settings, tracker=tracker, engine=engine, projector=projector,
-        readmodel=readmodel, questions=QuestionEngine(readmodel),
-        recorder=Recorder(tracker), importer=Importer(tracker),
-        chain=ChainKeeper(engine, tracker), store_file=store_file,
+        readmodel=readmodel, questions=QuestionEngine(readmodel), store_file=store_file,
     )
     container.questions.views_behind = container.views_behind
     return container
+
+
+def _audit_tables_exist(engine: Engine) -> bool:
+    from cmsbot.audit import tables as audit_tables
+
+    return audit_tables.tables_exist(engine)
 
 
 def _reading(store_file: StoreFile) -> Reading:

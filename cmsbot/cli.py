@@ -17,12 +17,9 @@ from eventsourcing.utils import TopicError
 from cmsbot import bootstrap as bootstrap_module
 from cmsbot import commands, redaction, sources
 from cmsbot.app.auth import Principal
-from cmsbot.app.import_pool import ImportFailedError
-from cmsbot.app.recording import ALREADY_RECORDED
 from cmsbot.bootstrap import Container
 from cmsbot.commands import date_arg, timestamp_arg
 from cmsbot.db import STORE_ERRORS, StoreNotInitialisedError, store_problem
-from cmsbot.history import SEED, HistoryFileError
 from cmsbot.questions.pages import PAGE_SIZE, page_of
 from cmsbot.settings import ConfigurationError, Settings
 from cmsbot.whoami import os_user
@@ -47,7 +44,12 @@ def _page_number(value: str) -> int:
     return int(value)
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+# The commands this module runs itself. Their words are read without the other commands'
+# modules (audit, digests, Slack), whose imports would be most of a question's start-up.
+CORE = ("db", "import", "ask", "record", "projections", "projector")
+
+
+def _parser(words: Sequence[str] = ()) -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="cmsbot", description=(
         "Event-sourced status tracker for the CMS Secretariat's partnerships. "
         "The store is CMSBOT_DATABASE_URL (default sqlite:///var/cmsbot.sqlite)."))
@@ -104,12 +106,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     projector.add_argument("--once", action="store_true", help="catch up and exit")
     projector.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     projector.add_argument("--batch-size", type=int, default=1000, help="events a transaction")
-    return parser, commands.register_all(sub)
+    command = next((word for word in words if not word.startswith("-")), None)
+    return parser, {} if command in CORE else commands.register_all(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, extensions = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser, extensions = _parser(words)
+    args = parser.parse_args(words)
     levels = (logging.WARNING, logging.INFO, logging.DEBUG)
     logging.basicConfig(level=levels[min(args.verbose, 2)],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -118,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in extensions:
             return int(extensions[args.command].run(args, Settings.from_env()))
         return _run(args)
-    except (ConfigurationError, HistoryFileError) as error:  # as argparse exits for bad words
+    except _bad_words() as error:  # as argparse exits for bad words
         print(f"cmsbot: {error}", file=sys.stderr)
         return 2
     except (DomainError, StoreNotInitialisedError, UsageError) as error:
@@ -130,8 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
               "`cmsbot audit verify` names it", file=sys.stderr)
         return 1
-    except ImportFailedError as error:  # one line; the process's traceback at -vv
-        log.debug("the import failed: %s", error.trace or "no traceback")
+    except _loaded("cmsbot.app.import_pool", "ImportFailedError") as error:
+        # one line; the process's traceback at -vv
+        log.debug("the import failed: %s", getattr(error, "trace", None) or "no traceback")
         print(f"cmsbot: {error}", file=sys.stderr)
         return 1
     except STORE_ERRORS as error:  # down, full, read-only: one line, not a traceback
@@ -143,6 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading
         sys.stderr.close()
         return 0
+
+
+def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
+    """The exception class `name` of `module` if this process imported the module, else
+    none: what was never imported raised nothing. A question does not import the history
+    files' modules or the import's, which a writer imports where it needs them."""
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
+
+
+def _bad_words() -> tuple[type[BaseException], ...]:
+    """A configuration, or a history file, that cannot be read as it is."""
+    return (ConfigurationError, *_loaded("cmsbot.history", "HistoryFileError"))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -216,6 +234,8 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
 
             print(import_jsonl(container, principal, args.file))
             return 0
+        from cmsbot.history import SEED
+
         result = container.importer.run_file(principal, SEED if args.seed else args.file)
         print(result, flush=True)
         _catch_up_after_write(container)
@@ -244,6 +264,8 @@ def _dispatch(args: argparse.Namespace, container: Container) -> int:
             Principal(actor, may_record=True), key=args.item, what=args.what,
             fields=_numbers(fields), occurred=args.occurred, source=source, note=args.note,
             ref=f"cli:{args.ref}" if args.ref else None)
+        from cmsbot.app.recording import ALREADY_RECORDED
+
         if recorded.summary == ALREADY_RECORDED:
             print(f"Already recorded on {recorded.title} under --ref {args.ref}; nothing new",
                   flush=True)

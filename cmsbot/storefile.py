@@ -81,10 +81,12 @@ class StoreFile:
             raise fault
 
     def _moved_fault(self, *, written: bool = False) -> StoreUnhealthyError | None:
-        if not self.path.exists():
+        try:  # one system call: every write asks twice
+            identity = self._stat()
+        except FileNotFoundError:
             return StoreUnhealthyError(MISSING, "its file was deleted or moved after it was "
                                        "opened", written=written)
-        if self.moved():
+        if identity != self._identity:
             return StoreUnhealthyError(REPLACED, "its path now names another file than the "
                                        "one opened", written=written)
         return None
@@ -99,7 +101,8 @@ class StoreFile:
         if not os.access(path, os.W_OK):
             return StoreUnhealthyError(READ_ONLY, "its file cannot be written")
         for suffix, companion in zip(("wal", "shm"), self._names[1:3], strict=True):
-            if os.path.exists(companion) and not os.access(companion, os.W_OK):
+            # A companion that is not there (yet) is made by SQLite as it is needed.
+            if not os.access(companion, os.W_OK) and os.path.exists(companion):
                 return StoreUnhealthyError(READ_ONLY, f"its {suffix} file cannot be written")
         if not os.access(self._names[3], os.W_OK):
             return StoreUnhealthyError(READ_ONLY, "its folder cannot be written")

@@ -9,8 +9,6 @@ then finds the work done.
 from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from projections import tables as t
 from projections.views import NAMES, NOTICES, TRACKED, VIEWS
@@ -24,9 +22,15 @@ def ensure_positions(conn: Connection) -> None:
     start = min(views) if len(views) == len(VIEWS) else 0
     rows = [{"name": name, "position": start if name == NOTICES else 0}
             for name in (*TRACKED, NAMES)]
+    # Each dialect's module is imported by the one store that needs it (PostgreSQL's
+    # brings asyncio, ssl and more, which a SQLite store's reader need not start with).
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         conn.execute(pg_insert(t.positions).on_conflict_do_nothing(), rows)
     else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         conn.execute(sqlite_insert(t.positions).on_conflict_do_nothing(), rows)
 
 

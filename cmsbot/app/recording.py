@@ -24,6 +24,7 @@ from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
 from domain.errors import CorrectionTargetError, UnknownItemError
+from domain.events import ItemEvent
 from domain.items import Item, partner_id
 from domain.provenance import Fact, Source
 
@@ -61,16 +62,21 @@ class Recorder:
         when = PartialDate.parse(occurred).within_horizon(self.today())
 
         def attempt() -> Recorded:
-            item = self.tracker.item(key)  # a copy of this thread's own
-            return self._apply(principal, item, key, what, fields, when, source, note, ref)
+            # The cached item, this thread's alone until saved (dropped if anything fails).
+            with self.tracker.item_checked_out(key) as item:
+                if ref and item.has_recorded(ref):
+                    return Recorded(key, item.state.title, item.version, ALREADY_RECORDED)
+                event = self._apply(principal, item, what, fields, when, source, note, ref)
+                title = item.state.title
+            return Recorded(key, title, event.originator_version,
+                            describe(event, self._partner_name))
 
         return retrying(attempt, self.attempts)
 
-    def _apply(self, principal: Principal, item: Item, key: str, what: str,
-               fields: dict[str, Any], when: PartialDate, source: Source, note: str | None,
-               ref: str | None) -> Recorded:
-        if ref and item.has_recorded(ref):
-            return Recorded(key, item.state.title, item.version, ALREADY_RECORDED)
+    def _apply(self, principal: Principal, item: Item, what: str, fields: dict[str, Any],
+               when: PartialDate, source: Source, note: str | None, ref: str | None,
+               ) -> ItemEvent:
+        """Run the command on the item and save the one event it raised."""
         spec = lookup(item.KIND, what)
         values = spec.coerce(fields, today=self.today())
         check_partners(values, lambda partner: self.tracker.exists(partner_id(partner)))
@@ -80,8 +86,7 @@ class Recorder:
         getattr(item, spec.command)(fact, **values)
         [event] = item.pending_events  # the one this command raised: what is confirmed
         self.tracker.save(item)
-        return Recorded(key, item.state.title, event.originator_version,
-                        describe(event, self._partner_name))
+        return event  # type: ignore[return-value]  # an item raises item events
 
     def _partner_name(self, key: str) -> str:
         try:

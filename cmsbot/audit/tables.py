@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, inspect
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from projections.writing import writing
 
@@ -37,9 +35,15 @@ chain_head = Table(
 def ensure_head(conn: Connection) -> None:
     """Create the head row if missing; safe when two processes race."""
     row = {"name": HEAD_ROW, "position": 0, "log_id": 0, "hash": GENESIS}
+    # Each dialect's module is imported by the one store that needs it (PostgreSQL's
+    # brings asyncio, ssl and more, which a SQLite store's reader need not start with).
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         conn.execute(pg_insert(chain_head).on_conflict_do_nothing(), [row])
     else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         conn.execute(sqlite_insert(chain_head).on_conflict_do_nothing(), [row])
 
 

@@ -6,6 +6,7 @@ refactoring. Partial dates and sources are transcoded explicitly (`transcoding`)
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder
 from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore
 from eventsourcing.utils import EnvType
@@ -40,8 +42,9 @@ class Tracker(Application[UUID]):
 
     name = "cmsbot"
     # Long-lived items stay fast to load: the cache keeps them, and fast-forwards
-    # from the store when another process recorded since. Each caller gets a copy of its
-    # own (the library's default), so that threads never share an aggregate they change.
+    # from the store when another process recorded since. Threads never share an aggregate
+    # they change: a writer checks the cached one out to itself (`checked_out`), under the
+    # aggregate's lock, and every other caller gets a copy of its own, made under that lock.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
 
     def __init__(self, env: EnvType | None = None) -> None:
@@ -51,9 +54,9 @@ class Tracker(Application[UUID]):
                             "cmsbot.eventstore's recorders (Database.eventsourcing_env)")
         self.bulk_recorder: BulkRecorder = self.recorder
         # The library fast-forwards a cached aggregate under a lock of its own, but copies
-        # it after releasing that lock, so a copy could catch another thread's fast-forward
-        # half done: one lock per aggregate (striped) covers both.
-        self._loading = tuple(threading.Lock() for _ in range(64))
+        # it after releasing that lock, and a writer changes it in place: one lock per
+        # aggregate covers the fast-forward, the copy and the writer's command and save.
+        self._locks = AggregateLocks()
         datastore = getattr(self.recorder, "datastore", None)
         if isinstance(datastore, SQLiteDatastore):
             # SQLite has one writer at a time. A save waits for the file's lock for up to
@@ -83,16 +86,70 @@ class Tracker(Application[UUID]):
         try:
             return self.get(aggregate_id)
         except AggregateNotFoundError:
-            raise UnknownItemError(f"nothing is tracked under the key {key!r}") from None
+            raise UnknownItemError(self._unknown(key)) from None
 
     def get(self, aggregate_id: UUID) -> Any:
         """The aggregate as the store has it now, as a copy the caller alone may change
         (raises AggregateNotFoundError)."""
-        with self._loading[aggregate_id.int % len(self._loading)]:
+        with self._locks.holding(aggregate_id):
             return self.repository.get(aggregate_id)
 
+    def checked_out(self, aggregate_id: UUID) -> AbstractContextManager[Any]:
+        """The cached aggregate itself, as the store has it now, for one command and its
+        save inside the block (raises AggregateNotFoundError). No other thread of this
+        process loads, copies or changes it until the block ends: a writer of one event
+        need not copy a long item's lists. If the block raises, or leaves events unsaved,
+        the cached aggregate is dropped (the command may have changed it, the save may
+        have failed), and the next load folds it afresh from the store."""
+        return self._checked_out(aggregate_id, None)
+
+    def item_checked_out(self, key: str) -> AbstractContextManager[Item]:
+        """`checked_out` of the item with this key (raises UnknownItemError)."""
+        return self._checked_out(item_id(key), key)
+
+    @contextlib.contextmanager
+    def _checked_out(self, aggregate_id: UUID, key: str | None) -> Iterator[Any]:
+        with self._locks.holding(aggregate_id):
+            try:
+                aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                if key is None:
+                    raise
+                raise UnknownItemError(self._unknown(key)) from None
+            try:
+                yield aggregate
+            except BaseException:
+                self._forget(aggregate_id)
+                raise
+            if aggregate.pending_events:
+                self._forget(aggregate_id)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """The library's save; a save that fails drops its aggregates from the cache, so
+        that an aggregate changed by a command whose event was not stored is never handed
+        out again (the save has taken its pending events by then)."""
+        try:
+            return super().save(*objs, **kwargs)
+        except BaseException:
+            for obj in objs:
+                if isinstance(obj, BaseAggregate):
+                    self._forget(obj.id)
+            raise
+
+    @staticmethod
+    def _unknown(key: str) -> str:
+        return f"nothing is tracked under the key {key!r}"
+
+    def _forget(self, aggregate_id: UUID) -> None:
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        """Whether the aggregate has been saved: one look at the store, no aggregate
+        loaded (the library's `in repository` loads and copies it)."""
+        return bool(self.bulk_recorder.select_existing([aggregate_id]))
 
     def existing(self, aggregate_ids: Collection[UUID], *, chunk: int = 500) -> set[UUID]:
         """Which of these aggregates have been saved (`exists` of each): a few queries for
@@ -156,3 +213,30 @@ class Tracker(Application[UUID]):
             if len(page) < batch:
                 return
             after = page[-1].position
+
+
+class AggregateLocks:
+    """One lock per aggregate, kept while a thread holds or waits for it. Re-entrant: a
+    thread that holds an aggregate may load it again. Each aggregate has a lock of its own,
+    not one of a few shared stripes: a writer holding an item loads partners (to name
+    them), and with stripes two such writers could each wait for a stripe the other holds."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held: dict[UUID, tuple[threading.RLock, list[int]]] = {}
+
+    @contextlib.contextmanager
+    def holding(self, aggregate_id: UUID) -> Iterator[None]:
+        with self._guard:
+            entry = self._held.get(aggregate_id)
+            if entry is None:
+                entry = self._held[aggregate_id] = (threading.RLock(), [0])
+            entry[1][0] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1][0] -= 1
+                if not entry[1][0]:
+                    del self._held[aggregate_id]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 
 from cmsbot.eventstore.tracker import Tracker
+from cmsbot.readmodel import stored_index
 from cmsbot.readmodel.resolve import Index
 from cmsbot.readmodel.snapshot import Snapshot
 from projections import queries as q
@@ -37,8 +38,20 @@ class ReadModel:
         """The names of the items and partners, rebuilt when the views' names change."""
         position = q.names_position(conn)
         if self._index is None or self._index[0] != position:
-            self._index = (position, Index(q.index_rows(conn), q.partner_rows(conn)))
+            index = stored_index.load(conn, position) or Index(q.index_rows(conn),
+                                                                q.partner_rows(conn))
+            self._index = (position, index)
         return self._index[1]
+
+    def keep_stored_index(self) -> None:
+        """Store the name index for the views' names as they are now, unless it is stored
+        already: for writers, after they catch the views up (a reader never calls it)."""
+        with self.engine.connect() as conn:
+            position = q.names_position(conn)
+            if stored_index.stored_position(conn) == position:
+                return
+            index = self.index(conn)
+        stored_index.save(self.engine, position, index)
 
     def reference(self, as_at: date | None, known_at: datetime | None) -> date:
         """The day a reading at these times stands on ("next month" counts from it):

@@ -57,25 +57,53 @@ class Index:
     """What resolution needs, built once per change of the views."""
 
     def __init__(self, items: Sequence[Any], partners: Sequence[Any]) -> None:
-        self.partners = {p.key: PartnerRef(p.key, p.acronym, p.name) for p in partners}
-        self.vocab = Vocabulary(partner_phrases(
-            (p.key, p.acronym, p.name, list(p.aliases)) for p in partners))
-        self.partner_by_token = {partner_token(k): p for k, p in self.partners.items()}
-        self.items: list[ItemRef] = []
-        self.names: list[str] = []
-        self.owner: list[int] = []
-        postings: dict[str, set[int]] = {}
-        for row in items:
-            ref = ItemRef(row.item_id, row.key, row.kind, row.title, row.subtype,
-                          tuple(row.partner_keys))
-            number = len(self.items)
-            self.items.append(ref)
+        self._know_partners([(p.key, p.acronym, p.name, list(p.aliases)) for p in partners])
+        refs = [ItemRef(row.item_id, row.key, row.kind, row.title, row.subtype,
+                        tuple(row.partner_keys)) for row in items]
+        names: list[str] = []
+        owner: list[int] = []
+        self.vocab.many()
+        for number, (ref, row) in enumerate(zip(refs, items, strict=True)):
             for name in self._names_of(ref, row.aliases):
-                name_id = len(self.names)
-                self.names.append(name)
-                self.owner.append(number)
+                names.append(name)
+                owner.append(number)
+        self._know_items(refs, names, owner)
+
+    @classmethod
+    def restored(cls, contents: dict[str, Any]) -> Index:
+        """The index whose `contents` these are, without reading any name again: the
+        names were made normal when the contents were taken (`stored_index`)."""
+        index = cls.__new__(cls)
+        index._know_partners([(k, a, n, list(al)) for k, a, n, al in contents["partners"]])
+        index._know_items([ItemRef(i, k, kind, t, s, tuple(p))
+                           for i, k, kind, t, s, p in contents["items"]],
+                          contents["names"], contents["owner"], contents["postings"])
+        return index
+
+    def contents(self) -> dict[str, Any]:
+        """What `restored` makes this index again from: plain lists, for JSON."""
+        return {"partners": self._partner_rows,
+                "items": [[i.item_id, i.key, i.kind, i.title, i.subtype, list(i.partners)]
+                          for i in self.items],
+                "names": self.names, "owner": self.owner, "postings": self.postings}
+
+    def _know_partners(self, rows: list[tuple[str, str | None, str, list[str]]]) -> None:
+        self._partner_rows = rows
+        self.partners = {key: PartnerRef(key, acronym, name) for key, acronym, name, _ in rows}
+        self.vocab = Vocabulary(partner_phrases(rows))
+        self.partner_by_token = {partner_token(k): p for k, p in self.partners.items()}
+
+    def _know_items(self, items: list[ItemRef], names: list[str], owner: list[int],
+                    postings: dict[str, list[int]] | None = None) -> None:
+        self.items, self.names, self.owner = items, names, owner
+        if postings is None:
+            postings = {}
+            for name_id, name in enumerate(names):
                 for token in name.split():
-                    postings.setdefault(token, set()).add(name_id)
+                    ids = postings.setdefault(token, [])
+                    if not ids or ids[-1] != name_id:  # a token twice in one name
+                        ids.append(name_id)
+        # Each token's names, in order; the tokens in the order first met.
         self.postings = postings
         self.tokens = list(postings)
         # Typo matches of each token met so far (the vocabulary repeats itself), and the
@@ -112,10 +140,10 @@ class Index:
         found: set[int] = set()
         for token in tokens:
             if token in self.postings:
-                found |= self.postings[token]
+                found.update(self.postings[token])
             if len(token) >= 4:
                 for near in self.typos(token):
-                    found |= self.postings[near]
+                    found.update(self.postings[near])
         return found
 
     def typos(self, token: str) -> list[str]:

@@ -6,6 +6,7 @@ Questions and item names go through the same steps, so "J.W.P.", "joint work pla
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -67,7 +68,14 @@ def fold(text: str) -> str:
 
 
 class Vocabulary:
-    """Phrase replacements: abbreviations, then partner names to one token per partner."""
+    """Phrase replacements: abbreviations, then partner names to one token per partner.
+
+    The phrases are one pattern, longest first. Compiling it for a thousand partners'
+    phrases takes longer than reading a question, so a vocabulary reads a few texts each
+    with a pattern of only the phrases found in that text: the same replacements,
+    since a phrase can only match where it occurs, tried in the same order. It compiles
+    the whole pattern once it has read `FEW` texts, or when told that many follow (`many`,
+    as building a name index does)."""
 
     def __init__(self, partner_phrases: dict[str, str] | None = None) -> None:
         phrases = dict(ABBREVIATIONS)
@@ -76,16 +84,45 @@ class Vocabulary:
             if folded and folded not in STOPWORDS:
                 phrases[folded] = token
         # Longest phrases first, so "unep regional office for africa" beats "unep".
-        ordered = sorted(phrases, key=lambda p: (-len(p.split()), -len(p)))
-        self._pattern = re.compile(r"\b(" + "|".join(re.escape(p) for p in ordered) + r")\b")
+        self._ordered = sorted(phrases, key=lambda p: (-len(p.split()), -len(p)))
         self._phrases = phrases
+        self._whole: re.Pattern[str] | None = None
+        self._read = 0
+
+    def many(self) -> None:
+        """Compile the whole pattern now: many texts follow."""
+        if self._whole is None:
+            self._whole = _compile(self._ordered)
+
+    def _pattern_for(self, folded: str) -> re.Pattern[str] | None:
+        self._read += 1
+        if self._whole is None and self._read > FEW:
+            self.many()
+        if self._whole is not None:
+            return self._whole
+        found = tuple(p for p in self._ordered if p in folded)
+        return _few_pattern(found) if found else None
 
     def tokens(self, text: str) -> list[str]:
-        replaced = self._pattern.sub(lambda m: " " + self._phrases[m.group(1)] + " ", fold(text))
+        folded = fold(text)
+        pattern = self._pattern_for(folded)
+        replaced = folded if pattern is None else pattern.sub(
+            lambda m: " " + self._phrases[m.group(1)] + " ", folded)
         return [w for w in replaced.split() if w not in STOPWORDS]
 
     def normal(self, text: str) -> str:
         return " ".join(self.tokens(text))
+
+
+# Texts a vocabulary reads with patterns of their own phrases before it compiles the whole.
+FEW = 200
+
+
+def _compile(phrases: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+
+
+_few_pattern = functools.lru_cache(maxsize=256)(_compile)  # a text's few phrases
 
 
 def partner_token(key: str) -> str:

@@ -9,8 +9,9 @@ scheduling priority, with its own Bolt app and container: the HTTP worker verifi
 acknowledges and queues the request, and the answers get whatever CPU is left.
 
 One answer process per worker keeps the worker's behaviour towards Slack (auth.test asked
-once, on the first answer, then kept); for more answers in parallel, run more workers
-(WEB_CONCURRENCY).
+once, on the first answer, then kept). Within it a few threads take the queued answers in
+turn (`ANSWER_THREADS`), so that an answer's post to Slack does not hold up the next one;
+for more CPU for answers, run more workers (WEB_CONCURRENCY).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ STOP_WAIT = 5.0  # seconds for the answer being worked on to finish when the ser
 MAX_WAITING = 1_000
 BUSY = ("I have a great many questions to answer just now and could not answer yours in "
         "good time. Please ask again in a minute.")
+# Answers under way at once. An answer is mostly Python work, which one thread does at a
+# time; but each ends by posting to Slack (its response_url), a round trip over the
+# network during which another thread can answer the next question.
+ANSWER_THREADS = 8
 _LAZY_ONLY = "x-slack-bolt-lazy-only"
 _LAZY_NAME = "x-slack-bolt-lazy-function-name"
 
@@ -158,19 +163,31 @@ _app: App | None = None
 
 def _serve(settings: Settings, parent: int, level: int, jobs: Queue[Job | None],
            stopping: Event) -> None:
-    """The answer process: set up, then run the queued listeners one after the other."""
+    """The answer process: set up, then run the queued listeners on `ANSWER_THREADS`
+    threads, each taking the next."""
     _start(settings, parent, level)
-    dropped = 0
+    dropped: list[int] = []
+    threads = [threading.Thread(target=_answer, args=(jobs, stopping, dropped),
+                                name=f"cmsbot-answer-{n}") for n in range(ANSWER_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if dropped:
+        log.warning("%d queued answers were not run: the server stopped first", len(dropped))
+
+
+def _answer(jobs: Queue[Job | None], stopping: Event, dropped: list[int]) -> None:
+    """Run queued listeners until told to stop (None), then tell the next thread."""
     while (job := jobs.get()) is not None:
         if stopping.is_set():
-            dropped += 1
+            dropped.append(1)
             continue
         try:
             _run(*job)
         except Exception:  # one failed answer must not stop the others
             log.exception("%s failed in the answer process", job[3])
-    if dropped:
-        log.warning("%d queued answers were not run: the server stopped first", dropped)
+    jobs.put(None)
 
 
 def _start(settings: Settings, parent: int, level: int) -> None:

@@ -69,11 +69,12 @@ def test_a_bulk_session_that_fails_stores_nothing(container: Container) -> None:
     assert container.tracker.head() == 0
 
 
-def test_existing_is_exists_of_each(container: Container) -> None:
+def test_existing_and_exists_are_the_librarys_in_repository(container: Container) -> None:
     made = aggregates()
     container.tracker.save(*made[::2])
     asked = [a.id for a in made] + [item_id("nothing"), partner_id("nobody")]
     found = container.tracker.existing(asked, chunk=4)  # several queries
+    assert found == {i for i in asked if i in container.tracker.repository}  # loads each
     assert found == {i for i in asked if container.tracker.exists(i)}
     assert found == {a.id for a in made[::2]}
 

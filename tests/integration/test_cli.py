@@ -120,3 +120,20 @@ def test_a_record_sent_again_with_its_ref_records_nothing(database: str) -> None
     history = cmsbot("ask", "history of unep-mts", database=database).stdout
     entries = [line for line in history.splitlines() if line.startswith("•")]
     assert sum("call with the focal point" in line for line in entries) == 1
+
+
+def test_a_question_starts_without_the_parts_that_write(database: str) -> None:
+    """`cmsbot ask` answers without importing what only writers, audits, digests or Slack
+    need (their imports were most of a question's start-up)."""
+    code = ("import sys; from cmsbot import cli; status = cli.main(['ask', 'status of IWC JWP']);"
+            " print(sorted(m for m in sys.modules if m.split('.')[0] in"
+            " ('yaml', 'slack_bolt', 'gunicorn', 'apscheduler') or m.startswith(("
+            "'cmsbot.audit.', 'cmsbot.app.import', 'cmsbot.digests', 'cmsbot.slack', "
+            "'cmsbot.history', 'sqlalchemy.dialects.postgresql'))"
+            " and m != 'cmsbot.audit.tables'), status)")  # a reader checks the chain's tables
+    env = {**os.environ, "CMSBOT_DATABASE_URL": database}
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=True)
+    answer, loaded = result.stdout.rsplit("\n", 2)[:2]
+    assert answer.startswith("IWC–CMS Joint Work Plan")
+    assert loaded == "[] 0"

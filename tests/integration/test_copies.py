@@ -1,4 +1,4 @@
-"""The copy the store hands each caller (`Item.__deepcopy__`, a fast path) behaves as an
+"""The copy the store hands each reader (`Item.__deepcopy__`, a fast path) behaves as an
 item folded afresh from its events (the plain path): commands on the copy change neither
 the cached item nor any other copy."""
 
