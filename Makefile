@@ -41,6 +41,18 @@ demo: $(STAMP)
 	@echo; echo "== The digest a channel would have got that week, and the log's tamper check:"
 	$(BIN)/cmsbot digest preview --channel C1 --as-at 2015-09-01
 	$(BIN)/cmsbot audit verify
+	@echo; echo "== The next reports: what happened after StC44, from public sources, checked first"
+	$(BIN)/cmsbot import --check tests/data/later-history-2015-2017.yaml
+	$(BIN)/cmsbot import tests/data/later-history-2015-2017.yaml
+	$(BIN)/cmsbot import tests/data/later-history-cop12.yaml
+	@for q in "what was the status of the Caribbean workshop on 1 June 2016?" \
+	          "history of the Caribbean workshop" \
+	          "what is overdue as at 1 September 2016" \
+	          "has MIKT been held as at 1 August 2016?" \
+	          "what happened since StC44 as at 1 January 2016"; do \
+	  echo; echo "== cmsbot ask \"$$q\""; \
+	  $(BIN)/cmsbot ask "$$q"; \
+	done
 	@echo
 	@echo "Go on with: $(BIN)/cmsbot ask --as-at 2015-09-01 \"what's coming up\""
 	@echo "($(BIN)/cmsbot --help lists every command; docs/usage.md explains them)"

@@ -61,11 +61,12 @@ def _line(row: Any, title: str, *, recorded: bool) -> Line:
     """A change: its business date, or (`recorded`) when it was recorded and its date."""
     when = PartialDate.from_dict(row.occurred)
     source = (Source.from_dict(row.source),)
-    # Each line names its item, so that a page of them reads alone.
+    # Each line names its item, so that a page of them reads alone; a note is said as the
+    # item's history says it.
+    said = f"{title}: {row.summary}" + (f" ({row.note})" if row.note else "")
     if recorded:
-        return Line(moment(_utc(row.recorded)), f"{title}: {row.summary} (dated {when})",
-                    title, source)
-    return Line(str(when), f"{title}: {row.summary}", title, source)
+        return Line(moment(_utc(row.recorded)), f"{said} (dated {when})", title, source)
+    return Line(str(when), said, title, source)
 
 
 def _after(when: PartialDate, since: date) -> bool:
