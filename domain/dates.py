@@ -3,6 +3,9 @@
 A report says "2016", "early 2016", "late November 2015", "the last trimester of 2016" or
 "27-29 October 2015". A `PartialDate` keeps the precision and the range such words cover,
 whether the date was tentative, and the words themselves, and never invents a day.
+
+The module is a little over 400 lines because reading every form a source writes a date in,
+and saying it back in one style, is one job: the forms share their patterns and rules.
 """
 
 from __future__ import annotations
