@@ -3,17 +3,19 @@ steps that several intents share (finding the item named, saying where an item s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Asked, Match, match_of
 from cmsbot.questions.parse import Parsed
-from cmsbot.readmodel.resolve import Index, ItemRef, Resolution, resolve
+from cmsbot.readmodel.resolve import Index, ItemRef, PartnerRef, Resolution, resolve
 from cmsbot.readmodel.snapshot import Snapshot
 from cmsbot.readmodel.stale import first_plan_of, held_for
 from cmsbot.wording import as_of, late_words, slip_words, status_line
 from domain.overdue import late_entries, settled_labels, slip
 from domain.state import ItemState
+from projections import queries as q
 
 
 @dataclass
@@ -55,6 +57,11 @@ class Asking:
         return status_line(state, partners, self.snap.reference,
                            held=held_for(self.snap, [state]),
                            first=first_plan_of(self.snap, state) if slips else None)
+
+    def items_of(self, partners: Iterable[PartnerRef]) -> list[str]:
+        """The ids of the items of these partners, each once, partner by partner."""
+        return list(dict.fromkeys(i for partner in partners
+                                  for i in q.items_with_partner(self.snap.conn, partner.key)))
 
     def names_one(self, subject: str) -> bool:
         """Whether the words name one item clearly."""

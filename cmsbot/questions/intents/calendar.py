@@ -10,7 +10,6 @@ from cmsbot.questions.asking import Asking
 from cmsbot.questions.intents import item
 from cmsbot.readmodel import agenda
 from cmsbot.readmodel.snapshot import Dated
-from projections import queries as q
 
 _DEADLINE_KINDS = frozenset({"agreement", "post", "consultation", "engagement"})
 
@@ -22,8 +21,7 @@ def upcoming(ask: Asking) -> Answer:
     subject_items: list[str] | None = None
     partners = ask.index.only_partners(parsed.subject)
     if partners:
-        subject_items = [i for partner in partners
-                         for i in q.items_with_partner(snap.conn, partner.key)]
+        subject_items = ask.items_of(partners)
     elif parsed.subject and ask.index.normal(parsed.subject):
         # "when is the Philippines workshop?" is about one item; "workshops in 2016" is
         # not, and is not searched for one.
@@ -31,8 +29,7 @@ def upcoming(ask: Asking) -> Answer:
             return item.status(ask)
         named = ask.index.partners_in(parsed.subject)
         if named:
-            subject_items = [i for partner in named
-                             for i in q.items_with_partner(snap.conn, partner.key)]
+            subject_items = ask.items_of(named)
     kinds, subtypes = parsed.kinds - {"deadline"}, parsed.subtypes
     first: date | None
     last: date | None

@@ -82,12 +82,12 @@ def _utc(value: datetime | str) -> datetime:
 
 def _subject(ask: Asking) -> set[str] | None:
     """The items the question names (a partner's, or one item), or None for every item."""
-    parsed, snap = ask.parsed, ask.snap
+    parsed = ask.parsed
     if not (parsed.subject and ask.index.normal(parsed.subject)):
         return None
     partners = ask.index.only_partners(parsed.subject)
     if partners:
-        return {i for partner in partners for i in q.items_with_partner(snap.conn, partner.key)}
+        return set(ask.items_of(partners))
     found = resolve(ask.index, parsed.subject)
     return {found.winner.item_id} if found.winner is not None else None
 

@@ -9,7 +9,6 @@ from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
 from cmsbot.readmodel.stale import stale
 from cmsbot.wording import as_of
-from projections import queries as q
 
 
 def overdue(ask: Asking) -> Answer:
@@ -19,8 +18,7 @@ def overdue(ask: Asking) -> Answer:
     item_ids: list[str] | None = None
     partners = ask.index.partners_in(parsed.subject)
     if partners:
-        item_ids = [i for partner in partners
-                    for i in q.items_with_partner(snap.conn, partner.key)]
+        item_ids = ask.items_of(partners)
     states = list({id(e[2]): e[2] for e in snap.calendar(item_ids)}.values())
     kinds = parsed.kinds - {"deadline"}
     states = [s for s in states if not kinds or s.kind.value in kinds]
