@@ -35,7 +35,6 @@ from cmsbot.app.auth import Principal
 from cmsbot.app.import_entries import ItemRecorder, Problems
 from cmsbot.app.import_pool import ImportPool
 from cmsbot.app.outlining import outline_to_record
-from cmsbot.app.recording import partners_named
 from cmsbot.eventstore.bulk_rows import AddRows, EventRow, encode_rows
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.history import (
@@ -45,9 +44,9 @@ from cmsbot.history import (
     HistoryFileError,
     ItemEntry,
     Stored,
-    item_key_of,
     read_draft_file,
 )
+from cmsbot.history_entries import partners_named
 from cmsbot.wording import count
 from domain.items import Item, Partner, item_id, partner_id
 from domain.outlines import ReportOutline
@@ -220,13 +219,12 @@ class _File:
 
     @classmethod
     def drafted(cls, draft: Draft) -> _File:
-        mappings = draft.items
-        events = [_events_of(mapping) for mapping in mappings]
-        return cls(draft, [item_key_of(mapping) for mapping in mappings],
-                   [1 + len(its) for its in events],
-                   [*(mapping.get("partners") for mapping in mappings),
-                    *(key for its in events for event in its for key in partners_named(event))],
-                   lambda numbers, stored: draft.check_items([mappings[n] for n in numbers],
+        """A file read but not checked: its items are checked piece by piece, each parsed
+        then if the file was read as a stream (`cmsbot.history_stream`)."""
+        gists, mappings = draft.gists, draft.items
+        return cls(draft, [gist.key for gist in gists], [gist.weight for gist in gists],
+                   [named for gist in gists for named in gist.named],
+                   lambda numbers, stored: draft.check_items((mappings[n] for n in numbers),
                                                              stored),
                    draft.file_problems())
 
@@ -323,11 +321,6 @@ def _cut(numbers: list[int], weights: list[int], size: int) -> list[list[int]]:
     if piece:
         pieces.append(piece)
     return pieces
-
-
-def _events_of(mapping: Any) -> list[Any]:
-    events = mapping.get("events")
-    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
 
 
 def _texts_in(values: Iterable[Any]) -> set[str]:
