@@ -42,7 +42,7 @@ from cmsbot.history_parsing import (
     read_text,
 )
 from cmsbot.history_parsing import HistoryFileError as HistoryFileError  # for callers
-from cmsbot.history_stream import ItemTexts, parse_json_items
+from cmsbot.history_stream import ItemTexts, parse_json_items, read_json_items
 from domain.catalogue import lookup
 from domain.dates import PartialDate
 from domain.errors import DomainError, InvalidFieldError
@@ -176,7 +176,12 @@ def read_draft_file(path: Path, *, today: date | None = None) -> Draft:
     """Read a history file (YAML, or JSON when its name ends in .json) and check all but
     its items. A file over its format's size limit, or holding more values than it may,
     is refused before it is parsed (and one over the size limit before it is read)."""
-    text, json_file = read_text(path)
+    if path.suffix.lower() == ".json":
+        with collector_paused():
+            data = read_json_items(path, gist_of)
+        if data is not None:
+            return _Checker(str(path), today).draft(data)
+    text, json_file = read_text(path)  # a file the stream did not read is refused here
     if json_file:
         return read_json_draft(text, str(path), today=today)
     return read_history_draft(text, str(path), today=today)

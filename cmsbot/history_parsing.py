@@ -288,12 +288,18 @@ _JSON_MARKS = bytes(c for c in range(256) if c not in b",[{")
 _YAML_MARKS = bytes(c for c in range(256) if c not in b"-:,[{?\n")
 
 
+def json_values_begun(content: bytes) -> int:
+    """How many JSON values but the first a piece of JSON text begins, at most: counted
+    piece by piece, the pieces of a text add up to its count."""
+    return len(content.translate(None, _JSON_MARKS))
+
+
 def _values_in(content: bytes, json_file: bool) -> tuple[int, int]:
     """How many values a file's text holds at most, counted without parsing it (a JSON
     value but the first follows a comma or an opening bracket; a YAML node follows one of
     - : , [ { ? or a line break), and how many it may hold."""
     if json_file:
-        return len(content.translate(None, _JSON_MARKS)) + 1, MAX_VALUES
+        return json_values_begun(content) + 1, MAX_VALUES
     return len(content.translate(None, _YAML_MARKS)) + 1, MAX_VALUES // 2
 
 

@@ -50,7 +50,7 @@ from cmsbot.history_entries import partners_named
 from cmsbot.wording import count
 from domain.items import Item, Partner, item_id, partner_id
 from domain.outlines import ReportOutline
-from projections.bulk import collector_paused
+from projections.bulk import collect_young, collector_paused
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,14 @@ class _Work:
 
     def do(self, numbers: list[int], load: Callable[[str], Item] | None = None) -> _Done:
         """Check these items, run their commands and encode their events: on new
-        aggregates, or on those `load` reads from the store (items recorded before)."""
+        aggregates, or on those `load` reads from the store (items recorded before). What
+        the piece made but its result is let go of at once, cycles included (the collector
+        is paused): so only pieces in hand are in memory, whatever the file's size."""
+        done = self._do(numbers, load)
+        collect_young()
+        return done
+
+    def _do(self, numbers: list[int], load: Callable[[str], Item] | None) -> _Done:
         loaded: dict[str, Item] = {}
         if load is not None:
             for number in numbers:
