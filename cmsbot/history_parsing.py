@@ -21,9 +21,10 @@ import yaml
 from domain.limits import MAX_DEPTH, shown
 
 # The bounds of a history file (docs/history-files.md); fields are bounded by
-# domain.limits. A file is read whole, so its values bound the memory checking it takes:
-# at most about 230 bytes a value of a JSON file, twice that of a YAML one (its parser
-# keeps a node for each value as well), so 1,500,000 values take under 500 MB.
+# domain.limits. A file parsed whole (YAML; JSON read as a stream is parsed an item at a
+# time, `cmsbot.history_stream`) has its values bound the memory checking it takes: at
+# most about 230 bytes a value of a JSON file, twice that of a YAML one (its parser keeps
+# a node for each value as well), so 1,500,000 values take under 500 MB.
 MAX_YAML_BYTES = 8 * 2**20
 MAX_JSON_BYTES = 64 * 2**20
 MAX_VALUES = 1_500_000  # values in a JSON file; in a YAML file, half as many

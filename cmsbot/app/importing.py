@@ -14,6 +14,11 @@ checks', and those the commands meet when they are run on the entries that passe
 (on new aggregates, or on copies of those recorded before), each with its line. A check
 (`record=False`) does all of that and saves nothing.
 
+A JSON file comes read as a stream (`cmsbot.history_stream`): the pipeline knows each item
+by its gist (key, weight, partners named) and parses it only when its piece is done, and a
+piece's objects are let go of as it ends, so the parsed file, its aggregates and its rows
+are never all in memory at once; the one save still commits all of it or nothing.
+
 A later document that restates a fact recorded before (the same event, business date and
 fields, from another document) adds its source to it: a `FactCorroborated` event pointing
 at the original, not a second copy of the fact.
