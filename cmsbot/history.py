@@ -84,6 +84,13 @@ class Draft(Header):
         return History(self.name, self.document, self.actor, self.as_at, self.partners, items,
                        outline=self.outline)
 
+    def mappings(self, numbers: list[int]) -> list[Any]:
+        """These items' mappings, in this order (parsed then, if the file was read as a
+        stream)."""
+        if isinstance(self.items, ItemTexts):
+            return self.items.many(numbers)
+        return [self.items[number] for number in numbers]
+
     def check_items(self, mappings: Iterable[Any], stored: Stored | None = None,
                     ) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
         """These items checked (`stored`: the kind and title of those recorded before):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import json
 import os
 import re
@@ -75,6 +76,24 @@ class ItemTexts(Sequence[LinedMapping], Generic[G]):
 
     def __iter__(self) -> Iterator[LinedMapping]:
         return (self[number] for number in range(len(self)))
+
+    def many(self, numbers: list[int]) -> list[LinedMapping]:
+        """These items (in the file's order), parsed as one text: a list of them, with as
+        many line breaks between two as the file has, so that each object's line is
+        counted as in the file."""
+        if any(a >= b for a, b in itertools.pairwise(numbers)):
+            return [self[number] for number in numbers]
+        parts: list[bytes] = []
+        line = self.lines[numbers[0]] if numbers else 1
+        for number in numbers:
+            parts.append(b"\n" * (self.lines[number] - line))
+            parts.append(self.texts[number])
+            line = self.lines[number] + self.texts[number].count(b"\n")
+            parts.append(b",")
+        text = b"[" + b"".join(parts[:-1]) + b"]"
+        items: list[LinedMapping] = _parsed(self.lines[numbers[0]] if numbers else 1,
+                                            text.decode("utf-8"))[0]
+        return items
 
 
 def read_json_items(path: Path, gist: Callable[[LinedMapping], G]) -> Any | None:
@@ -164,7 +183,10 @@ class _Scan(Generic[G]):
         return bool(text)
 
     def drop(self, position: int) -> int:
-        """Drop the text before `position`, which is read: the same place, now."""
+        """Drop the text before `position`, which is read, once it is a quarter of a
+        piece (each drop copies what is held): the same place, now."""
+        if position < PIECE_CHARACTERS // 4:
+            return position
         self.line_at(position)
         self.text, self.counted = self.text[position:], 0
         return 0

@@ -226,11 +226,10 @@ class _File:
     def drafted(cls, draft: Draft) -> _File:
         """A file read but not checked: its items are checked piece by piece, each parsed
         then if the file was read as a stream (`cmsbot.history_stream`)."""
-        gists, mappings = draft.gists, draft.items
+        gists = draft.gists
         return cls(draft, [gist.key for gist in gists], [gist.weight for gist in gists],
                    [named for gist in gists for named in gist.named],
-                   lambda numbers, stored: draft.check_items((mappings[n] for n in numbers),
-                                                             stored),
+                   lambda numbers, stored: draft.check_items(draft.mappings(numbers), stored),
                    draft.file_problems())
 
 
