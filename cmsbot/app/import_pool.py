@@ -12,8 +12,8 @@ soon as those before it are in, and does a piece itself whenever the next is not
 
 What it buys, measured (docs/performance.md): an import of 60k events takes 1.74–1.96 s on
 two cores, where one process needs 2.35–2.45 s for the checks, commands and encoding of
-70k events alone; pieces taken in turn beat a fixed share per process (1.83–2.02 s), and a
-million-event import peaks at 0.93 GB, since no piece waits in a helper's memory.
+70k events alone; pieces taken in turn beat a fixed share per process (1.83–2.02 s), and
+no piece waits in a helper's memory (when each held its share, a million events took 1.2 GB).
 `tests/integration/test_parallel_import.py` holds a pool of several workers equal to one
 worker, on both stores, pieces done out of turn included.
 """
