@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,8 +24,10 @@ from cmsbot.history_entries import EventEntry as EventEntry
 from cmsbot.history_entries import Header as Header
 from cmsbot.history_entries import History as History
 from cmsbot.history_entries import ItemEntry as ItemEntry
+from cmsbot.history_entries import ItemGist as ItemGist
 from cmsbot.history_entries import PartnerEntry as PartnerEntry
-from cmsbot.history_entries import fact_key
+from cmsbot.history_entries import fact_key, gist_of
+from cmsbot.history_entries import item_key_of as item_key_of
 from cmsbot.history_fields import (
     FieldReader,
     category_problem,
@@ -36,11 +38,11 @@ from cmsbot.history_outline import read_outline
 from cmsbot.history_parsing import (
     MAX_ITEMS,
     LinedMapping,
-    parse_json,
     parse_yaml,
     read_text,
 )
 from cmsbot.history_parsing import HistoryFileError as HistoryFileError  # for callers
+from cmsbot.history_stream import ItemTexts, parse_json_items, read_json_items
 from domain.catalogue import lookup
 from domain.dates import PartialDate
 from domain.errors import DomainError, InvalidFieldError
@@ -58,10 +60,18 @@ class Draft(Header):
     is checked on its own, so a large file's items can be checked (and recorded) in
     several processes; `check` checks them all here."""
 
-    items: list[Any]  # the items' mappings, as written
+    items: Sequence[Any]  # the items' mappings, as written (ItemTexts: parsed when asked)
     problems: list[tuple[Any, str]]  # found so far, each with the mapping it is about
     root: Any  # the file's top mapping, where problems of the whole file are placed
     today: date  # dates beyond the horizon from this day are refused
+
+    @functools.cached_property
+    def gists(self) -> list[ItemGist]:
+        """Each item's gist, in the file's order (taken as the file was read, if it was
+        read as a stream)."""
+        if isinstance(self.items, ItemTexts):
+            return self.items.gists
+        return [gist_of(mapping) for mapping in self.items]
 
     def check(self, stored: Stored | None = None) -> History:
         """The checked history, or HistoryFileError listing every problem in the file.
@@ -74,7 +84,14 @@ class Draft(Header):
         return History(self.name, self.document, self.actor, self.as_at, self.partners, items,
                        outline=self.outline)
 
-    def check_items(self, mappings: list[Any], stored: Stored | None = None,
+    def mappings(self, numbers: list[int]) -> list[Any]:
+        """These items' mappings, in this order (parsed then, if the file was read as a
+        stream)."""
+        if isinstance(self.items, ItemTexts):
+            return self.items.many(numbers)
+        return [self.items[number] for number in numbers]
+
+    def check_items(self, mappings: Iterable[Any], stored: Stored | None = None,
                     ) -> tuple[list[ItemEntry], list[tuple[int, str]]]:
         """These items checked (`stored`: the kind and title of those recorded before):
         the entries, and each problem with its line."""
@@ -92,32 +109,25 @@ class Draft(Header):
         """The problems of the file as a whole: its header's and partners', and item keys
         written twice."""
         checker = _Checker(self.name, self.today)
-        first: dict[str, Any] = {}
-        for mapping in self.items:
-            key = item_key_of(mapping)
+        first: dict[str, ItemGist] = {}
+        for gist in self.gists:
+            key = gist.key
             if key is None:
                 continue
             if key not in first:
-                first[key] = mapping
+                first[key] = gist
                 continue
             earlier = first[key]
-            differs = [f"its {name} {shown(mapping.get(name), 60)} differs from "
-                       f"{shown(earlier.get(name), 60)} there" for name in ("kind", "title")
-                       if mapping.get(name) not in (None, earlier.get(name))]
-            checker.fail(mapping, f"the item key {key!r} appears twice (first on line "
-                                  f"{earlier.line}){'; ' if differs else ''}"
-                                  f"{'; '.join(differs)}: write its events under one entry")
+            differs = [f"its {name} {shown(value, 60)} differs from {shown(before, 60)} there"
+                       for name, value, before in (("kind", gist.kind, earlier.kind),
+                                                   ("title", gist.title, earlier.title))
+                       if value not in (None, before)]
+            checker.fail(gist, f"the item key {key!r} appears twice (first on line "
+                               f"{earlier.line}){'; ' if differs else ''}"
+                               f"{'; '.join(differs)}: write its events under one entry")
         if not self.items and not self.partners:
             checker.fail(self.root, "the file has no partners and no items")
         return _located(self.problems + checker.problems)
-
-
-def item_key_of(mapping: Any) -> str | None:
-    """An item's key as the checker reads it, or None when it is not text."""
-    value = mapping.get("key")
-    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    return str(value).strip() or None
 
 
 def _located(problems: list[tuple[Any, str]]) -> list[tuple[int, str]]:
@@ -158,7 +168,7 @@ def read_json_draft(text: str, name: str = "<history>", *, today: date | None = 
                     ) -> Draft:
     """Parse a JSON history file and check all but its items."""
     with collector_paused():
-        data = parse_json(text, name)
+        data = parse_json_items(text, name, gist_of)
     return _Checker(name, today).draft(data)
 
 
@@ -173,7 +183,12 @@ def read_draft_file(path: Path, *, today: date | None = None) -> Draft:
     """Read a history file (YAML, or JSON when its name ends in .json) and check all but
     its items. A file over its format's size limit, or holding more values than it may,
     is refused before it is parsed (and one over the size limit before it is read)."""
-    text, json_file = read_text(path)
+    if path.suffix.lower() == ".json":
+        with collector_paused():
+            data = read_json_items(path, gist_of)
+        if data is not None:
+            return _Checker(str(path), today).draft(data)
+    text, json_file = read_text(path)  # a file the stream did not read is refused here
     if json_file:
         return read_json_draft(text, str(path), today=today)
     return read_history_draft(text, str(path), today=today)

@@ -63,6 +63,23 @@ class ItemEntry:
     events: list[EventEntry] = field(default_factory=list)
 
 
+# Fields whose values name partners by key; unknown keys are refused.
+PARTNER_FIELDS = ("partner", "donor", "organisers")
+
+
+def partners_named(fields: Mapping[str, Any]) -> list[Any]:
+    """The partner keys an event's fields name (a field names one, or a list of them), as
+    written: whether each is a key is the checks' business."""
+    named: list[Any] = []
+    for name in PARTNER_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, list):
+            named.extend(value)
+        elif value is not None:
+            named.append(value)
+    return named
+
+
 @dataclass
 class Header:
     """What a history file says of itself, and its partners, checked."""
@@ -101,3 +118,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((str(k), _plain(v)) for k, v in value.items()))
     return value
+
+
+@dataclass(frozen=True)
+class ItemGist:
+    """What the whole file needs to know of an item before any is checked, as written:
+    its line, key (None where it is not text), kind and title, weight (1 + its events)
+    and the partner keys its mapping and its events name (each a value or a list)."""
+
+    line: int
+    key: str | None
+    kind: Any
+    title: Any
+    weight: int
+    named: list[Any]
+
+
+def gist_of(mapping: Any) -> ItemGist:
+    events = mapping.get("events")
+    events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+    return ItemGist(mapping.line, item_key_of(mapping), mapping.get("kind"),
+                    mapping.get("title"), 1 + len(events),
+                    [mapping.get("partners"), *(key for event in events
+                                                for key in partners_named(event))])
+
+
+def item_key_of(mapping: Any) -> str | None:
+    """An item's key as the checker reads it, or None when it is not text."""
+    value = mapping.get("key")
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cmsbot.history_parsing import MAX_ALIASES, MAX_PROBLEMS, HistoryFileError, LinedMapping
+from cmsbot.history_stream import ItemTexts
 from domain.catalogue import PARTNER_CATEGORIES
 from domain.dates import PartialDate
 from domain.errors import DomainError, InvalidFieldError
@@ -77,6 +78,13 @@ def with_paragraph(source: Source, paragraph: str | None) -> Source:
     return Source.shared(source.document, paragraph, source.chat, source.url)
 
 
+class Lined(Protocol):
+    """What a problem is placed at: a mapping of the file, or an item's gist."""
+
+    @property
+    def line(self) -> int: ...
+
+
 class FieldReader:
     """Reads fields of a file's mappings, noting each problem with the mapping it is in:
     the base of the history check (`cmsbot.history`)."""
@@ -87,13 +95,13 @@ class FieldReader:
         self.today = today or datetime.now(UTC).date()
         self.document = Source.shared(document)
         self.stored = stored or {}
-        self.problems: list[tuple[LinedMapping, str]] = []
+        self.problems: list[tuple[Lined, str]] = []
 
     @property
     def full(self) -> bool:
         return len(self.problems) >= MAX_PROBLEMS
 
-    def fail(self, at: LinedMapping, reason: str) -> None:
+    def fail(self, at: Lined, reason: str) -> None:
         if not self.full:  # a file of many problems is refused as surely by the first ones
             self.problems.append((at, reason))
 
@@ -109,6 +117,10 @@ class FieldReader:
 
     def _list(self, data: LinedMapping, name: str) -> list[LinedMapping]:
         value = data.get(name) or []
+        if isinstance(value, ItemTexts):  # read as a stream: its mappings alone are kept
+            if not value.all_mappings:
+                self.fail(data, f"every entry of '{name}' must be a mapping")
+            return value  # type: ignore[return-value]
         if not isinstance(value, list):
             self.fail(data, f"'{name}' must be a list")
             return []

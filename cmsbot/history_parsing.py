@@ -12,7 +12,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,10 @@ import yaml
 from domain.limits import MAX_DEPTH, shown
 
 # The bounds of a history file (docs/history-files.md); fields are bounded by
-# domain.limits. A file is read whole, so its values bound the memory checking it takes:
-# at most about 230 bytes a value of a JSON file, twice that of a YAML one (its parser
-# keeps a node for each value as well), so 1,500,000 values take under 500 MB.
+# domain.limits. A file parsed whole (YAML; JSON read as a stream is parsed an item at a
+# time, `cmsbot.history_stream`) has its values bound the memory checking it takes: at
+# most about 230 bytes a value of a JSON file, twice that of a YAML one (its parser keeps
+# a node for each value as well), so 1,500,000 values take under 500 MB.
 MAX_YAML_BYTES = 8 * 2**20
 MAX_JSON_BYTES = 64 * 2**20
 MAX_VALUES = 1_500_000  # values in a JSON file; in a YAML file, half as many
@@ -51,7 +52,7 @@ class LinedMapping(dict[str, Any]):
     counted only when one is asked for: a file without problems never needs them."""
 
     __slots__ = ("_line",)  # a large file has hundreds of thousands: no __dict__ each
-    _document: _JSONDocument | None = None
+    _document: JSONDocument | None = None
 
     @property
     def line(self) -> int:
@@ -219,11 +220,12 @@ def _json_too_deep(text: str) -> int:
     return 0
 
 
-class _JSONDocument:
-    """A JSON history's text and objects, numbered with their lines on first need."""
+class JSONDocument:
+    """A JSON text and its objects, numbered with their lines on first need: a whole
+    history, or one value of it that starts on `first_line` (`cmsbot.history_stream`)."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, first_line: int = 1) -> None:
+        self.text, self.first_line = text, first_line
         self.root: Any = None
         self.numbered = False
         document = self
@@ -237,25 +239,37 @@ class _JSONDocument:
     def number(self) -> None:
         if not self.numbered:
             self.numbered = True
-            _number_lines(self.root, self.text)
+            _number_lines(self.root, self.text, self.first_line)
 
     def pairs(self, pairs: list[tuple[str, Any]]) -> LinedMapping:
-        mapping = self.mapping(pairs)
-        if len(mapping) != len(pairs):
-            keys = [key for key, _ in pairs]
-            raise _DuplicateKeyError(
-                f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-        return mapping
+        return mapping_of(self.mapping, pairs)
+
+
+def mapping_of(kind: type[LinedMapping], pairs: list[tuple[str, Any]]) -> LinedMapping:
+    """A JSON object's mapping, refused if it writes a key twice."""
+    mapping = kind(pairs)
+    if len(mapping) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise _DuplicateKeyError(
+            f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return mapping
+
+
+def json_decoder(pairs: Callable[[list[tuple[str, Any]]], LinedMapping]) -> json.JSONDecoder:
+    """A decoder of a history's JSON values: objects made by `pairs`, numbers a store can
+    keep. What it refuses raises a ValueError."""
+    return json.JSONDecoder(object_pairs_hook=pairs, parse_int=_whole_number,
+                            parse_float=_real_number, parse_constant=_constant)
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\{')
 
 
-def _number_lines(data: Any, text: str) -> None:
-    """Give each JSON object the line it starts on: the objects, taken in document order,
-    are the `{` outside strings, taken in text order."""
+def _number_lines(data: Any, text: str, line: int = 1) -> None:
+    """Give each JSON object the line it starts on (the text's first line is `line`): the
+    objects, taken in document order, are the `{` outside strings, taken in text order."""
     opened = (m.start() for m in _JSON_TOKEN.finditer(text) if m.group() == "{")
-    line, counted = 1, 0
+    counted = 0
     stack = [data]
     while stack:
         node = stack.pop()
@@ -275,12 +289,18 @@ _JSON_MARKS = bytes(c for c in range(256) if c not in b",[{")
 _YAML_MARKS = bytes(c for c in range(256) if c not in b"-:,[{?\n")
 
 
+def json_values_begun(content: bytes) -> int:
+    """How many JSON values but the first a piece of JSON text begins, at most: counted
+    piece by piece, the pieces of a text add up to its count."""
+    return len(content.translate(None, _JSON_MARKS))
+
+
 def _values_in(content: bytes, json_file: bool) -> tuple[int, int]:
     """How many values a file's text holds at most, counted without parsing it (a JSON
     value but the first follows a comma or an opening bracket; a YAML node follows one of
     - : , [ { ? or a line break), and how many it may hold."""
     if json_file:
-        return len(content.translate(None, _JSON_MARKS)) + 1, MAX_VALUES
+        return json_values_begun(content) + 1, MAX_VALUES
     return len(content.translate(None, _YAML_MARKS)) + 1, MAX_VALUES // 2
 
 
@@ -303,7 +323,7 @@ def parse_yaml(text: str, name: str) -> Any:
 
 def parse_json(text: str, name: str) -> Any:
     """The values of a JSON history file; raises HistoryFileError naming the line."""
-    document = _JSONDocument(text)
+    document = JSONDocument(text)
     try:
         data = document.root = json.loads(
             text, object_pairs_hook=document.pairs, parse_int=_whole_number,

@@ -12,8 +12,8 @@ soon as those before it are in, and does a piece itself whenever the next is not
 
 What it buys, measured (docs/performance.md): an import of 60k events takes 1.74–1.96 s on
 two cores, where one process needs 2.35–2.45 s for the checks, commands and encoding of
-70k events alone; pieces taken in turn beat a fixed share per process (1.83–2.02 s), and a
-million-event import peaks at 0.93 GB, since no piece waits in a helper's memory.
+70k events alone; pieces taken in turn beat a fixed share per process (1.83–2.02 s), and
+no piece waits in a helper's memory (when each held its share, a million events took 1.2 GB).
 `tests/integration/test_parallel_import.py` holds a pool of several workers equal to one
 worker, on both stores, pieces done out of turn included.
 """
@@ -119,8 +119,10 @@ class _Helpers(Generic[R]):
         return number
 
     def in_order(self) -> Iterator[R]:
-        """Every piece done, in order, each as soon as those before it are."""
-        done: dict[int, R] = {}
+        """Every piece done, in order, each as soon as those before it are. A helper's
+        piece is read from its file only when its turn comes, so the pieces done ahead
+        wait on disk, not in this process's memory."""
+        done: dict[int, R | Path] = {}
         for number in range(self.count):
             self._receive(done, wait=False)
             while number not in done:
@@ -130,10 +132,15 @@ class _Helpers(Generic[R]):
                     self._receive(done, wait=False)
                 else:  # every piece is taken: wait for the helpers'
                     self._receive(done, wait=True)
-            yield done.pop(number)
+            piece = done.pop(number)
+            if isinstance(piece, Path):
+                path, piece = piece, pickle.loads(piece.read_bytes())  # noqa: S301 - ours
+                path.unlink()
+            yield piece
 
-    def _receive(self, done: dict[int, R], *, wait: bool) -> None:
-        """Take in the pieces the helpers have sent; if `wait`, wait for at least one."""
+    def _receive(self, done: dict[int, R | Path], *, wait: bool) -> None:
+        """Take in the names of the pieces the helpers have sent; if `wait`, wait for at
+        least one."""
         if not self.readers:
             if wait:
                 raise ImportFailedError("an import piece was taken but never done; "
@@ -145,9 +152,7 @@ class _Helpers(Generic[R]):
                 self.readers.remove(reader)
                 continue
             number, name = message
-            path = Path(self.directory.name) / name
-            done[number] = pickle.loads(path.read_bytes())  # noqa: S301 - our own process's
-            path.unlink()
+            done[number] = Path(self.directory.name) / name
 
     def _serve(self, writer: Any) -> None:
         """In a forked process: do the next piece not yet taken until none is left, writing

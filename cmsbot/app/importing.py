@@ -14,6 +14,11 @@ checks', and those the commands meet when they are run on the entries that passe
 (on new aggregates, or on copies of those recorded before), each with its line. A check
 (`record=False`) does all of that and saves nothing.
 
+A JSON file comes read as a stream (`cmsbot.history_stream`): the pipeline knows each item
+by its gist (key, weight, partners named) and parses it only when its piece is done, and a
+piece's objects are let go of as it ends, so the parsed file, its aggregates and its rows
+are never all in memory at once; the one save still commits all of it or nothing.
+
 A later document that restates a fact recorded before (the same event, business date and
 fields, from another document) adds its source to it: a `FactCorroborated` event pointing
 at the original, not a second copy of the fact.
@@ -35,7 +40,6 @@ from cmsbot.app.auth import Principal
 from cmsbot.app.import_entries import ItemRecorder, Problems
 from cmsbot.app.import_pool import ImportPool
 from cmsbot.app.outlining import outline_to_record
-from cmsbot.app.recording import partners_named
 from cmsbot.eventstore.bulk_rows import AddRows, EventRow, encode_rows
 from cmsbot.eventstore.tracker import Tracker
 from cmsbot.history import (
@@ -45,13 +49,13 @@ from cmsbot.history import (
     HistoryFileError,
     ItemEntry,
     Stored,
-    item_key_of,
     read_draft_file,
 )
+from cmsbot.history_entries import partners_named
 from cmsbot.wording import count
 from domain.items import Item, Partner, item_id, partner_id
 from domain.outlines import ReportOutline
-from projections.bulk import collector_paused
+from projections.bulk import collect_young, collector_paused
 
 
 @dataclass(frozen=True)
@@ -220,14 +224,12 @@ class _File:
 
     @classmethod
     def drafted(cls, draft: Draft) -> _File:
-        mappings = draft.items
-        events = [_events_of(mapping) for mapping in mappings]
-        return cls(draft, [item_key_of(mapping) for mapping in mappings],
-                   [1 + len(its) for its in events],
-                   [*(mapping.get("partners") for mapping in mappings),
-                    *(key for its in events for event in its for key in partners_named(event))],
-                   lambda numbers, stored: draft.check_items([mappings[n] for n in numbers],
-                                                             stored),
+        """A file read but not checked: its items are checked piece by piece, each parsed
+        then if the file was read as a stream (`cmsbot.history_stream`)."""
+        gists = draft.gists
+        return cls(draft, [gist.key for gist in gists], [gist.weight for gist in gists],
+                   [named for gist in gists for named in gist.named],
+                   lambda numbers, stored: draft.check_items(draft.mappings(numbers), stored),
                    draft.file_problems())
 
 
@@ -258,7 +260,14 @@ class _Work:
 
     def do(self, numbers: list[int], load: Callable[[str], Item] | None = None) -> _Done:
         """Check these items, run their commands and encode their events: on new
-        aggregates, or on those `load` reads from the store (items recorded before)."""
+        aggregates, or on those `load` reads from the store (items recorded before). What
+        the piece made but its result is let go of at once, cycles included (the collector
+        is paused): so only pieces in hand are in memory, whatever the file's size."""
+        done = self._do(numbers, load)
+        collect_young()
+        return done
+
+    def _do(self, numbers: list[int], load: Callable[[str], Item] | None) -> _Done:
         loaded: dict[str, Item] = {}
         if load is not None:
             for number in numbers:
@@ -323,11 +332,6 @@ def _cut(numbers: list[int], weights: list[int], size: int) -> list[list[int]]:
     if piece:
         pieces.append(piece)
     return pieces
-
-
-def _events_of(mapping: Any) -> list[Any]:
-    events = mapping.get("events")
-    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
 
 
 def _texts_in(values: Iterable[Any]) -> set[str]:

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from cmsbot.app.auth import Principal
 from cmsbot.eventstore.tracker import Tracker
+from cmsbot.history_entries import partners_named
 from domain.catalogue import SPECS, FieldSpec, coerce_value, lookup
 from domain.dates import PartialDate
 from domain.describe import describe
@@ -34,8 +35,6 @@ T = TypeVar("T")
 # The summary of a record whose ref was recorded before: nothing new was recorded.
 ALREADY_RECORDED = "already recorded"
 
-# Fields whose values name partners by key; unknown keys are refused.
-PARTNER_FIELDS = ("partner", "donor", "organisers")
 
 
 @dataclass(frozen=True)
@@ -111,19 +110,6 @@ def retrying(attempt: Callable[[], T], attempts: int = 12) -> T:
             log.info("concurrent write, retrying (attempt %d)", number)
             time.sleep(random.uniform(0, 0.01 * number))  # noqa: S311 - not security
     raise ConcurrentWriteError("it kept changing while recording; try again")
-
-
-def partners_named(fields: Mapping[str, Any]) -> list[Any]:
-    """The partner keys an event's fields name (a field names one, or a list of them), as
-    written: whether each is a key is the checks' business."""
-    named: list[Any] = []
-    for name in PARTNER_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, list):
-            named.extend(value)
-        elif value is not None:
-            named.append(value)
-    return named
 
 
 def check_partners(fields: Mapping[str, Any], known: Callable[[str], bool]) -> None:

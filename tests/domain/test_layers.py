@@ -35,7 +35,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "wording": ("cmsbot.lag", "cmsbot.wording"),
     "eventstore": ("cmsbot.eventstore", "cmsbot.storefile", "cmsbot.db"),
     "history files": ("cmsbot.history", "cmsbot.history_parsing", "cmsbot.history_entries",
-                      "cmsbot.history_fields", "cmsbot.history_outline"),
+                      "cmsbot.history_fields", "cmsbot.history_outline", "cmsbot.history_stream"),
     "app": ("cmsbot.app", "cmsbot.sources", "cmsbot.choices"),
     "read model": ("cmsbot.readmodel",),
     "questions": ("cmsbot.questions",),
