@@ -467,6 +467,17 @@ def build_digests(app: Container, channels: list[str], start: datetime) -> None:
                      schedule=filters[number % 2])
 
 
+def clients_run(client: Callable[[int], None], count: int) -> float:
+    """Run `count` client threads (each given its number) to their end; the seconds taken."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
     """`cmsbot serve` in its own process, as deployed: `mode.ack_clients` threads send
     signed `/cms <question>` requests in a loop for `mode.ack_seconds`, each timed from
@@ -493,13 +504,7 @@ def ack_figures(url: str, mode: Mode, workdir: Path) -> dict[str, float]:
                 results[number].append(ask(question, f"{number}-{sent}"))
                 sent += 1
 
-        clients = [threading.Thread(target=client, args=(n,)) for n in range(mode.ack_clients)]
-        started = time.monotonic()
-        for thread in clients:
-            thread.start()
-        for thread in clients:
-            thread.join()
-        elapsed = time.monotonic() - started
+        elapsed = clients_run(client, mode.ack_clients)
         answered = fake.answered() - answered
         told_busy = fake.counts["busy"]
     every = [result for client_results in results for result in client_results]
@@ -598,13 +603,7 @@ def served_figures(url: str, mode: Mode, workdir: Path, *,
                     return
                 answered[number] += 1
 
-        clients = [threading.Thread(target=client, args=(n,)) for n in range(mode.ack_clients)]
-        started = time.perf_counter()
-        for thread in clients:
-            thread.start()
-        for thread in clients:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        elapsed = clients_run(client, mode.ack_clients)
         told_busy = fake.counts["busy"]
     if failures or told_busy:
         raise RuntimeError(f"cmsbot serve did not answer {failures[:3]} ({told_busy} told "

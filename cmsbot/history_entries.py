@@ -16,13 +16,18 @@ from domain.state import Kind
 
 
 @dataclass(slots=True)
-class PartnerEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
+class _Written:
+    """An entry of a history file, and where it is written."""
+
+    at: LinedMapping  # `line` counts lines only when asked
 
     @property
     def line(self) -> int:
         return self.at.line
 
+
+@dataclass(slots=True)
+class PartnerEntry(_Written):
     key: str
     name: str
     acronym: str | None
@@ -31,13 +36,7 @@ class PartnerEntry:
 
 
 @dataclass(slots=True)  # a large file has hundreds of thousands
-class EventEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
-
-    @property
-    def line(self) -> int:
-        return self.at.line
-
+class EventEntry(_Written):
     id: str
     spec: EventSpec
     raw: dict[str, Any]
@@ -47,13 +46,7 @@ class EventEntry:
 
 
 @dataclass(slots=True)
-class ItemEntry:
-    at: LinedMapping  # where the entry is written; `line` counts lines only when asked
-
-    @property
-    def line(self) -> int:
-        return self.at.line
-
+class ItemEntry(_Written):
     key: str
     kind: Kind
     title: str

@@ -178,3 +178,14 @@ def store_raw(container: Container, event_class: type[Any], key: str, /, *,
         stored.originator_id, stored.originator_version, topic or stored.topic,
         stored.state if state is None else state)])
     return version
+
+
+# The sections of the StC44 report (UNEP/CMS/StC44/18), in its order: its outline.
+SEED_SECTIONS = [
+    "Streamlining activities within the CMS Family",
+    "Promoting CMS issues in the UN system",
+    "Promoting synergies with other Multilateral Environmental Agreements (MEAs)",
+    "Strengthening existing collaboration with other IGOs and civil society",
+    "Engagement in strategic collaborations",
+    "Strengthening regional collaboration and presence of CMS",
+    "Action requested"]

@@ -15,7 +15,7 @@ from cmsbot.audit.report.model import NoSuchReportError, Report, build_report
 from cmsbot.audit.report.render import html, markdown
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED
-from tests.audit.helpers import cli, correct_and_retract
+from tests.audit.helpers import SEED_SECTIONS, cli, correct_and_retract
 
 REPORT_DATE = date(2015, 9, 1)
 SEED_DATA = yaml.safe_load(SEED.read_text(encoding="utf-8"))
@@ -44,14 +44,7 @@ class TestAsAtTheSourceReportsDate:
         assert len(report.items) == len(SEED_DATA["items"])
 
     def test_sections_are_the_source_reports(self, report: Report) -> None:
-        assert [s.title for s in report.sections] == [
-            "Streamlining activities within the CMS Family",
-            "Promoting CMS issues in the UN system",
-            "Promoting synergies with other Multilateral Environmental Agreements (MEAs)",
-            "Strengthening existing collaboration with other IGOs and civil society",
-            "Engagement in strategic collaborations",
-            "Strengthening regional collaboration and presence of CMS",
-            "Action requested"]
+        assert [s.title for s in report.sections] == SEED_SECTIONS
         regional = next(s for s in report.sections
                         if s.title == "Strengthening regional collaboration and presence of CMS")
         assert regional.items[0].title == \

@@ -18,19 +18,11 @@ from cmsbot.audit.report.render import markdown
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED, HistoryFileError, read_history, read_history_file
 from cmsbot.wording import day
-from tests.audit.helpers import cli
+from tests.audit.helpers import SEED_SECTIONS, cli
 
 STC45 = Path(__file__).parents[1] / "data" / "report-outline-stc45.yaml"
 STC45_DOCUMENT = "UNEP/CMS/StC45/Doc.14"
 SEED_DOCUMENT = "UNEP/CMS/StC44/18"
-SEED_SECTIONS = [
-    "Streamlining activities within the CMS Family",
-    "Promoting CMS issues in the UN system",
-    "Promoting synergies with other Multilateral Environmental Agreements (MEAs)",
-    "Strengthening existing collaboration with other IGOs and civil society",
-    "Engagement in strategic collaborations",
-    "Strengthening regional collaboration and presence of CMS",
-    "Action requested"]
 
 
 def imported(container: Container, text: str, name: str = "file.yaml") -> None:
