@@ -67,18 +67,18 @@ class LazyContainer:
             return container
         else:
             change = "the database server restarted: connecting afresh"
-        stale = None
-        try:
-            with self._lock:
-                if self._container is container:  # the first to see the change renews
-                    log.warning(change)
-                    self._container, stale = None, container
-                if self._container is None:
-                    self._container, self._started = self._bootstrap()
-                return self._container
-        finally:
-            if stale is not None:
-                stale.close()  # a request still using it is told the store did not answer
+        # The old container is let go, not closed: another thread may be using one of its
+        # connections this moment (the record it settles, a Home tab it publishes), and
+        # closing a SQLite connection under a running statement kills the worker. It is
+        # closed when its last user lets it go; a write through it in the meantime is
+        # refused by the store file's own check after the write.
+        with self._lock:
+            if self._container is container:  # the first to see the change renews
+                log.warning(change)
+                self._container = None
+            if self._container is None:
+                self._container, self._started = self._bootstrap()
+            return self._container
 
     def _bootstrap(self) -> tuple[Container, Any]:
         container = bootstrap(self.settings)
