@@ -137,7 +137,7 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
                 conn, source, positions.lock(conn), source.decode_rows(mine), rows[-1][0],
                 bulk))
             for statement in _answer(answers_reader):  # their activity rows, this page
-                conn.exec_driver_sql(*statement)
+                statement.run(conn)
             after, total, pages = rows[-1][0], total + len(rows), pages + 1
             if pages % 4 == 0:
                 collect_young()
@@ -145,7 +145,7 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
         write_items(conn, source, bulk, items_a_write)  # while it makes its items' rows
         while not isinstance(answer := _answer(answers_reader), _Done):
             for statement in answer:  # their items' rows
-                conn.exec_driver_sql(*statement)
+                statement.run(conn)
         if answer.names_at > names_at:  # as one process would leave it: the last change
             positions.move_names(conn, answer.names_at)
         log.info("Rebuilt the views from %d events with a second process, which applied %d "

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Table, Text, cast, delete, event, insert, sel
 
 from cmsbot.bootstrap import Container
 from projections import tables as t
+from projections.copy_rows import COPY_FROM, takes_copy
 from projections.rows import RowWriter
 
 
@@ -31,6 +32,33 @@ def test_rows_are_stored_as_sqlalchemy_stores_them(seeded: Container, table: Tab
         RowWriter().insert(conn, table, rows)
         assert _stored(conn, table) == by_sqlalchemy
         transaction.rollback()
+
+
+@pytest.mark.parametrize("table", [t.board, t.activity, t.agenda, t.calendar],
+                         ids=lambda table: table.name)
+def test_rows_copied_are_stored_as_sqlalchemy_stores_them(seeded: Container,
+                                                          table: Table) -> None:
+    """PostgreSQL's fast path, COPY, against SQLAlchemy's insert (the plain path)."""
+    with seeded.engine.connect() as conn, conn.begin() as transaction:
+        if conn.dialect.name != "postgresql":
+            pytest.skip("COPY is PostgreSQL's")
+        rows = [dict(row._mapping) for row in conn.execute(select(table))]
+        assert len(rows) > 3 and takes_copy(conn.dialect, COPY_FROM)
+        conn.execute(delete(table))
+        conn.execute(insert(table), rows)
+        by_sqlalchemy = _stored(conn, table)
+        conn.execute(delete(table))
+        prepared = RowWriter().prepare(conn.dialect, table, rows, copy=True)
+        assert prepared.copy and prepared.sql.startswith("COPY")
+        prepared.run(conn)
+        assert _stored(conn, table) == by_sqlalchemy
+        transaction.rollback()
+
+
+def test_few_rows_are_not_copied(seeded: Container) -> None:
+    with seeded.engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(select(t.calendar))]
+        assert not RowWriter().prepare(conn.dialect, t.calendar, rows[:COPY_FROM - 1]).copy
 
 
 def test_a_column_the_rows_leave_out_is_left_as_sqlalchemy_leaves_it(seeded: Container,
