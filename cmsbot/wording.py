@@ -87,18 +87,26 @@ def _preposed(words: str, when: PartialDate) -> str:
     return f"on {words}" if when.precision is Precision.DAY else f"in {words}"
 
 
+def status_since(since: PartialDate) -> str:
+    """Since when a status holds: "since 14-15 October 2015", or for a fact a report
+    states as so by its date, "as of 1 September 2015"."""
+    if not since.is_by:
+        return f"since {since}"
+    words = str(since)
+    return f"as of {words.removeprefix('by ')}"
+
+
 def status_line(state: ItemState, partners: Sequence[str], after: date | None, *,
                 cited: bool = True, held: Mapping[str, PartialDate] | None = None,
                 first: FirstPlan | None = None) -> str:
-    """An item's status in one line: "IWC–CMS Joint Work Plan: in negotiation (…); since
-    2015; with IWC; next: … in 2016; source: UNEP/CMS/StC44/18 ¶10", with the partners'
+    """An item's status in one line: "IWC–CMS Joint Work Plan: in negotiation (…); as of
+    1 September 2015; with IWC; next: … in 2016; source: UNEP/CMS/StC44/18 ¶10", with the partners'
     names given, the next entry ending on or after `after`, what is late as at `after`
     (`held`: when the meetings its steps wait on were held, by `meeting_key`), how a
     meeting slipped from its `first` plan, and the sources when `cited`."""
     parts = [f"{state.title}: {state.status}" + (f" ({state.detail})" if state.detail else "")]
     if state.status_since is not None:
-        since = state.status_since
-        parts.append(f"so {since}" if since.is_by else f"since {since}")
+        parts.append(status_since(state.status_since))
     if partners:
         parts.append(f"with {', '.join(partners)}")
     if state.pending_endorsements and state.status != "awaiting endorsement":

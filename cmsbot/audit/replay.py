@@ -23,7 +23,7 @@ from cmsbot.audit.walk import walk
 from cmsbot.db import create_views, make_engine
 from cmsbot.eventstore.tracker import Positioned, Tracker
 from cmsbot.settings import Database
-from cmsbot.wording import cite, count, dated, day, status_line
+from cmsbot.wording import cite, count, dated, day, status_line, status_since
 from domain import events as ev
 from domain.describe import describe
 from domain.state import ItemState
@@ -238,10 +238,7 @@ def diff_text(result: Replay, now: dict[str, ItemState], names: dict[str, str],
 
 
 def _status(state: ItemState) -> str:
-    since = ""
-    if state.status_since is not None:
-        since = f", so {state.status_since}" if state.status_since.is_by else \
-            f", since {state.status_since}"
+    since = f", {status_since(state.status_since)}" if state.status_since is not None else ""
     return f"{state.status}" + (f" ({state.detail})" if state.detail else "") + since
 
 

@@ -65,7 +65,7 @@ class TestALogPosition:
         diff = run.out.split("\nChanges since ")[1]
         assert "2 changed, 41 unchanged" in diff
         assert ("~ Workshop to promote the accession of Latin American countries to CMS: "
-                "scheduled (22-24 September 2015, Panama), so by 1 September 2015 → scheduled "
+                "scheduled (22-24 September 2015, Panama), as of 1 September 2015 → scheduled "
                 "(23-25 September 2015, Panama)") in diff
         assert "[next: 22-24 September 2015 → 23-25 September 2015]" in diff
         assert "[submissions 1 → 0]" in diff
