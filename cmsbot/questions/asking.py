@@ -58,9 +58,10 @@ class Asking:
         size = max(1, self.size)
         first = (max(1, self.page) - 1) * size
         found, total = read(first, size)
-        if not found and first and total:
-            first = (total - 1) // size * size
-            found, total = read(first, size)
+        if not found and first:
+            first = max(0, total - 1) // size * size
+            if total:
+                found, total = read(first, size)
         return found, first, total
 
     def match(self, state: ItemState, *, slips: bool = False) -> Match:
