@@ -17,7 +17,7 @@ from typing import Any
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line
 
-PAGE_SIZE = 25  # entries a page shows on the command line and in chat
+PAGE_SIZE = 25  # entries a page shows on the command line (chat shows Slack's pages)
 _BULLET = "• "
 
 
