@@ -187,13 +187,17 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     a store that cannot be written too, and says so when the views lag the log."""
     from cmsbot.bootstrap import bootstrap
 
+    # The page shown is the page asked of the engine: --all, and --json without --page,
+    # hold every entry.
+    size = None if args.all or (args.json and args.page is None) else PAGE_SIZE
     container = bootstrap(settings, reading=True)
     try:
         answer = container.questions.answer(" ".join(args.question), as_at=args.as_at,
-                                            known_at=args.known_at)
+                                            known_at=args.known_at, page=args.page or 1,
+                                            size=size)
     finally:
         container.close()
-    page = page_of(answer, args.page or 1, None if args.all else PAGE_SIZE)
+    page = page_of(answer, args.page or 1, size)
     if args.json:
         data = answer.to_json()  # every entry, unless a page was asked for
         if args.page is not None:  # that page's entries, and the answer's total

@@ -176,9 +176,11 @@ def item_activity(conn: Connection, item_id: str, *, recorded_by: datetime | Non
 def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
                   kinds: set[str] | None, workshops: bool, item_ids: list[str] | None,
                   held: bool | None = None, held_or_before: date | None = None,
-                  limit: int | None = None) -> tuple[Sequence[Row[Any]], int]:
+                  limit: int | None = None, offset: int = 0,
+                  ) -> tuple[Sequence[Row[Any]], int]:
     """Calendar entries (with their item's title and type) overlapping [first, last], in
-    date order: the first `limit` of them, and how many there are in all.
+    date order: `limit` of them (all when None) from the `offset`th (from 0), and how many
+    there are in all.
 
     An entry overlaps when it ends on or after `first` and starts on or before `last`; a
     "by" date is stored as starting on its end, so it counts only when it cannot fall after
@@ -186,14 +188,14 @@ def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
     those held or ending before that day."""
     return _dated_rows(conn, t.calendar, [], first=first, last=last, kinds=kinds,
                        workshops=workshops, item_ids=item_ids, held=held,
-                       held_or_before=held_or_before, limit=limit)
+                       held_or_before=held_or_before, limit=limit, offset=offset)
 
 
 def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | None,
                 first: date | None, last: date | None, kinds: set[str] | None,
                 workshops: bool, item_ids: list[str] | None, held: bool | None = None,
                 held_or_before: date | None = None, limit: int | None = None,
-                ) -> tuple[Sequence[Row[Any]], int]:
+                offset: int = 0) -> tuple[Sequence[Row[Any]], int]:
     """What `calendar_rows` says of the calendar, of the agenda as it stood at business
     date `as_at` (None: after every date) as known at `known_at` (None: now)."""
     a = t.agenda.c
@@ -206,13 +208,13 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                    or_(a.recorded_to.is_(None), a.recorded_to > known_at)]
     return _dated_rows(conn, t.agenda, on_day, first=first, last=last, kinds=kinds,
                        workshops=workshops, item_ids=item_ids, held=held,
-                       held_or_before=held_or_before, limit=limit)
+                       held_or_before=held_or_before, limit=limit, offset=offset)
 
 
 def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: date | None,
                 last: date | None, kinds: set[str] | None, workshops: bool,
                 item_ids: list[str] | None, held: bool | None, held_or_before: date | None,
-                limit: int | None) -> tuple[Sequence[Row[Any]], int]:
+                limit: int | None, offset: int) -> tuple[Sequence[Row[Any]], int]:
     c, b = table.c, t.board.c
     conditions = list(conditions)
     if first is not None:
@@ -232,12 +234,15 @@ def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: d
     query = select(c.item_id, c.label, c.when, c.held, c.start, c.end).where(*conditions)
     if workshops:  # what a workshop is, is the board's to say
         query = query.join(t.board, b.item_id == c.item_id)
-    # The limit is written into the statement: SQLite plans a bound one as unknown, and
-    # then walks the whole calendar in date order rather than the few entries ahead.
+    # The limit and offset are written into the statement: SQLite plans bound ones as
+    # unknown, and then walks the whole calendar in date order rather than the few entries
+    # ahead.
     shown: Any = None if limit is None else literal_column(str(int(limit)))
-    rows = conn.execute(query.order_by(c.start, c.end, c.label, c.item_id).limit(shown)).all()
-    if limit is None or len(rows) < limit:
-        return rows, len(rows)
+    skipped: Any = literal_column(str(int(offset))) if offset else None
+    rows = conn.execute(query.order_by(c.start, c.end, c.label, c.item_id)
+                        .limit(shown).offset(skipped)).all()
+    if (limit is None or len(rows) < limit) and (rows or not offset):
+        return rows, offset + len(rows)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return rows, int(total)
 

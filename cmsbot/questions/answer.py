@@ -141,7 +141,12 @@ class Line:
 @dataclass
 class Answer:
     """An answer of one kind (`intent`: status, history, upcoming, partner, list, changes,
-    submissions, clarify, not_found or help), in words and in structure."""
+    submissions, clarify, not_found or help), in words and in structure.
+
+    Most answers hold every entry. An answer asked for one page of a long list (upcoming,
+    overdue) holds that page's lines (from `first`), the matches and sources of their
+    items, and says how many entries the whole answer has (`entries`); its text is the
+    whole answer's text with only the page's entries (its heading counts them all)."""
 
     intent: str
     text: str
@@ -153,6 +158,8 @@ class Answer:
     known_at: str | None = None
     views_behind: int = 0  # events of the log the views had not applied when it was read
     asked: Asked | None = None  # what it answers (None for an answer made by hand)
+    first: int = 0  # where its first line stands among the whole answer's entries
+    entries: int | None = None  # the whole answer's entries, when it says (a page's answer)
 
     @property
     def lag_note(self) -> str | None:
@@ -161,16 +168,28 @@ class Answer:
 
     @property
     def total(self) -> int:
-        """How many entries the answer has: its listed lines, else the items it is about."""
+        """How many entries the whole answer has: `entries` when it says, else its listed
+        lines, else the items it is about."""
+        if self.entries is not None:
+            return self.entries
         return len(self.lines) or len(self.matches)
 
+    @property
+    def listed(self) -> int:
+        """How many listed lines the whole answer has (what `cmsbot.questions.pages` cuts
+        into pages)."""
+        return self.entries if self.entries is not None else len(self.lines)
+
     def to_json(self) -> dict[str, Any]:
-        """Every entry (nothing is cut here: `cmsbot.questions.pages` cuts pages), with the
-        question as read."""
+        """What it holds (nothing is cut here: `cmsbot.questions.pages` cuts pages), with the
+        question as read: `lines` are the whole answer's entries `first`+1 onwards, of
+        `total`; an answer asked for one page holds that page's lines, and the matches and
+        sources of their items."""
         return {
             "intent": self.intent,
             "text": self.text,
             "total": self.total,
+            "first": self.first,
             "matches": [m.to_json() for m in self.matches],
             "lines": [line.to_json() for line in self.lines],
             "candidates": [m.to_json() for m in self.candidates],

@@ -3,8 +3,9 @@ steps that several intents share (finding the item named, saying where an item s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Asked, Match, match_of
@@ -17,13 +18,20 @@ from domain.overdue import late_entries, settled_labels, slip
 from domain.state import ItemState
 from projections import queries as q
 
+T = TypeVar("T")
+
 
 @dataclass
 class Asking:
-    """A question being answered from one snapshot (what each intent gets)."""
+    """A question being answered from one snapshot (what each intent gets), and which of
+    its entries are wanted: page `page` (from 1) of `size` entries, or every one (`size`
+    None). An intent that lists many entries reads only the page's (`paged`); another
+    answers whole, and the page is cut from it (`cmsbot.questions.pages`)."""
 
     asked: Asked
     snap: Snapshot
+    page: int = 1
+    size: int | None = None
 
     @property
     def parsed(self) -> Parsed:
@@ -37,6 +45,24 @@ class Asking:
     def when(self) -> str:
         """The answer's times in words ("as at 1 September 2015"); "" for now."""
         return as_of(self.snap.as_at, self.snap.known_at)
+
+    def paged(self, read: Callable[[int, int | None], tuple[list[T], int]],
+              ) -> tuple[list[T], int, int]:
+        """The entries of the page wanted, where the first of them stands among all, and
+        how many there are in all. `read(first, count)` gives the entries from `first` (at
+        most `count`; None: all) and how many there are in all. Past the last page it is
+        the last page, as `cmsbot.questions.pages.page_of` shows it."""
+        if self.size is None:
+            found, total = read(0, None)
+            return found, 0, total
+        size = max(1, self.size)
+        first = (max(1, self.page) - 1) * size
+        found, total = read(first, size)
+        if not found and first:
+            first = max(0, total - 1) // size * size
+            if total:
+                found, total = read(first, size)
+        return found, first, total
 
     def match(self, state: ItemState, *, slips: bool = False) -> Match:
         """The item as the answer shows it, with what is late as at the answer's day; with

@@ -80,10 +80,13 @@ class QuestionEngine:
             parsed.intent = "unread"
         return Asked(parsed, as_at or parsed.at, known_at)
 
-    def ask(self, asked: Asked) -> Answer:
-        """Answer a question already read. It never raises for what a user can type; an
-        `Asked` of an intent it does not know (a forged button) raises
-        `UnreadableAskedError`."""
+    def ask(self, asked: Asked, *, page: int = 1, size: int | None = None) -> Answer:
+        """Answer a question already read: page `page` (from 1) of `size` entries, or every
+        entry (`size` None). An intent that lists many entries (upcoming, overdue) reads only
+        the page's, and its answer says how many there are in all (`Answer.entries`);
+        another answers whole. Either way `cmsbot.questions.pages.page_of(answer, page,
+        size)` is the page. It never raises for what a user can type; an `Asked` of an
+        intent it does not know (a forged button) raises `UnreadableAskedError`."""
         intent = INTENTS.get(asked.intent)
         if intent is None:
             raise UnreadableAskedError(f"no such intent: {asked.intent!r}")
@@ -91,7 +94,7 @@ class QuestionEngine:
         with self.reader.engine.connect() as conn:
             snap = self.reader.snapshot(conn, as_at=asked.as_at, known_at=asked.known_at,
                                         shortcut=False)
-            answer = intent(Asking(asked, snap))
+            answer = intent(Asking(asked, snap, page, size))
         answer.asked = asked
         answer.as_at = asked.as_at.isoformat() if asked.as_at else None
         answer.known_at = asked.known_at.isoformat() if asked.known_at else None
@@ -99,6 +102,8 @@ class QuestionEngine:
         return answer
 
     def answer(self, question: str, *, as_at: date | None = None,
-               known_at: datetime | None = None) -> Answer:
-        """Read the words and answer them."""
-        return self.ask(self.read(question, as_at=as_at, known_at=known_at))
+               known_at: datetime | None = None, page: int = 1,
+               size: int | None = None) -> Answer:
+        """Read the words and answer them (page `page` of `size` entries, as `ask`)."""
+        return self.ask(self.read(question, as_at=as_at, known_at=known_at),
+                        page=page, size=size)

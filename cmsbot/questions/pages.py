@@ -1,9 +1,12 @@
 """An answer cut into pages: the one place a long answer is shown in parts.
 
-Intents and the engine keep every entry (`Answer.lines`, `Answer.matches`); the command
-line (`ask --page N`, `--all`), `cmsbot chat` and Slack ("Show more") show one page at a
-time, cut here. A page's text is the answer's own text with only the entries of the page:
-its heading and the lines between its entries (a consultation's title, "Now: …") stay.
+The command line (`ask --page N`, `--all`), `cmsbot chat` and Slack ("Show more", the
+Home tab) show one page at a time, cut here. An answer either holds every entry
+(`Answer.lines`), or, asked for one page (`QuestionEngine.ask(…, page=, size=)`), holds
+just that page's lines and says how many there are in all (`Answer.entries`); `page_of`
+shows the page of either the same way. A page's text is the answer's own text with only
+the entries of the page: its heading and the lines between its entries (a consultation's
+title, "Now: …") stay.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line
 
-PAGE_SIZE = 25  # entries a page shows on the command line and in chat
+PAGE_SIZE = 25  # entries a page shows on the command line (chat shows Slack's pages)
 _BULLET = "• "
 
 
@@ -49,26 +52,34 @@ class Page:
 
 def page_of(answer: Answer, page: int = 1, size: int | None = PAGE_SIZE) -> Page:
     """Page `page` (from 1; past the last it is the last) of the answer's entries,
-    `size` a page; a `size` of None is the whole answer on one page."""
-    total = len(answer.lines)
+    `size` a page; a `size` of None is the whole answer on one page. An answer that holds
+    only some entries must hold the page's (it was asked for it); else ValueError."""
+    total = answer.listed
     size = max(1, size if size is not None else total)
     pages = max(1, -(-total // size))
     number = min(max(1, page), pages)
     first = (number - 1) * size
-    lines = answer.lines[first:first + size]
+    shown = min(size, total - first)
+    local = first - answer.first
+    if shown > 0 and (local < 0 or local + shown > len(answer.lines)):
+        raise ValueError(f"the answer holds entries {answer.first + 1}–"
+                         f"{answer.first + len(answer.lines)} of {total}, "
+                         f"not page {number} of {size}")
+    lines = answer.lines[local:local + shown] if shown > 0 else []
     return Page(number, pages, total, first, lines,
-                _text(answer, first, len(lines), more=total - first - len(lines)))
+                _text(answer, local, len(lines), more=total - first - len(lines)))
 
 
 def _text(answer: Answer, first: int, shown: int, *, more: int) -> str:
-    """The answer's text keeping entries `first`…`first + shown - 1`, then "… and N more".
+    """The answer's text keeping its lines `first`…`first + shown - 1` (counted among the
+    lines it holds), then "… and N more".
 
     Each entry is one bullet of the text (as `phrases` writes them); a text that does not
     hold one bullet an entry is headed by its first line, its entries written afresh."""
     rows = answer.text.split("\n")
     bullets = [n for n, row in enumerate(rows) if row.startswith(_BULLET)]
     tail = [f"… and {more} more"] if more > 0 else []
-    if first == 0 and not more:
+    if first == 0 and shown == len(answer.lines) and not more:
         return answer.text
     if len(bullets) != len(answer.lines):
         entries = [phrases.bullet(line) for line in answer.lines[first:first + shown]]

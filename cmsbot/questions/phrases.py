@@ -132,11 +132,12 @@ def upcoming(listed: str, days: str, when: str, lines: list[Line]) -> str:
     return f"{listed.capitalize()} {days}{_after(when)}:\n" + bullets(lines)
 
 
-def overdue(when: str, lines: list[Line]) -> str:
-    """Late entries and slipped meetings, each under its date, with its sources."""
-    if not lines:
+def overdue(when: str, lines: list[Line], total: int) -> str:
+    """Late entries and slipped meetings (`lines`: all, or a page of them), each under its
+    date, with its sources; the heading counts all `total`."""
+    if not total:
         return f"Nothing is overdue or slipped{_after(when)}."
-    return f"Slipped or overdue{_after(when)}: {len(lines)}\n" + bullets(lines)
+    return f"Slipped or overdue{_after(when)}: {total}\n" + bullets(lines)
 
 
 def partner(label: str, when: str, lines: list[Line]) -> str:

@@ -4,7 +4,8 @@ readings, each behind the plain path's interface.
 - `dated(snap, wanted)` is `snapshot.dated_by_fold(snap, wanted)`: the entries of the
   calendar view (now) or of the agenda view (`projections.views.agenda`: each item's
   dates by business time, as known by recorded time) that `wanted` selects, filtered,
-  sorted, counted and cut in SQL; only the items of the entries returned are read whole
+  sorted, counted and cut in SQL (a page: `offset` and `limit`); only the items of the
+  entries returned are read whole
   (from the board now, folded for a past time). The plain path folds every item that ever
   had a date by then, and filters afterwards. Measured at the quick size (10,000 items,
   60,000 events): "what was coming up as at 1 January 2016" (docs/performance.md).
@@ -46,6 +47,7 @@ def dated_rows(snap: Snapshot, wanted: Dated) -> tuple[list[DatedRow], int]:
         "first": wanted.first, "last": wanted.last, "kinds": set(wanted.kinds),
         "workshops": wanted.workshops, "held": wanted.held,
         "held_or_before": wanted.held_or_before, "limit": wanted.limit,
+        "offset": wanted.offset,
         "item_ids": list(wanted.item_ids) if wanted.item_ids is not None else None}
     if snap.historical:
         known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None

@@ -31,7 +31,8 @@ class Dated:
     """Which dated entries a reading wants: those overlapping [first, last] (a "by" date
     only when it cannot fall after `last`), of these kinds (all when empty), of workshops
     only, of these items (all when None), held or not (`held`), held or over before a day
-    (`held_or_before`); the first `limit` of them in date order, and how many in all."""
+    (`held_or_before`); in date order, `limit` of them (all when None) from the `offset`th
+    (from 0), and how many there are in all."""
 
     first: date | None = None
     last: date | None = None
@@ -41,6 +42,7 @@ class Dated:
     held: bool | None = None
     held_or_before: date | None = None
     limit: int | None = None
+    offset: int = 0
 
     def keeps(self, entry: CalendarEntry) -> bool:
         _, when, state, held = entry
@@ -65,7 +67,8 @@ def dated_by_fold(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], i
     plain path, which `cmsbot.readmodel.agenda.dated` answers from the views."""
     item_ids = list(wanted.item_ids) if wanted.item_ids is not None else None
     entries = sorted((e for e in snap.calendar(item_ids) if wanted.keeps(e)), key=entry_order)
-    return entries[:wanted.limit] if wanted.limit is not None else entries, len(entries)
+    end = None if wanted.limit is None else wanted.offset + wanted.limit
+    return entries[wanted.offset:end], len(entries)
 
 
 class Snapshot:

@@ -70,3 +70,15 @@ def stale(snap: Snapshot, states: Sequence[ItemState], *, slips: bool = True) ->
             found.append(Stale(state, slipped.now or slipped.first, slip=slipped))
     found.sort(key=lambda s: (s.when.sort_key, s.when.end, s.state.title))
     return found
+
+
+def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | None,
+               first: int, count: int | None) -> tuple[list[Stale], int]:
+    """`count` (all when None) of what `stale` finds among the dated items (of `item_ids`,
+    all when None; of `kinds`, all when empty), from the `first`th (from 0) in its order,
+    and how many it finds in all. It reads and folds every dated item (the plain path)."""
+    states = list({id(e[2]): e[2] for e in snap.calendar(item_ids)}.values())
+    states = [s for s in states if not kinds or s.kind.value in kinds]
+    found = stale(snap, states)
+    end = None if count is None else first + count
+    return found[first:end], len(found)

@@ -150,11 +150,13 @@ class Bot:
                 page: int = 1) -> Message:
         try:
             container = self.container()
+            # Only the page shown is read (a long list's other entries are only counted).
             if isinstance(question, Asked):
-                answer = container.questions.ask(question)
+                answer = container.questions.ask(question, page=page, size=blocks.PAGE_SIZE)
             else:
                 answer = container.questions.answer(question.text, as_at=question.as_at,
-                                                    known_at=question.known_at)
+                                                    known_at=question.known_at, page=page,
+                                                    size=blocks.PAGE_SIZE)
         except UnreadableAskedError:
             return blocks.notice(UNREADABLE_BUTTON)
         except STORE_ERRORS as error:

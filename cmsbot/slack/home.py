@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cmsbot.digests.channels import ChannelCommands
-from cmsbot.questions.answer import Asked, Line
+from cmsbot.questions.answer import Answer, Asked, Line
 from cmsbot.questions.engine import QuestionEngine
 from cmsbot.questions.parse import Parsed
 from cmsbot.readmodel.items import ItemFilter, ItemRow, list_items
@@ -48,6 +48,8 @@ class HomeContent:
     overdue: list[Line] = field(default_factory=list)
     changes: list[Line] = field(default_factory=list)
     may_record: bool = False
+    upcoming_total: int | None = None  # entries coming up in all (None: the lines' count)
+    overdue_total: int | None = None  # entries overdue in all (None: the lines' count)
 
 
 def read(reader: ReadModel, questions: QuestionEngine, channels: ChannelCommands,
@@ -66,11 +68,14 @@ def read(reader: ReadModel, questions: QuestionEngine, channels: ChannelCommands
             if kind == "partner":
                 for row in list_items(reader, conn, ItemFilter(partner=key)):
                     followed.setdefault(row.key, row)
-    upcoming = questions.ask(Asked(Parsed("upcoming", "", text="what's coming up")))
+    upcoming = questions.ask(Asked(Parsed("upcoming", "", text="what's coming up")),
+                             size=SHOWN)
+    late = overdue(questions)
     changes = questions.ask(Asked(Parsed("changes", "", since=recent_since(today),
                                          text="what changed lately")))
     return HomeContent(today, sorted(followed.values(), key=lambda r: (r.kind, r.title)),
-                       upcoming.lines, overdue(questions), changes.lines[::-1], may_record)
+                       upcoming.lines, late.lines, changes.lines[::-1], may_record,
+                       upcoming_total=upcoming.total, overdue_total=late.total)
 
 
 def home_view(content: HomeContent) -> dict[str, Any]:
@@ -85,13 +90,14 @@ def home_view(content: HomeContent) -> dict[str, Any]:
                          for row in content.followed])
     else:
         blocks.append(section(FOLLOW_HINT, escaped=True))
-    for title, lines, empty in (
-            ("Coming up", content.upcoming, "Nothing is on the calendar ahead."),
-            ("Overdue", content.overdue, "Nothing is overdue."),
+    for title, lines, total, empty in (
+            ("Coming up", content.upcoming, content.upcoming_total,
+             "Nothing is on the calendar ahead."),
+            ("Overdue", content.overdue, content.overdue_total, "Nothing is overdue."),
             (f"Recent changes (since {day(recent_since(content.today))})", content.changes,
-             f"Nothing dated in the last {RECENT_DAYS} days is recorded.")):
+             None, f"Nothing dated in the last {RECENT_DAYS} days is recorded.")):
         blocks.append(header(title))
-        blocks += _part(lines) or [section(empty)]
+        blocks += _part(lines, total) or [section(empty)]
     blocks.append(context_block(f"As at {day(content.today)}. Ask me anything in your "
                                 "messages with me, or type /cms help."))
     return {"type": "home", "blocks": blocks}
@@ -102,9 +108,10 @@ def unavailable(text: str) -> dict[str, Any]:
     return {"type": "home", "blocks": [header("cmsbot"), section(text)]}
 
 
-def overdue(questions: QuestionEngine) -> list[Line]:
-    """What is overdue, settled or slipped: the question engine's "overdue" answer."""
-    return questions.ask(Asked(Parsed("overdue", "", text="what is overdue?"))).lines
+def overdue(questions: QuestionEngine) -> Answer:
+    """What is overdue, settled or slipped: the first `SHOWN` entries of the question
+    engine's "overdue" answer, and how many there are in all (`Answer.total`)."""
+    return questions.ask(Asked(Parsed("overdue", "", text="what is overdue?")), size=SHOWN)
 
 
 def recent_since(today: date) -> date:
@@ -112,6 +119,9 @@ def recent_since(today: date) -> date:
     return today - timedelta(days=RECENT_DAYS)
 
 
-def _part(lines: list[Line]) -> list[Block]:
-    """At most `SHOWN` entries in at most 4 sections, and a count of the rest."""
-    return line_sections(lines[:SHOWN], 4, more=max(0, len(lines) - SHOWN))
+def _part(lines: list[Line], total: int | None = None) -> list[Block]:
+    """At most `SHOWN` entries in at most 4 sections, and a count of the rest (of `total`
+    entries in all; None: of the lines)."""
+    shown = lines[:SHOWN]
+    return line_sections(shown, 4, more=max(0, (len(lines) if total is None else total)
+                                            - len(shown)))

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cmsbot.bootstrap import Container
+from cmsbot.questions.answer import Line
 from cmsbot.slack import home
 
 from .fakes import FakeSlack
@@ -104,6 +105,25 @@ class TestPublished:
             assert json.dumps(upcoming.lines[0].text, ensure_ascii=False)[1:-1] in shown
         else:
             assert "Nothing is on the calendar ahead." in shown
+
+
+    def test_overdue_shows_its_first_entries_and_counts_them_all(
+            self, store: Container) -> None:
+        whole = store.questions.answer("what is overdue?")
+        content = home.read(store.readmodel, store.questions, store.channels, None,
+                            may_record=False)
+        assert content.overdue == whole.lines[:home.SHOWN]
+        assert content.overdue_total == len(whole.lines) > 0
+        shown = part(home.home_view(content), "Overdue")
+        rest = len(whole.lines) - home.SHOWN
+        assert (f"… and {rest} more" in shown) == (rest > 0)
+
+    def test_a_part_counts_the_entries_of_the_whole_answer(self) -> None:
+        lines = [Line("2030", f"Meeting {n}") for n in range(home.SHOWN)]
+        view = home.home_view(home.HomeContent(date(2026, 3, 3), upcoming=lines,
+                                               upcoming_total=40))
+        shown = part(view, "Coming up")
+        assert f"Meeting {home.SHOWN - 1}" in shown and "… and 30 more" in shown
 
 
 class TestFollows:

@@ -1,7 +1,8 @@
-"""Whole answers in Slack: "Show more" continues the same answer (the same question as
-read, at the same times) page by page, and a near tie's button answers the question as
-asked about the chosen item. Real signed HTTP on loopback; the button presses are Bolt's
-own test payloads (tests/bot/payloads) carrying the bot's buttons."""
+"""Long answers in Slack: "Show more" continues the same answer (the same question as
+read, at the same times) page by page, whether the engine answered whole or read only the
+page shown, and a near tie's button answers the question as asked about the chosen item.
+Real signed HTTP on loopback; the button presses are Bolt's own test payloads
+(tests/bot/payloads) carrying the bot's buttons."""
 
 from __future__ import annotations
 
@@ -136,6 +137,27 @@ class TestShowMore:
         assert second.params["replace_original"] is False
         assert entries(second.params["blocks"]) and "Entries 21–40" in json.dumps(
             second.params["blocks"], ensure_ascii=False)
+
+    def test_a_list_read_a_page_at_a_time_pages_to_the_end(
+            self, store: Container, fake: FakeSlack) -> None:
+        whole = store.questions.answer("what's coming up", as_at=date(2015, 9, 1))
+        assert whole.intent == "upcoming" and len(whole.lines) > blocks.PAGE_SIZE
+        with serving(store, fake) as bot:
+            bot.command("what's coming up --as-at 2015-09-01", response="page1")
+            pages = [fake.wait_for("response:page1")[0].params]
+            while (more := button(pages[-1]["blocks"], blocks.MORE)) is not None:
+                name = f"page{len(pages) + 1}"
+                press(bot, "block_actions_ephemeral.json", more,
+                      response_url=fake.response_url(name))
+                pages.append(fake.wait_for(f"response:{name}")[0].params)
+        shown = [row for page in pages for row in entries(page["blocks"])]
+        assert len(pages) == -(-len(whole.lines) // blocks.PAGE_SIZE)
+        assert len(shown) == len(whole.lines)
+        for row, line in zip(shown, whole.lines, strict=True):
+            assert blocks.escape(line.text) in row
+        for page in pages:
+            within_limits(blocks.Message(page["text"], page["blocks"]))
+            assert f"of {len(whole.lines)}" in json.dumps(page["blocks"], ensure_ascii=False)
 
     def test_a_short_answer_has_no_show_more(self, store: Container,
                                              fake: FakeSlack) -> None:

@@ -1,5 +1,6 @@
 """What the integration tests share: the command line run as a new user runs it, in a
-process of its own, and a later history recorded over the seed."""
+process of its own, a later history recorded over the seed, and the seed with the
+later-history files."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
+from cmsbot.history import SEED
 from domain.provenance import Source
 
 ROOT = Path(__file__).resolve().parents[2]
+LATER_FILES = sorted((ROOT / "tests" / "data").glob("later-history-*.yaml"))
 
 
 def cmsbot(*args: str, database: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -52,3 +55,13 @@ def later_history(container: Container) -> datetime:
     record("blg-meeting-2015", "held", "August 2015", STC45_DOC, dates="August 2015")
     container.catch_up()
     return between
+
+
+def seed_and_later_files(container: Container) -> Container:
+    """The seed, then the later-history files (tests/data/README.md), imported and caught
+    up."""
+    container.importer.run_file(LOCAL_OPERATOR, SEED)
+    for path in LATER_FILES:
+        container.importer.run_file(LOCAL_OPERATOR, path)
+    container.catch_up()
+    return container

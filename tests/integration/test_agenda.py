@@ -1,14 +1,15 @@
 """The agenda view (`projections.views.agenda`) and the readings made from it
 (`cmsbot.readmodel.agenda`) say what folding the items' events says
-(`cmsbot.readmodel.snapshot.dated_by_fold`, `Snapshot.states`): on a synthetic history on
-both stores, and by property on random histories with corrections, retractions and events
-recorded after others dated later; and the view kept event by event is the view rebuilt
-from zero."""
+(`cmsbot.readmodel.snapshot.dated_by_fold`, `Snapshot.states`), whole and a page at a time
+(an offset and a limit): on a synthetic history on both stores, and by property on random
+histories with corrections, retractions and events recorded after others dated later; and
+the view kept event by event is the view rebuilt from zero."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,27 @@ DAYS = [date(2013, 6, 30), date(2015, 1, 1), date(2016, 1, 1), date(2016, 7, 15)
 
 
 def _wanted(day: date | None) -> list[Dated]:
-    """Every entry; what is ahead of `day`; what was held or over before it; a window."""
+    """Every entry; what is ahead of `day`, its first page and its second; what was held or
+    over before it, from its fourth; a window, and a page past its last."""
     reference = day or date(2016, 1, 1)
     return [Dated(), Dated(first=reference, held=False, limit=25),
-            Dated(held_or_before=reference, kinds=frozenset({"meeting"})),
-            Dated(first=date(2016, 1, 1), last=date(2016, 12, 31), limit=3)]
+            Dated(first=reference, held=False, limit=25, offset=25),
+            Dated(held_or_before=reference, kinds=frozenset({"meeting"}), offset=3),
+            Dated(first=date(2016, 1, 1), last=date(2016, 12, 31), limit=3),
+            Dated(first=date(2016, 1, 1), last=date(2016, 12, 31), limit=3, offset=10_000)]
+
+
+PAGE = 9  # entries a page of `assert_pages_are_slices`
+
+
+def assert_pages_are_slices(snap: Any, wanted: Dated) -> None:
+    """The fast path's pages of `wanted`, read one by one, are the plain path's entries
+    cut into pages, each with the whole count."""
+    whole, count = dated_by_fold(snap, wanted)
+    for offset in range(0, max(count, 1), PAGE):
+        page, total = agenda.dated(snap, replace(wanted, offset=offset, limit=PAGE))
+        assert (_plain(page), total) == (_plain(whole[offset:offset + PAGE]), count), (
+            offset, wanted)
 
 
 def _plain(entries: list[Any]) -> list[tuple[str, str, str, bool]]:
@@ -59,6 +76,7 @@ def assert_same_answers(container: Container, times: list[datetime | None]) -> i
                         day, known_at, wanted)
                     assert [e[2] for e in fast] == [e[2] for e in slow]  # the whole states
                     compared += len(slow)
+                assert_pages_are_slices(snap, Dated(last=day))
                 ids = [i.item_id for i in snap.index.items]
                 assert agenda.states(snap, ids) == snap.states(ids)
     return compared

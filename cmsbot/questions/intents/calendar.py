@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from cmsbot.questions import phrases
@@ -16,7 +17,8 @@ _DEADLINE_KINDS = frozenset({"agreement", "post", "consultation", "engagement"})
 
 def upcoming(ask: Asking) -> Answer:
     """The dated entries in the window asked for (else ahead of, or before, the answer's
-    day), of the kinds asked for, of a partner's items when one is named."""
+    day), of the kinds asked for, of a partner's items when one is named: those of the page
+    asked for (`Asking.paged`), read from the views, and only their items' states."""
     parsed, snap = ask.parsed, ask.snap
     subject_items: list[str] | None = None
     partners = ask.index.only_partners(parsed.subject)
@@ -41,7 +43,9 @@ def upcoming(ask: Asking) -> Answer:
         first, last = snap.reference, None
     if "deadline" in parsed.kinds:
         kinds = kinds or set(_DEADLINE_KINDS)
-    entries, _ = agenda.dated(snap, _wanted(ask, subject_items, kinds, subtypes, first, last))
+    wanted = _wanted(ask, subject_items, kinds, subtypes, first, last)
+    entries, shown, total = ask.paged(
+        lambda offset, count: agenda.dated(snap, replace(wanted, offset=offset, limit=count)))
     listed = phrases.what(kinds if "deadline" not in parsed.kinds else set(), subtypes)
     lines = [Line(str(when), phrases.agenda_entry(label, state, held), state.title,
                   tuple(state.sources)) for label, when, state, held in entries]
@@ -49,7 +53,7 @@ def upcoming(ask: Asking) -> Answer:
     text = phrases.upcoming(listed, phrases.window(first, last), ask.when, lines)
     return Answer("upcoming", text, matches=[ask.match(s) for s in states],
                   sources=unique_sources([s for st in states for s in st.sources]),
-                  lines=lines)
+                  lines=lines, first=shown, entries=total)
 
 
 def _wanted(ask: Asking, item_ids: list[str] | None, kinds: set[str], subtypes: set[str],
