@@ -36,6 +36,8 @@ def _apply(meeting: Meeting, what: str, when: PartialDate, number: int, flag: bo
     """One command on the meeting (a command its rules refuse is passed over)."""
     venue = _VENUES[number % len(_VENUES)]
     versions = len(meeting.history)
+    if what in ("correct", "retract") and versions < 2:
+        return  # nothing after the registration to correct
     target = 2 + number % max(versions - 1, 1)  # an event after the registration
     commands: dict[str, Any] = {
         "plan": lambda: meeting.plan(fact(), when=when, venue=venue, venue_tentative=flag),
