@@ -1,28 +1,31 @@
 """The overdue list's page from the views' rows: the fast path of
 `cmsbot.readmodel.stale.stale_page`, with the same answer.
 
-For the current views, every entry of the list is known by its sort key alone
-(`stale.stale_key`), read from lean rows rather than the items' states:
+For the current views, an entry of the list is known by its sort key (`stale.stale_key`),
+read from lean rows rather than the items' states, in three parts:
 
-- a late entry is a calendar row not held whose date ended before the snapshot's day, or
-  a step that waits on a meeting ("endorsement at StC44", `domain.overdue.awaited_meeting`)
-  whose meeting was held and is over (the few distinct meetings named are resolved once,
-  by `Snapshot.held_meetings`);
-- a slip is a board row whose `slip_start` is set: the projector lists a meeting that
-  slipped under a date that does not depend on the day (`projections.views.board`).
+- the entries late by their own date: the calendar's rows not held that ended before the
+  snapshot's day, the first of them in order and their count, in SQL;
+- the steps that wait on a meeting ("endorsement at StC44", `domain.overdue.awaited_meeting`)
+  whose own date has not passed but whose meeting was held and is over: the calendar's rows
+  so labelled, whose few distinct meetings are resolved once (`Snapshot.held_meetings`);
+- the meetings that slipped: the board's rows whose `slip_start` is set (the projector lists
+  a slip under a date that does not depend on the day, `projections.views.board`), the
+  first of them in order and their count.
 
-The keys are sorted and counted, and only the page's items' states are read, to build its
-entries with the domain's own rules (`late_entries`, `slip`). A snapshot at a past time
-(as at a date, or as known at a time) folds events rather than reading the views: it takes
-the plain path.
+The first `first + count` keys of each part hold the page's; they are merged, sliced, and
+only the page's items' states are read, to build its entries by the domain's own rules
+(`late_entries`, `slip`). A snapshot at a past time (as at a date, or as known at a time)
+folds events rather than reading the views: it takes the plain path.
+`tests/integration/test_stale_rows.py` holds every page equal to the plain path's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select
 
 from cmsbot.readmodel import stale as plain
 from cmsbot.readmodel.snapshot import Snapshot
@@ -44,15 +47,42 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     if snap.historical:
         return plain.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
                                 count=count)
-    keys = sorted([*_late_keys(snap, kinds, item_ids), *_slip_keys(snap, kinds, item_ids)])
+    shown = None if count is None else first + count
+    late, late_total = _late_keys(snap, kinds, item_ids, shown)
+    steps = _settled_step_keys(snap, kinds, item_ids)
+    slips, slips_total = _slip_keys(snap, kinds, item_ids, shown)
+    # The first `shown` of each part hold the first `shown` of the whole list.
+    keys = sorted([*late, *steps, *slips])
     page = keys[first:] if count is None else keys[first:first + count]
-    return _entries(snap, page), len(keys)
+    return _entries(snap, page), late_total + len(steps) + slips_total
 
 
-def _late_keys(snap: Snapshot, kinds: frozenset[str],
-               item_ids: list[str] | None) -> list[StaleKey]:
-    """The keys of the late entries: the calendar's rows not held that ended before the
-    day, and those of steps whose meeting was held and is over."""
+def _late_keys(snap: Snapshot, kinds: frozenset[str], item_ids: list[str] | None,
+               shown: int | None) -> tuple[list[StaleKey], int]:
+    """The keys of the first `shown` (all when None) of the entries late by their own date
+    (the calendar's rows not held that ended before the day), in order, and how many there
+    are."""
+    c, b = t.calendar.c, t.board.c
+    conditions = [c.held == false(), _likely(snap, c.end < snap.reference),
+                  *_filters(c.kind, c.item_id, kinds, item_ids)]
+    text = _in_code_point_order(snap)
+    rows = snap.conn.execute(
+        select(c.start, c.end, b.title, c.item_id, c.label)
+        .join(t.board, b.item_id == c.item_id).where(*conditions)
+        .order_by(c.start, c.end, text(b.title), text(c.item_id), text(c.label))
+        .limit(None if shown is None else literal_column(str(int(shown))))).all()
+    keys = [(row.start, row.end, row.title, row.item_id, 0, row.label) for row in rows]
+    if shown is None or len(keys) < shown:
+        return keys, len(keys)
+    total = snap.conn.execute(select(func.count()).select_from(t.calendar)
+                              .where(*conditions)).scalar_one()
+    return keys, int(total)
+
+
+def _settled_step_keys(snap: Snapshot, kinds: frozenset[str],
+                       item_ids: list[str] | None) -> list[StaleKey]:
+    """The keys of the steps whose own date has not passed but whose meeting was held and
+    is over ("endorsement at StC44" once StC44 is held)."""
     c, b = t.calendar.c, t.board.c
     day = snap.reference
     waiting = or_(*(c.label.startswith(prefix, autoescape=True)
@@ -60,30 +90,53 @@ def _late_keys(snap: Snapshot, kinds: frozenset[str],
     rows = snap.conn.execute(
         select(c.start, c.end, b.title, c.item_id, c.label)
         .join(t.board, b.item_id == c.item_id)
-        .where(c.held == false(), or_(c.end < day, waiting),
+        .where(c.held == false(), c.end >= day, waiting,
                *_filters(c.kind, c.item_id, kinds, item_ids))).all()
-    awaited = {row.label: name for row in rows if row.end >= day
-               and (name := awaited_meeting(row.label)) is not None}
+    awaited = {row.label: name for row in rows
+               if (name := awaited_meeting(row.label)) is not None}
     held = snap.held_meetings(awaited.values()) if awaited else {}
     keys = []
     for row in rows:
-        if row.end >= day:  # late only once its meeting was held and is over
-            met = held.get(meeting_key(awaited[row.label])) if row.label in awaited else None
-            if met is None or not has_passed(met, day):
-                continue
-        keys.append((row.start, row.end, row.title, row.item_id, 0, row.label))
+        met = held.get(meeting_key(awaited[row.label])) if row.label in awaited else None
+        if met is not None and has_passed(met, day):
+            keys.append((row.start, row.end, row.title, row.item_id, 0, row.label))
     return keys
 
 
-def _slip_keys(snap: Snapshot, kinds: frozenset[str],
-               item_ids: list[str] | None) -> list[StaleKey]:
-    """The keys of the meetings that slipped, from the board's columns."""
+def _slip_keys(snap: Snapshot, kinds: frozenset[str], item_ids: list[str] | None,
+               shown: int | None) -> tuple[list[StaleKey], int]:
+    """The keys of the first `shown` (all when None) of the meetings that slipped, from
+    the board's columns, in order, and how many there are."""
     b = t.board.c
+    conditions = [b.slip_start.is_not(None), *_filters(b.kind, b.item_id, kinds, item_ids)]
+    text = _in_code_point_order(snap)
     rows = snap.conn.execute(
-        select(b.slip_start, b.slip_end, b.title, b.item_id)
-        .where(b.slip_start.is_not(None), *_filters(b.kind, b.item_id, kinds, item_ids))
-    ).all()
-    return [(row.slip_start, row.slip_end, row.title, row.item_id, 1, "") for row in rows]
+        select(b.slip_start, b.slip_end, b.title, b.item_id).where(*conditions)
+        .order_by(b.slip_start, b.slip_end, text(b.title), text(b.item_id))
+        .limit(None if shown is None else literal_column(str(int(shown))))).all()
+    keys = [(row.slip_start, row.slip_end, row.title, row.item_id, 1, "") for row in rows]
+    if shown is None or len(keys) < shown:
+        return keys, len(keys)
+    total = snap.conn.execute(select(func.count()).select_from(t.board)
+                              .where(*conditions)).scalar_one()
+    return keys, int(total)
+
+
+def _in_code_point_order(snap: Snapshot) -> Callable[[Any], Any]:
+    """How a text column is ordered as Python orders strings: SQLite compares them by their
+    UTF-8 bytes; PostgreSQL is told to ("C" collation), whatever the database's."""
+    if snap.conn.dialect.name == "postgresql":
+        return lambda column: column.collate("C")
+    return lambda column: column
+
+
+def _likely(snap: Snapshot, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """On SQLite, the condition marked as true of most rows, so that the planner walks the
+    calendar in date order (`ix_calendar_start`, stopping at the page's end) rather than
+    gathering every entry that ended before the day and sorting them all."""
+    if snap.conn.dialect.name == "sqlite":
+        return func.likely(condition)
+    return condition
 
 
 def _filters(kind: Any, item_id: Any, kinds: frozenset[str],
