@@ -52,7 +52,7 @@ def first_plan_of(snap: Snapshot, state: ItemState) -> FirstPlan | None:
 
 def stale(snap: Snapshot, states: Sequence[ItemState], *, slips: bool = True) -> list[Stale]:
     """The late entries of `states` as at the snapshot's day, and (with `slips`) the
-    meetings among them that slipped, in date order."""
+    meetings among them that slipped, in the list's order (`stale_key`)."""
     held = held_for(snap, states)
     found: list[Stale] = []
     for state in states:
