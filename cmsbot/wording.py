@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from domain.dates import PartialDate, Precision
-from domain.overdue import FirstPlan, Late, Slip, late_entries, settled_labels, slip
+from domain.overdue import Late, Slip, late_entries, settled_labels, slip
 from domain.provenance import Source
-from domain.state import ItemState
+from domain.state import FirstPlan, ItemState
 
 # A date's own words that already say how it relates to the time ("by 2016", "in 2016").
 _PREPOSED = ("by ", "in ", "on ", "at ", "before ", "after ", "until ", "around ",

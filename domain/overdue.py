@@ -28,7 +28,7 @@ from typing import Any
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
-from domain.state import ItemState, Kind, corrected
+from domain.state import FirstPlan, ItemState, Kind, corrected
 
 
 def overdue_from(when: PartialDate) -> date:
@@ -98,18 +98,10 @@ def settled_labels(late: list[Late]) -> set[str]:
     return {entry.label for entry in late}
 
 
-@dataclass(frozen=True)
-class FirstPlan:
-    """The first date planned for a meeting, and its venue unless that was tentative."""
-
-    when: PartialDate
-    venue: str | None = None
-
-
 def first_plan(events: Iterable[Any]) -> FirstPlan | None:
     """The first date put on a meeting's agenda for the meeting itself, from its events
     in version order (corrections applied); None if it was never planned before it was
-    held."""
+    held. The definition of what the fold keeps as `ItemState.first_plan`."""
     state: ItemState | None = None
     for event in corrected(events):
         if isinstance(event, ev.ItemRegistered):

@@ -22,6 +22,14 @@ from domain.handlers import HANDLERS
 from domain.provenance import Source
 
 
+@dataclass(frozen=True)
+class FirstPlan:
+    """The first date planned for a meeting, and its venue unless that was tentative."""
+
+    when: PartialDate
+    venue: str | None = None
+
+
 class Kind(StrEnum):
     """The five kinds of tracked item."""
 
@@ -79,6 +87,10 @@ class ItemState:
     last_recorded: datetime | None = None
     version: int = 0
     event_count: int = 0
+    # The first date put on the agenda for the item itself (labelled with its title as it
+    # then was), as `domain.overdue.first_plan` defines it: what a slipped meeting is
+    # compared with.
+    first_plan: FirstPlan | None = None
 
     # Building -------------------------------------------------------------------------
 
@@ -107,8 +119,16 @@ class ItemState:
         handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
+        if self.first_plan is None and self.agenda:
+            self._note_first_plan(event)
         self._note_provenance(event.source, event.occurred, event.timestamp,
                               event.originator_version)
+
+    def _note_first_plan(self, event: ev.ItemEvent) -> None:
+        when = next((w for label, w in self.agenda if label == self.title), None)
+        if when is not None:
+            tentative = getattr(event, "venue_tentative", False)
+            self.first_plan = FirstPlan(when, None if tentative else getattr(event, "venue", None))
 
     def _note_provenance(self, source: Source, occurred: PartialDate, recorded: datetime,
                          version: int) -> None:
@@ -196,6 +216,9 @@ class ItemState:
         data["sources"] = [source.to_dict() for source in self.sources]
         data["last_recorded"] = self.last_recorded.isoformat() if self.last_recorded else None
         data["kind"] = self.kind.value
+        first = self.first_plan
+        data["first_plan"] = (None if first is None
+                              else {"when": first.when.to_dict(), "venue": first.venue})
         return data
 
     @classmethod
@@ -208,6 +231,9 @@ class ItemState:
         recorded = data.get("last_recorded")
         values["last_recorded"] = datetime.fromisoformat(recorded) if recorded else None
         values["kind"] = Kind(data["kind"])
+        first = data.get("first_plan")  # absent from a dict stored before it was kept
+        values["first_plan"] = (None if first is None else FirstPlan(
+            PartialDate.from_dict(first["when"]), first.get("venue")))
         return cls(**values)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 5
+VIEWS_VERSION = 6
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -51,7 +51,14 @@ board = Table(
     Column("last_occurred_end", Date),
     Column("last_recorded", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
+    # A meeting that slipped (`domain.overdue.slip` from its state's first plan), with a
+    # dated entry: the date its slip is listed under (held, else now planned, else first
+    # planned), as its sort key and end; NULL for every other item. What the overdue list
+    # reads (`cmsbot.readmodel.stale_rows`) without reading the states.
+    Column("slip_start", Date),
+    Column("slip_end", Date),
     Column("state", JSON, nullable=False),
+    Index("ix_board_slip", "slip_start"),
 )
 
 item_partners = Table(

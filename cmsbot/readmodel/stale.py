@@ -6,21 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from cmsbot.readmodel.snapshot import Snapshot
 from cmsbot.wording import late_words, slip_words
 from domain.dates import PartialDate
-from domain.overdue import (
-    FirstPlan,
-    Late,
-    Slip,
-    awaited_meeting,
-    first_plan,
-    late_entries,
-    may_slip,
-    slip,
-)
-from domain.state import ItemState
+from domain.overdue import Late, Slip, awaited_meeting, late_entries, may_slip, slip
+from domain.state import FirstPlan, ItemState
 
 
 @dataclass(frozen=True)
@@ -51,15 +43,16 @@ def held_for(snap: Snapshot, states: Sequence[ItemState]) -> dict[str, PartialDa
 
 
 def first_plan_of(snap: Snapshot, state: ItemState) -> FirstPlan | None:
-    """The meeting's first plan as the snapshot sees its events (None for other items)."""
-    if not may_slip(state):
-        return None
-    return first_plan(snap.visible(snap.events_of(state.id)))
+    """The meeting's first plan as the snapshot sees its events (None for other items):
+    the one its state's fold kept. A state read through a snapshot is the fold of the
+    events the snapshot sees (the board's, of them all; a past time's, of those visible
+    then), so this is `domain.overdue.first_plan` of those events, with none read."""
+    return state.first_plan if may_slip(state) else None
 
 
 def stale(snap: Snapshot, states: Sequence[ItemState], *, slips: bool = True) -> list[Stale]:
     """The late entries of `states` as at the snapshot's day, and (with `slips`) the
-    meetings among them that slipped, in date order."""
+    meetings among them that slipped, in the list's order (`stale_key`)."""
     held = held_for(snap, states)
     found: list[Stale] = []
     for state in states:
@@ -68,17 +61,32 @@ def stale(snap: Snapshot, states: Sequence[ItemState], *, slips: bool = True) ->
         slipped = slip(state, first_plan_of(snap, state)) if slips else None
         if slipped is not None:
             found.append(Stale(state, slipped.now or slipped.first, slip=slipped))
-    found.sort(key=lambda s: (s.when.sort_key, s.when.end, s.state.title))
+    found.sort(key=stale_order)
     return found
+
+
+StaleKey = tuple[date, date, str, str, int, str]
+
+
+def stale_key(when: PartialDate, title: str, item_id: str, label: str | None) -> StaleKey:
+    """Where an entry sorts in the overdue list: by the date it is listed under (its sort
+    key, then its end), the item's title and id, an item's late entries (by label) before
+    its slip. A total order: an item has one entry per label, and one slip at most."""
+    return (when.sort_key, when.end, title, item_id, 1 if label is None else 0, label or "")
+
+
+def stale_order(entry: Stale) -> StaleKey:
+    """The entry's `stale_key`."""
+    return stale_key(entry.when, entry.state.title, entry.state.id,
+                     entry.late.label if entry.late is not None else None)
 
 
 def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | None,
                first: int, count: int | None) -> tuple[list[Stale], int]:
-    """`count` (all when None) of what `stale` finds among the dated items (of `item_ids`,
-    all when None; of `kinds`, all when empty), from the `first`th (from 0) in its order,
-    and how many it finds in all. It reads and folds every dated item (the plain path)."""
-    states = list({id(e[2]): e[2] for e in snap.calendar(item_ids)}.values())
-    states = [s for s in states if not kinds or s.kind.value in kinds]
-    found = stale(snap, states)
-    end = None if count is None else first + count
-    return found[first:end], len(found)
+    """Entries `first` to `first + count` (to the end when `count` is None) of the overdue
+    list of the dated items (of `item_ids` when given) of `kinds` (all when empty), and how
+    many there are: the plain path, from every state; `cmsbot.readmodel.stale_rows` answers
+    the same from the views' rows."""
+    states = list({s.id: s for _, _, s, _ in snap.calendar(item_ids)}.values())
+    found = stale(snap, [s for s in states if not kinds or s.kind.value in kinds])
+    return found[first:] if count is None else found[first:first + count], len(found)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
-from cmsbot.readmodel.stale import stale_page
+from cmsbot.readmodel.stale_rows import stale_page
 from cmsbot.wording import as_of
 
 
