@@ -20,7 +20,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 5
+VIEWS_VERSION = 6
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -146,6 +146,7 @@ activity = Table(
     Column("summary", Text, nullable=False),
     Column("occurred", JSON, nullable=False),
     Column("occurred_end", Date, nullable=False),
+    Column("occurred_start", Date),  # None: a "by" date (sorted by its end)
     Column("recorded", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("source", JSON, nullable=False),
