@@ -153,6 +153,7 @@ activity = Table(
     Column("summary", Text, nullable=False),
     Column("occurred", JSON, nullable=False),
     Column("occurred_end", Date, nullable=False),
+    Column("occurred_start", Date),  # None: a "by" date (sorted by its end)
     Column("recorded", DateTime(timezone=True), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("source", JSON, nullable=False),

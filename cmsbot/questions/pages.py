@@ -74,8 +74,11 @@ def _text(answer: Answer, first: int, shown: int, *, more: int) -> str:
     """The answer's text keeping its lines `first`…`first + shown - 1` (counted among the
     lines it holds), then "… and N more".
 
-    Each entry is one bullet of the text (as `phrases` writes them); a text that does not
-    hold one bullet an entry is headed by its first line, its entries written afresh."""
+    Each entry is one bullet of the text (as `phrases` writes them). A row just before a
+    run of bullets heads them (an item's title in a change answer): it is kept when one of
+    them is. Every other row is kept: the heading, and rows that stand alone (a
+    consultation with no submission, history's "Now: …"). A text that does not hold one
+    bullet an entry is headed by its first line, its entries written afresh."""
     rows = answer.text.split("\n")
     bullets = [n for n, row in enumerate(rows) if row.startswith(_BULLET)]
     tail = [f"… and {more} more"] if more > 0 else []
@@ -85,13 +88,28 @@ def _text(answer: Answer, first: int, shown: int, *, more: int) -> str:
         entries = [phrases.bullet(line) for line in answer.lines[first:first + shown]]
         return "\n".join([rows[0], *entries, *tail])
     every, kept = set(bullets), set(bullets[first:first + shown])
+    heads = _heads(rows, every)
     last = bullets[first + shown - 1]
     out: list[str] = []
     for n, row in enumerate(rows):
         if n in every and n not in kept:
+            continue
+        if n in heads and not heads[n] & kept:
             continue
         out.append(row)
         if n == last:
             out += tail
     return "\n".join(out)
 
+
+def _heads(rows: list[str], bullets: set[int]) -> dict[int, set[int]]:
+    """The rows after the first that head a run of bullets, each with its run's rows."""
+    heads: dict[int, set[int]] = {}
+    for n in range(1, len(rows) - 1):
+        if n not in bullets and n + 1 in bullets:
+            run = n + 1
+            heads[n] = set()
+            while run in bullets:
+                heads[n].add(run)
+                run += 1
+    return heads

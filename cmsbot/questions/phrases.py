@@ -153,21 +153,24 @@ def listing(listed: str, when: str, lines: list[Line]) -> str:
     return f"{listed.capitalize()}{_after(when)}: {len(lines)}\n" + bullets(lines, when=False)
 
 
-def changes(since: str, when: str, lines: list[Line], *, recorded: bool = False) -> str:
+def changes(since: str, when: str, lines: list[Line], *, recorded: bool = False,
+            events: int | None = None, items: int | None = None) -> str:
     """Changes grouped by item (in the order the lines come: by date), each with its date
     and sources; `since` is what they count from ("since 1 September 2015"); `recorded`
-    says it is the recorded-time view (when they were recorded, not when they happened)."""
+    says it is the recorded-time view (when they were recorded, not when they happened).
+    A page of them says how many `events` on how many `items` there are in all."""
     view = " (when recorded, whenever they happened)" if recorded else ""
     what = "Recorded" if recorded else "Changes"
     if not lines:
         return f"Nothing {'was recorded' if recorded else 'changed'} {since}{view}" \
                f"{_after(when)}."
-    items = list(dict.fromkeys(line.item or "" for line in lines))
-    head = (f"{what} {since}{view}{_after(when)}: {count(len(lines), 'event')} on "
-            f"{count(len(items), 'item')}")
+    shown = list(dict.fromkeys(line.item or "" for line in lines))
+    head = (f"{what} {since}{view}{_after(when)}: "
+            f"{count(events if events is not None else len(lines), 'event')} on "
+            f"{count(items if items is not None else len(shown), 'item')}")
     groups = [f"*{item}*\n" + bullets([
         Line(line.when, line.text.removeprefix(f"{item}: "), line.item, line.sources)
-        for line in lines if (line.item or "") == item]) for item in items]
+        for line in lines if (line.item or "") == item]) for item in shown]
     return head + "\n" + "\n".join(groups)
 
 

@@ -1,6 +1,6 @@
 """Pages: the command line's `--page` and `--all`, chat's and Slack's "Show more" show each
-entry once, in order, whether the engine answered whole or (upcoming, overdue) read only
-the page asked for; those pages are the whole answer's."""
+entry once, in order, whether the engine answered whole or (upcoming, overdue, changes)
+read only the page asked for; those pages are the whole answer's."""
 
 from __future__ import annotations
 
@@ -122,10 +122,16 @@ PAGED = [("what's coming up", date(2015, 9, 1)), ("what's coming up", None),
          ("meetings in 2016", None), ("meetings in 2016", date(2016, 1, 1)),
          ("deadlines in 2016", None), ("what is overdue?", None),
          ("what is overdue?", date(2016, 9, 1)), ("what is overdue?", date(2015, 12, 1)),
-         ("what is overdue with UNEP", date(2016, 9, 1))]
+         ("what is overdue with UNEP", date(2016, 9, 1)),
+         ("what changed since 1 January 2014", None),
+         ("what happened since StC44", date(2017, 7, 1)),
+         ("what was recorded since 1 January 2015", date(2016, 9, 1)),
+         ("what changed with UNEP since 2015", None)]
 SYNTHETIC = [("which meetings were held", None), ("which meetings were held", date(2016, 1, 1)),
              ("what's coming up", date(2014, 1, 1)), ("upcoming workshops", date(2016, 1, 1)),
-             ("what is overdue?", None), ("what is overdue?", date(2018, 1, 1))]
+             ("what is overdue?", None), ("what is overdue?", date(2018, 1, 1)),
+             ("what changed since 1 March 2016", None),
+             ("what was recorded since 1 January 2000", date(2017, 1, 1))]
 
 
 def assert_pages_are_the_whole(container: Container, questions: list[tuple[str, date | None]],
@@ -136,7 +142,7 @@ def assert_pages_are_the_whole(container: Container, questions: list[tuple[str, 
     compared = 0
     for question, as_at in questions:
         whole = container.questions.answer(question, as_at=as_at)
-        assert whole.intent in ("upcoming", "overdue"), (question, whole.intent)
+        assert whole.intent in ("upcoming", "overdue", "changes"), (question, whole.intent)
         assert (whole.first, whole.entries) == (0, len(whole.lines))
         items = {m.id: m for m in whole.matches}
         for size in sizes:
@@ -160,8 +166,8 @@ def assert_pages_are_the_whole(container: Container, questions: list[tuple[str, 
 
 
 def test_pages_read_one_by_one_are_the_whole_answer(container: Container) -> None:
-    """Upcoming and overdue read only the page asked for (on the seed and the later-history
-    files, both stores)."""
+    """Upcoming, overdue and changes read only the page asked for (on the seed and the
+    later-history files, both stores)."""
     seed_and_later_files(container)
     assert assert_pages_are_the_whole(container, PAGED, (4, 20)) > 100
 

@@ -4,57 +4,53 @@ the question names: by business date ("what happened since StC44"), or by record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
+from cmsbot.readmodel.changes import Changed
+from cmsbot.readmodel.changes_sql import changed
 from cmsbot.readmodel.resolve import resolve
 from cmsbot.wording import day, moment, span
 from domain.dates import PartialDate
 from domain.provenance import Source
 from projections import queries as q
 
-_LEFT_OUT = ("ItemRegistered",)
-
 
 def changes(ask: Asking) -> Answer:
+    """The changes asked for, grouped by item: the events of the page asked for
+    (`Asking.paged`), read in order from the views (`changes_sql.changed`), their items and
+    sources, and how many events (on how many items) there are in all."""
     parsed, snap = ask.parsed, ask.snap
     counted = _since(ask)
     if isinstance(counted, Answer):
         return counted
     since, until, words = counted
     subject_ids = _subject(ask)
-    if parsed.recorded:
-        start = datetime.combine(since, time.min, tzinfo=UTC)
-        rows: Sequence[Any] = q.activity_recorded_from(
-            snap.conn, start, recorded_by=snap.known_at, occurred_to=snap.as_at)
-    else:
-        last = min(d for d in (until, snap.as_at, date.max) if d is not None)
-        rows = [r for r in q.activity_since(snap.conn, occurred_from=since, occurred_to=last,
-                                            recorded_by=snap.known_at)
-                if _after(PartialDate.from_dict(r.occurred), since)]
-    rows = [r for r in rows if r.event_type not in _LEFT_OUT
-            and (subject_ids is None or r.item_id in subject_ids)]
-    if not parsed.recorded:  # by business date; the log's order where dates tie
-        rows = sorted(rows, key=lambda r: _date_order(PartialDate.from_dict(r.occurred),
-                                                      r.position))
-    order = {item: n for n, item in enumerate(dict.fromkeys(r.item_id for r in rows))}
-    rows = sorted(rows, key=lambda r: order[r.item_id])  # grouped by item, stable within
+    last = (snap.as_at if parsed.recorded
+            else min(d for d in (until, snap.as_at, date.max) if d is not None))
+    wanted = Changed(since, None if last == date.max else last, recorded=parsed.recorded,
+                     known_at=snap.known_at,
+                     item_ids=tuple(subject_ids) if subject_ids is not None else None)
+    items_in_all = 0
+
+    def read(first: int, count: int | None) -> tuple[list[Any], int]:
+        nonlocal items_in_all
+        rows, events, items_in_all = changed(snap.conn, wanted, first, count)
+        return rows, events
+
+    rows, first, total = ask.paged(read)
     titles = {i.item_id: i.title for i in ask.index.items}
     lines = [_line(r, titles.get(r.item_id, r.item_id), recorded=parsed.recorded)
              for r in rows]
-    states = snap.states(list(order))
-    return Answer("changes", phrases.changes(words, ask.when, lines, recorded=parsed.recorded),
+    states = snap.states(list(dict.fromkeys(r.item_id for r in rows)))
+    return Answer("changes", phrases.changes(words, ask.when, lines, recorded=parsed.recorded,
+                                             events=total, items=items_in_all),
                   matches=[ask.match(s) for s in states],
                   sources=unique_sources([s for line in lines for s in line.sources]),
-                  lines=lines)
-
-
-def _date_order(when: PartialDate, position: int) -> tuple[date, date, int]:
-    return when.sort_key, when.end, position
+                  lines=lines, first=first, entries=total)
 
 
 def _line(row: Any, title: str, *, recorded: bool) -> Line:
@@ -67,12 +63,6 @@ def _line(row: Any, title: str, *, recorded: bool) -> Line:
     if recorded:
         return Line(moment(_utc(row.recorded)), f"{said} (dated {when})", title, source)
     return Line(str(when), said, title, source)
-
-
-def _after(when: PartialDate, since: date) -> bool:
-    """Whether an event may have happened on or after `since`: a fact stated as so "by"
-    that day (a report's own date) is what stood then, not a change since."""
-    return when.end >= since and not (when.is_by and when.end <= since)
 
 
 def _utc(value: datetime | str) -> datetime:
