@@ -52,10 +52,10 @@ def assert_the_same(container: Container) -> int:
             for size in (1, 7, 20):
                 # Every page of 20 (and one past the end); of 7 and 1, the first 30 rows
                 # and the last 30.
-                firsts = range(0, len(plain) + size, size)
+                firsts = list(range(0, len(plain) + size, size))
                 if size < 20:
-                    firsts = range(0, len(plain), size)
-                    firsts = sorted({*firsts[:30 // size], *firsts[-(30 // size):]})
+                    every = range(0, len(plain), size)
+                    firsts = sorted({*every[:30 // size], *every[-(30 // size):]})
                 for first in firsts:
                     page = changed(conn, wanted, first, size)
                     assert [r.position for r in page[0]] == [

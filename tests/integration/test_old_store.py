@@ -63,6 +63,13 @@ def board_as_old(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], in
     return sorted(old, key=repr), planned
 
 
+def activity_as_old(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The activity view's rows without the column added since (`occurred_start`)."""
+    added = [column.name for column in t.activity.columns].index("occurred_start")
+    return sorted((tuple(v for i, v in enumerate(row) if i != added) for row in rows),
+                  key=repr)
+
+
 def owed(path: Path) -> list[tuple[str, str]]:
     """The notices not yet sent, with the words the old code stored beside them."""
     with closing(sqlite3.connect(path)) as conn:
@@ -85,11 +92,16 @@ def test_a_rebuild_writes_the_rows_the_old_code_wrote(old_store: Path,
         container.close()
     after = stored(old_store)
     # the views it held, as the old code wrote them (the board with what it keeps since:
-    # each state's first plan, and the date a slipped meeting is listed under); the
-    # positions, with the views added since (the agenda), at the same place
+    # each state's first plan, and the date a slipped meeting is listed under; the
+    # activity with each event's start); the positions, with the views added since (the
+    # agenda), at the same place
     board, planned = board_as_old(after[t.board.name])
     assert planned >= 10  # the seed's meetings planned before they were held, or not yet
-    assert {name: rows for name, rows in {**after, t.board.name: board}.items()
+    activity = activity_as_old(after[t.activity.name])
+    assert any(row[[c.name for c in t.activity.columns].index("occurred_start")]
+               for row in after[t.activity.name])
+    assert {name: rows for name, rows in {**after, t.board.name: board,
+                                          t.activity.name: activity}.items()
             if name in before} == {**before, t.positions.name: after[t.positions.name]}
     added = {row for row in after[t.positions.name] if row not in before[t.positions.name]}
     assert added == {("agenda", head)}
