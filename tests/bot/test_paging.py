@@ -44,6 +44,18 @@ def press(bot: BotServer, name: str, pressed: dict[str, Any], **changes: Any) ->
     assert bot.interact(body).status == 200
 
 
+def private_pages(bot: BotServer, fake: FakeSlack, question: str) -> list[dict[str, Any]]:
+    """A question asked privately, and "Show more" pressed until there is no more: each
+    page's response."""
+    bot.command(question, response="page1")
+    pages = [fake.wait_for("response:page1")[0].params]
+    while (more := button(pages[-1]["blocks"], blocks.MORE)) is not None:
+        name = f"page{len(pages) + 1}"
+        press(bot, "block_actions_ephemeral.json", more, response_url=fake.response_url(name))
+        pages.append(fake.wait_for(f"response:{name}")[0].params)
+    return pages
+
+
 def expected_entries(store: Container) -> list[str]:
     answer = store.questions.answer(QUESTION, as_at=AS_AT)
     assert len(answer.lines) > 2 * blocks.PAGE_SIZE  # three pages at least
@@ -99,13 +111,7 @@ class TestShowMore:
     def test_a_private_answer_pages_to_the_end_privately(
             self, store: Container, fake: FakeSlack) -> None:
         with serving(store, fake) as bot:
-            bot.command(f"{QUESTION} --as-at 2016-09-01", response="page1")
-            pages = [fake.wait_for("response:page1")[0].params]
-            while (more := button(pages[-1]["blocks"], blocks.MORE)) is not None:
-                name = f"page{len(pages) + 1}"
-                press(bot, "block_actions_ephemeral.json", more,
-                      response_url=fake.response_url(name))
-                pages.append(fake.wait_for(f"response:{name}")[0].params)
+            pages = private_pages(bot, fake, f"{QUESTION} --as-at 2016-09-01")
         assert fake.of("chat.postMessage") == []
         assert all(p["response_type"] == "ephemeral" and p["replace_original"] is False
                    for p in pages[1:])
@@ -143,13 +149,7 @@ class TestShowMore:
         whole = store.questions.answer("what's coming up", as_at=date(2015, 9, 1))
         assert whole.intent == "upcoming" and len(whole.lines) > blocks.PAGE_SIZE
         with serving(store, fake) as bot:
-            bot.command("what's coming up --as-at 2015-09-01", response="page1")
-            pages = [fake.wait_for("response:page1")[0].params]
-            while (more := button(pages[-1]["blocks"], blocks.MORE)) is not None:
-                name = f"page{len(pages) + 1}"
-                press(bot, "block_actions_ephemeral.json", more,
-                      response_url=fake.response_url(name))
-                pages.append(fake.wait_for(f"response:{name}")[0].params)
+            pages = private_pages(bot, fake, "what's coming up --as-at 2015-09-01")
         shown = [row for page in pages for row in entries(page["blocks"])]
         assert len(pages) == -(-len(whole.lines) // blocks.PAGE_SIZE)
         assert len(shown) == len(whole.lines)
