@@ -190,21 +190,15 @@ def import_figures(url: str, history_files: list[Path], events: int) -> dict[str
 def import_peak_figures(url: str, history_files: list[Path]) -> dict[str, float]:
     """The peak memory of `cmsbot import`, each history file in its own process in turn
     (the views brought up to date after each, as the command does): the highest of their
-    peaks, in MB. Each is the process's own ru_maxrss, read as it is waited for (with any
-    helper it forked), not this process's."""
-    env = {**os.environ, "CMSBOT_DATABASE_URL": url}
-    peak_kb = 0
+    peaks, in MB, each the process's own (`measured_peak`), with what its forked helpers
+    added."""
+    code = ("import sys; from cmsbot.cli import main; code = main(['import', sys.argv[1]]); "
+            + _PRINT_PEAK + "; sys.exit(code)")
+    peaks = []
     for history_file in history_files:
-        process = subprocess.Popen([sys.executable, "-m", "cmsbot.cli", "import",
-                                    str(history_file)], env=env, cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        said = process.stderr.read() if process.stderr else b""
-        if process.returncode:
-            raise subprocess.CalledProcessError(process.returncode, process.args, None, said)
-        peak_kb = max(peak_kb, usage.ru_maxrss)  # kB on Linux
-    return {"import_peak_rss_mb": peak_kb / 1024}
+        out, helper_mb = measured_peak(code, str(history_file), env={"CMSBOT_DATABASE_URL": url})
+        peaks.append(_peak_mb(out) + helper_mb)
+    return {"import_peak_rss_mb": max(peaks)}
 
 
 class BenchItem(Aggregate):
@@ -257,9 +251,6 @@ def rebuild_figures(url: str) -> dict[str, float]:
     events). Its memory is the rebuilding process's peak plus the most the forked helper
     added to it, which is also shown alone (`rebuild_helper_peak_mb`, 0 when the log is
     too short to share)."""
-    # The peak is VmHWM, the high-water mark of this process's own memory: getrusage's
-    # ru_maxrss survives exec on Linux, so it would report the benchmark's own peak (the
-    # import before it) as the rebuild's.
     code = ("import sys, time; from cmsbot.bootstrap import bootstrap; "
             "from cmsbot.settings import Database, Settings; "
             "from projections.parallel_rebuild import WORTH_IT_FROM; "
@@ -267,10 +258,35 @@ def rebuild_figures(url: str) -> dict[str, float]:
             "c = bootstrap(Settings(database=Database(sys.argv[1]))); "
             "p = Projector(c.engine, c.tracker, share_rebuild_from=WORTH_IT_FROM); "
             "t = time.perf_counter(); n = p.rebuild(); d = time.perf_counter() - t; "
-            "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
-            "print(n, d, hwm[0])")
-    process = subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            "print('rebuilt', n, d); " + _PRINT_PEAK)
+    out, helper_mb = measured_peak(code, url)
+    [(count, seconds)] = [line.split()[1:] for line in out.splitlines()
+                          if line.startswith("rebuilt ")]
+    return {"rebuild_events_per_s": int(count) / float(seconds),
+            "rebuild_peak_rss_mb": _peak_mb(out) + helper_mb,
+            "rebuild_helper_peak_mb": helper_mb}
+
+
+# The peak is VmHWM, the high-water mark of the process's own memory, printed as it ends:
+# getrusage's ru_maxrss (and os.wait4's) survives exec on Linux, so a process started by
+# the benchmark would report the benchmark's own peak as its own.
+_PRINT_PEAK = ("print('VmHWM', *[l.split()[1] for l in open('/proc/self/status') "
+               "if l.startswith('VmHWM')], flush=True)")
+
+
+def _peak_mb(out: str) -> float:
+    [kb] = [line.split()[1] for line in out.splitlines() if line.startswith("VmHWM ")]
+    return int(kb) / 1024
+
+
+def measured_peak(code: str, *args: str, env: dict[str, str] | None = None,
+                  ) -> tuple[str, float]:
+    """Run Python `code` (which prints its own peak, `_PRINT_PEAK`) in a process of its
+    own; its output, and the most private memory any process it forked held, in MB,
+    sampled from outside every 0.1 s."""
+    process = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               env={**os.environ, **(env or {})})
     helper_mb = 0.0
     while process.poll() is None:
         helper_mb = max([helper_mb, *(private_mb(child) for child in children(process.pid))])
@@ -278,10 +294,7 @@ def rebuild_figures(url: str) -> dict[str, float]:
     out, err = process.communicate()
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, process.args, out, err)
-    count, seconds, rss_kb = out.split()
-    return {"rebuild_events_per_s": int(count) / float(seconds),
-            "rebuild_peak_rss_mb": int(rss_kb) / 1024 + helper_mb,
-            "rebuild_helper_peak_mb": helper_mb}
+    return out, helper_mb
 
 
 def children(pid: int) -> list[int]:
