@@ -30,13 +30,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from domain import events as ev
 from domain.dates import PartialDate
-from domain.state import DATING, ItemState, revised
+from domain.state import DATING, ItemState, Kind, revised
 from projections import tables as t
 
 TABLES = (t.agenda, t.agenda_marks)
@@ -72,7 +72,29 @@ def dating_part(state: ItemState) -> ItemState:
                      pending_endorsements=[list(p) for p in state.pending_endorsements])
 
 
+class Dating(NamedTuple):
+    """What `dating_part` keeps of a state, as a tuple: what a timeline holds for each of
+    its points (a tenth of the state's memory; a rebuild holds hundreds of thousands)."""
+
+    title: str
+    agenda: tuple[tuple[str, PartialDate], ...]
+    held_on: PartialDate | None
+    pending: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, state: ItemState) -> Dating:
+        return cls(state.title, tuple(state.agenda), state.held_on,
+                   tuple(tuple(p) for p in state.pending_endorsements))
+
+    def state(self, item_id: str, kind: Kind, key: str) -> ItemState:
+        """A state to apply one more dating event to (`dating_part`'s)."""
+        return ItemState(item_id, kind, key, self.title, agenda=list(self.agenda),
+                         held_on=self.held_on,
+                         pending_endorsements=[list(p) for p in self.pending])
+
+
 Point = tuple[date, ItemState]  # a day an item's dating event ended, and what was dated then
+Kept = tuple[date, Dating]  # a point as a timeline keeps it
 
 
 def points(events: Iterable[Any], since: date) -> tuple[ItemState | None, list[Point]]:
@@ -103,7 +125,7 @@ def points(events: Iterable[Any], since: date) -> tuple[ItemState | None, list[P
     return dating_part(registered), found
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     span: Span
     kind: str
@@ -132,8 +154,9 @@ class Timeline:
         # Made from the item's first event on (`from_start`): its registration's state, and
         # every day's point until there are more than KEPT_POINTS.
         self.from_start = from_start
-        self.registered: ItemState | None = None
-        self.points: list[Point] = []
+        self.registered: Dating | None = None
+        self.points: list[Kept] = []
+        self.kind, self.key = Kind.MEETING, ""  # the item's, from the first state it meets
 
     @classmethod
     def read(cls, conn: Connection, item_id: str) -> Timeline:
@@ -158,8 +181,9 @@ class Timeline:
         the points do not reach back to its day."""
         if after is None:
             return
+        self.kind, self.key = after.kind, after.key
         if isinstance(event, ev.ItemRegistered):
-            self.registered = dating_part(after) if self.from_start else None
+            self.registered = Dating.of(after) if self.from_start else None
             return
         kind, at = after.kind.value, event.timestamp
         if isinstance(event, ev.EventCorrected | ev.EventRetracted):
@@ -173,7 +197,7 @@ class Timeline:
         same_day = end == self.dating_end
         self.dating_end = max(end, self.dating_end or end)
         if not late:
-            self._keep(end, dating_part(after))
+            self._keep(end, Dating.of(after))
             self._advance(end, dated_before, dated(after), same_day, kind, at)
         else:
             start = self._dated_on(end)
@@ -182,14 +206,14 @@ class Timeline:
             else:
                 self._late(event, end, start, kind, at)
 
-    def _dated_on(self, day: date) -> ItemState | None:
+    def _dated_on(self, day: date) -> Dating | None:
         """What was dated on `day`, if the points reach back to it."""
         place = bisect_right(self.points, day, key=_day)
         if place:
             return self.points[place - 1][1]
         return self.registered if self.from_start else None
 
-    def _keep(self, day: date, state: ItemState) -> None:
+    def _keep(self, day: date, state: Dating) -> None:
         if self.points and self.points[-1][0] == day:
             self.points[-1] = (day, state)
         else:
@@ -198,20 +222,23 @@ class Timeline:
             del self.points[0]
             self.from_start = False
 
-    def _late(self, event: Any, day: date, start: ItemState, kind: str, at: datetime,
+    def _late(self, event: Any, day: date, start: Dating, kind: str, at: datetime,
               ) -> None:
         """A dating event dated `day`, before the item's latest (what was dated on `day`
         before it: `start`): from `day` on, what was dated is what it was with this event,
         the latest version, applied."""
         place = bisect_left(self.points, day, key=_day)
         if place == len(self.points) or self.points[place][0] != day:
-            self.points.insert(place, (day, dating_part(start)))
+            self.points.insert(place, (day, start))
         changed: set[tuple[str, bool]] = set()  # the labels whose dates it changes
         after: list[tuple[date, dict[tuple[str, bool], PartialDate]]] = []
-        for when, state in self.points[place:]:
+        for number in range(place, len(self.points)):
+            when, part = self.points[number]
+            state = part.state(self.item_id, self.kind, self.key)
             old = dated(state)
             state.apply(event)
             new = dated(state)
+            self.points[number] = (when, Dating.of(state))
             changed.update(key for key in old.keys() | new.keys()
                            if not _same(old.get(key), new.get(key)))
             after.append((when, new))
@@ -226,9 +253,9 @@ class Timeline:
         self._become(self._from_days(since, [(day, entries(state)) for day, state in found]),
                      kind, at)
         whole = since == date.min
-        self.registered = registered if whole else None
+        self.registered = Dating.of(registered) if whole and registered is not None else None
         self.from_start = whole and len(found) <= KEPT_POINTS
-        self.points = found[-KEPT_POINTS:]
+        self.points = [(day, Dating.of(state)) for day, state in found[-KEPT_POINTS:]]
 
     def _advance(self, day: date, before: dict[tuple[str, bool], PartialDate],
                  after: dict[tuple[str, bool], PartialDate], same_day: bool, kind: str,
@@ -370,7 +397,7 @@ class Timeline:
         self.closed = [row for row in self.closed if not row.stored]
 
 
-def _day(point: Point) -> date:
+def _day(point: Kept) -> date:
     return point[0]
 
 
