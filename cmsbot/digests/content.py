@@ -194,6 +194,7 @@ class _Week:
         briefs = _briefs(snap)
         dated_states = _passed(snap, today, set(changes))
         cutoff = today - timedelta(days=quiet_days)
+        cited: dict[str, str] = {}  # each item's sources in words, said once for its entries
         return cls(
             titles={i.item_id: i.title for i in snap.index.items},
             changes=changes,
@@ -208,7 +209,7 @@ class _Week:
                            and status in ("announced", "open for submissions")],
             # Every late entry, and a slip in the period it was recorded (or happened) in.
             stale=[(entry.state.id, f"{entry.when}: {entry.words()} — "
-                    f"{cite(entry.state.sources)}")
+                    f"{_cited(cited, entry.state)}")
                    for entry in stale(snap, dated_states)
                    if entry.late is not None or entry.state.id in changes])
 
@@ -293,6 +294,14 @@ def _passed(snap: Snapshot, today: date, changed: set[str]) -> list[ItemState]:
     ids = dict.fromkeys(r.item_id for r in rows
                         if (not r.held and r.when.end < today) or r.item_id in changed)
     return agenda.states(snap, list(ids))
+
+
+def _cited(cited: dict[str, str], state: ItemState) -> str:
+    """The item's sources in words, kept in `cited` for its other entries."""
+    found = cited.get(state.id)
+    if found is None:
+        found = cited[state.id] = cite(state.sources)
+    return found
 
 
 def _dated(entry: CalendarEntry) -> str:
