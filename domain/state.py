@@ -218,13 +218,15 @@ _LIST_FIELDS = tuple(f.name for f in _FIELDS if f.name not in ("agenda", "source
 
 
 def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],
-         ) -> ItemState | None:
+         start: ItemState | None = None) -> ItemState | None:
     """The state after `events` (in version order), with corrections and retractions applied.
     An acknowledged gap's event says nothing about the item and is passed over.
 
-    Returns None when the registration is not among them.
+    From `start` (changed in place), the state after the item's earlier events, when given:
+    `events` are then the later ones, and their corrections and retractions may only point
+    at one of them. Returns None when the registration is not among them (nor `start`).
     """
-    state: ItemState | None = None
+    state = start
     for event in corrected(events):
         if isinstance(event, int):  # a retracted event's version
             if state is not None:
