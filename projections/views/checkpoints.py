@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, delete
 
 from projections import tables as t
 
-EVERY = 128  # versions from one checkpoint to the next (docs/performance.md: why 128)
+EVERY = 32  # versions from one checkpoint to the next (docs/performance.md: why 32)
 
 
 class Kept:
