@@ -9,11 +9,12 @@ readings, each behind the plain path's interface.
   (from the board now, folded for a past time). The plain path folds every item that ever
   had a date by then, and filters afterwards. Measured at the quick size (10,000 items,
   60,000 events): "what was coming up as at 1 January 2016" (docs/performance.md).
-- `states(snap, ids)` is `snap.states(ids)`: as at a date (and known now), an item whose
-  every event was over by then stands as it does now, and is read from the board instead
-  of being folded (`agenda_marks.last_end` says which); another is folded from its events
-  up to the last one dated by then (the activity view says which), not from all of them,
-  and from its latest checkpoint by then when it has one (`cmsbot.readmodel.checkpoints`).
+- `states(snap, ids)` is `snap.states(ids)` (`state(snap, id)`: `snap.state(id)`): as at
+  a date (and known now), an item whose every event was over by then stands as it does
+  now, and is read from the board instead of being folded (`agenda_marks.last_end` says
+  which); another is folded from its events up to the last one dated by then (the
+  activity view says which), not from all of them, and from its latest checkpoint by then
+  when it has one (`cmsbot.readmodel.checkpoints`).
 
 `tests/integration/test_agenda.py` holds each equal to its plain path on both stores.
 """
@@ -67,6 +68,11 @@ def dated(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], int]:
     found = {s.id: s for s in states(snap, list(dict.fromkeys(r.item_id for r in rows)))}
     return [(r.label, r.when, found[r.item_id], r.held) for r in rows
             if r.item_id in found], total
+
+
+def state(snap: Snapshot, item_id: str) -> ItemState | None:
+    """What `snap.state(item_id)` answers, read as `states` reads it."""
+    return next(iter(states(snap, [item_id])), None)
 
 
 def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
