@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Table, select
 
 from domain import events as ev
-from domain.state import DATING, ItemState, fold
+from domain.state import DATING, ItemState
 from projections import tables as t
 from projections.source import EventSource
 from projections.viewable import viewable
@@ -23,7 +23,7 @@ from projections.views.names import naming
 
 # The tables whose rows of an item are written afresh when it changes; the agenda's rows are
 # only added to and closed (`agenda.Timeline`), its marks written afresh; the checkpoints are
-# added, and dropped from a revised version on (`checkpoints.Kept`).
+# added, and made again from a revised version on (`checkpoints.Kept`).
 TABLES = (*board.TABLES, *calendar.TABLES, *consultations.TABLES, t.agenda_marks)
 REVISIONS = (ev.EventCorrected, ev.EventRetracted)
 
@@ -79,9 +79,9 @@ class Items:
         if isinstance(event, ev.ItemRegistered):
             self.states[item_id] = ItemState.registered(event)
         elif isinstance(event, REVISIONS):
-            self.states[item_id] = fold(events())
-            self.checkpoints(item_id).revised(
-                event.corrects if isinstance(event, ev.EventCorrected) else event.retracts)
+            self.states[item_id] = self.checkpoints(item_id).refolded(
+                events(), event.corrects if isinstance(event, ev.EventCorrected)
+                else event.retracts)
         elif before is not None:
             before.apply(event)
         self.dirty.add(item_id)
@@ -90,8 +90,7 @@ class Items:
         timeline.apply(event, dated_before, after, events)
         if (after is not None and event.originator_version % checkpoints.EVERY == 0
                 and not isinstance(event, (ev.ItemRegistered, *REVISIONS))):
-            self.checkpoints(item_id).made(event.originator_version, timeline.last_end,
-                                           after.to_dict())
+            self.checkpoints(item_id).made(event.originator_version, timeline.last_end, after)
         if after is not None and naming(after) != names_before:
             self.names_at = position
 
@@ -111,10 +110,10 @@ class Items:
 
     def close_stored(self, ids: list[str]) -> None:
         """Close in the agenda the rows of these items that their events closed, and
-        drop the checkpoints their revisions made wrong."""
+        delete the checkpoints their revisions made again."""
         if self.conn is not None:
             for item_id in ids:
                 if item_id in self.timelines:
                     self.timelines[item_id].close_stored(self.conn)
                 if item_id in self.kept:
-                    self.kept[item_id].drop_stored(self.conn)
+                    self.kept[item_id].replace_stored(self.conn)

@@ -124,7 +124,7 @@ agenda_marks = Table(
 # events through it besides its registration and revisions. As at a day on or after
 # `through_end`, each of those events had happened: an as-at fold starts from `state` and
 # folds only the later versions (`cmsbot.readmodel.checkpoints`). A correction or retraction
-# of a version drops the checkpoints from that version on.
+# of a version makes the checkpoints from that version on again.
 state_checkpoints = Table(
     "state_checkpoints", metadata,
     Column("item_id", String(36), primary_key=True),

@@ -5,10 +5,12 @@ As at D (known now), an item's state is the fold of its registration, the events
 date ended by D, and the revisions of those (`Snapshot.visible`). A checkpoint
 (`projections.views.checkpoints`) at version v with `through_end` <= D is the fold of
 versions 1..v, every one of which had happened by D, with every revision ever made of
-them (a later revision of one of them would have dropped it). So the visible fold is the
+them (a revision of one of them makes it again). So the visible fold is the
 checkpoint's state folded on with the visible versions after v: those are read from the
-store, filtered as `Snapshot.visible` filters, and folded from it (`domain.state.fold`'s
-`start`). As known at a past time, or without a checkpoint by D, the plain path folds.
+store, filtered as `Snapshot.visible` filters (a revision of a version up to v is visible:
+its changes are in the checkpoint, the revision itself is folded in its place), and folded
+from it (`domain.state.fold`'s `start`). As known at a past time, or without a checkpoint
+by D, the plain path folds.
 
 `tests/integration/test_checkpoints.py` holds it equal to the plain fold on both stores.
 """
@@ -36,7 +38,8 @@ def states(snap: Snapshot, item_ids: list[str], reach: dict[str, tuple[int, bool
         later = ([] if last <= version and not revised_later
                  else snap.tracker.item_events(UUID(item_id), after_version=version,
                                                up_to_version=None if revised_later else last))
-        state = fold(snap.visible(later), start=ItemState.from_dict(data))
+        state = fold(snap.visible(later, shown_through=version),
+                     start=ItemState.from_dict(data))
         if state is not None:
             found[item_id] = state
     return found
