@@ -22,6 +22,7 @@ from uuid import UUID
 from cmsbot.readmodel.snapshot import Snapshot
 from domain.state import ItemState, fold
 from projections import queries as q
+from projections.views import checkpoints as kept
 
 
 def states(snap: Snapshot, item_ids: list[str], reach: dict[str, tuple[int, bool]],
@@ -29,11 +30,13 @@ def states(snap: Snapshot, item_ids: list[str], reach: dict[str, tuple[int, bool
     """The states as at `snap.as_at` of those of these items that have a checkpoint by
     then, by id. `reach` is `queries.visible_versions` of them: the last version dated by
     then, and whether a revision comes after it (then every later version is read)."""
-    if snap.as_at is None or snap.known_at is not None or not item_ids:
+    # A checkpoint by then is at a version dated by then: at most the last one.
+    long = [i for i in item_ids if reach.get(i, (1, False))[0] >= kept.EVERY]
+    if snap.as_at is None or snap.known_at is not None or not long:
         return {}
     found: dict[str, ItemState] = {}
     for item_id, (version, data) in q.latest_checkpoints(
-            snap.conn, item_ids, through_by=snap.as_at).items():
+            snap.conn, long, through_by=snap.as_at).items():
         last, revised_later = reach.get(item_id, (version, False))
         later = ([] if last <= version and not revised_later
                  else snap.tracker.item_events(UUID(item_id), after_version=version,

@@ -102,8 +102,8 @@ def test_the_synthetic_history_folds_from_checkpoints_as_from_its_registration(
         container.importer.run_file(LOCAL_OPERATOR, path)
         container.catch_up()
         with container.engine.connect() as conn:
-            longest, longest_id = conn.execute(select(t.board.c.key, t.board.c.item_id)
-                                               .order_by(t.board.c.version.desc())).first()
+            longest, longest_id = conn.execute(select(t.board.c.key, t.board.c.item_id).order_by(
+                t.board.c.version.desc()).limit(1)).one()
         assert len(assert_folds_agree(container, DAYS)) > 50
         # Revisions of an early version and of a late one: the checkpoints from each on
         # are made again, and a fold from one made before would keep what was revised.
