@@ -244,22 +244,37 @@ _LIST_FIELDS = tuple(f.name for f in _FIELDS if f.name not in ("agenda", "source
 
 
 def fold(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],
-         ) -> ItemState | None:
+         start: ItemState | None = None) -> ItemState | None:
     """The state after `events` (in version order), with corrections and retractions applied.
     An acknowledged gap's event says nothing about the item and is passed over.
 
-    Returns None when the registration is not among them.
+    From `start` (changed in place), the state after the item's earlier events, when given:
+    `events` are then the later ones, and their corrections and retractions may only point
+    at one of them. Returns None when the registration is not among them (nor `start`).
     """
-    state: ItemState | None = None
+    state = start
+    for _, stepped in folds(events, start):
+        state = stepped
+    return state
+
+
+def folds(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],
+          start: ItemState | None = None) -> Iterator[tuple[int, ItemState]]:
+    """`fold`, step by step: after each version (an acknowledged gap's aside, and any
+    before the registration), that version and the state so far, one object changed in
+    place from step to step."""
+    state = start
     for event in corrected(events):
         if isinstance(event, int):  # a retracted event's version
             if state is not None:
                 state.version = event
+                yield event, state
         elif isinstance(event, ev.ItemRegistered):
             state = ItemState.registered(event)
+            yield event.originator_version, state
         elif state is not None:
             state.apply(event)
-    return state
+            yield event.originator_version, state
 
 
 def corrected(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapAcknowledged],

@@ -25,7 +25,15 @@ from projections.source import EventSource, Positioned
 from projections.tables import activity as activity_table
 from projections.tables import notice_outbox
 from projections.viewable import viewable
-from projections.views import NOTICES, activity, agenda, channels, notices, partners
+from projections.views import (
+    NOTICES,
+    activity,
+    agenda,
+    channels,
+    checkpoints,
+    notices,
+    partners,
+)
 
 _ROWS = RowWriter()  # compiled statements, shared by every batch
 
@@ -40,6 +48,7 @@ class Bulk:
         self.complete = complete
         self.states: dict[str, ItemState | None] = {}
         self.timelines: dict[str, agenda.Timeline] = {}
+        self.kept: dict[str, checkpoints.Kept] = {}
         self.dirty: set[str] = set()
 
 
@@ -54,7 +63,8 @@ class Batch:
         self.complete = bulk is not None and bulk.complete
         self.items = Items(source, {} if bulk is None else bulk.states,
                            complete=self.complete, conn=conn,
-                           timelines=None if bulk is None else bulk.timelines)
+                           timelines=None if bulk is None else bulk.timelines,
+                           kept=None if bulk is None else bulk.kept)
         self.partners_at = 0  # the last position in this batch that changed a partner
         self.following: notices.Follows | None = None  # read when first needed
         self.activity: list[dict[str, Any]] = []

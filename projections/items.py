@@ -3,6 +3,7 @@ are made of, and what notices and the names position look at.
 
 The state is the domain's own fold (`domain.state`), the one the aggregates and the as-at
 answers use. A correction or retraction folds the item's events again from the store.
+Every `checkpoints.EVERY`th version's state is kept as a checkpoint (`views.checkpoints`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from uuid import UUID
 from sqlalchemy import Connection, Table, select
 
 from domain import events as ev
-from domain.state import DATING, ItemState, fold
+from domain.state import DATING, ItemState
 from projections import tables as t
 from projections.source import EventSource
 from projections.viewable import viewable
-from projections.views import agenda, board, calendar, consultations
+from projections.views import agenda, board, calendar, checkpoints, consultations
 from projections.views.names import naming
 
 # The tables whose rows of an item are written afresh when it changes; the agenda's rows are
-# only added to and closed (`agenda.Timeline`), its marks written afresh.
+# only added to and closed (`agenda.Timeline`), its marks written afresh; the checkpoints are
+# added, and made again from a revised version on (`checkpoints.Kept`).
 TABLES = (*board.TABLES, *calendar.TABLES, *consultations.TABLES, t.agenda_marks)
 REVISIONS = (ev.EventCorrected, ev.EventRetracted)
 
@@ -32,11 +34,13 @@ class Items:
 
     def __init__(self, source: EventSource, states: dict[str, ItemState | None], *,
                  complete: bool, conn: Connection | None = None,
-                 timelines: dict[str, agenda.Timeline] | None = None) -> None:
+                 timelines: dict[str, agenda.Timeline] | None = None,
+                 kept: dict[str, checkpoints.Kept] | None = None) -> None:
         # Complete: every state is made from the log (a rebuild), never read from the
         # board, which `conn` reads otherwise; so with the agenda's timelines.
         self.source, self.states, self.complete, self.conn = source, states, complete, conn
         self.timelines = {} if timelines is None else timelines
+        self.kept = {} if kept is None else kept
         self.dirty: set[str] = set()
         self.names_at = 0  # the last position that changed a name
 
@@ -75,25 +79,41 @@ class Items:
         if isinstance(event, ev.ItemRegistered):
             self.states[item_id] = ItemState.registered(event)
         elif isinstance(event, REVISIONS):
-            self.states[item_id] = fold(events())
+            self.states[item_id] = self.checkpoints(item_id).refolded(
+                events(), event.corrects if isinstance(event, ev.EventCorrected)
+                else event.retracts)
         elif before is not None:
             before.apply(event)
         self.dirty.add(item_id)
         after = self.states.get(item_id)
-        self.timeline(item_id).apply(event, dated_before, after, events)
+        timeline = self.timeline(item_id)
+        timeline.apply(event, dated_before, after, events)
+        if (after is not None and event.originator_version % checkpoints.EVERY == 0
+                and not isinstance(event, (ev.ItemRegistered, *REVISIONS))):
+            self.checkpoints(item_id).made(event.originator_version, timeline.last_end, after)
         if after is not None and naming(after) != names_before:
             self.names_at = position
+
+    def checkpoints(self, item_id: str) -> checkpoints.Kept:
+        found = self.kept.get(item_id)
+        if found is None:
+            found = self.kept[item_id] = checkpoints.Kept(item_id)
+        return found
 
     def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The rows of these items, for each view made of their states."""
         states = [s for s in (self.states[i] for i in ids) if s is not None]
         timelines = [self.timelines[i] for i in ids if i in self.timelines]
         return [*board.rows(states), *calendar.rows(states), *consultations.rows(states),
-                *agenda.rows(timelines)]
+                *agenda.rows(timelines),
+                *checkpoints.rows([self.kept[i] for i in ids if i in self.kept])]
 
     def close_stored(self, ids: list[str]) -> None:
-        """Close in the agenda the rows of these items that their events closed."""
+        """Close in the agenda the rows of these items that their events closed, and
+        delete the checkpoints their revisions made again."""
         if self.conn is not None:
             for item_id in ids:
                 if item_id in self.timelines:
                     self.timelines[item_id].close_stored(self.conn)
+                if item_id in self.kept:
+                    self.kept[item_id].replace_stored(self.conn)

@@ -306,6 +306,19 @@ def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date
     return found
 
 
+def latest_checkpoints(conn: Connection, item_ids: list[str], *, through_by: date,
+                       ) -> dict[str, tuple[int, dict[str, Any]]]:
+    """For each of these items that has one: its latest checkpoint (`state_checkpoints`)
+    whose events had all happened by `through_by`, as its version and state (as stored)."""
+    c = t.state_checkpoints.c
+    latest = (select(c.item_id, func.max(c.version).label("version"))
+              .where(c.item_id.in_(item_ids), c.through_end <= through_by)
+              .group_by(c.item_id).subquery())
+    rows = conn.execute(select(c.item_id, c.version, c.state).join(
+        latest, and_(c.item_id == latest.c.item_id, c.version == latest.c.version)))
+    return {item_id: (version, state) for item_id, version, state in rows}
+
+
 def settled_item_ids(conn: Connection, item_ids: Iterable[str], *, by: date) -> set[str]:
     """Of these items, those whose every event besides their registration and revisions
     was over by `by` (so that their state as at `by` is their state now)."""

@@ -20,7 +20,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 6
+VIEWS_VERSION = 7
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -126,6 +126,20 @@ agenda_marks = Table(
     Column("last_end", Date),
 )
 
+# Every `projections.views.checkpoints.EVERY`th version of an item (not a revision): its
+# state folded through that version, and the latest business date (`occurred.end`) of its
+# events through it besides its registration and revisions. As at a day on or after
+# `through_end`, each of those events had happened: an as-at fold starts from `state` and
+# folds only the later versions (`cmsbot.readmodel.checkpoints`). A correction or retraction
+# of a version makes the checkpoints from that version on again.
+state_checkpoints = Table(
+    "state_checkpoints", metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("through_end", Date, nullable=False),
+    Column("state", JSON, nullable=False),
+)
+
 consultations = Table(
     "consultations", metadata,
     Column("item_id", String(36), primary_key=True),
@@ -221,5 +235,6 @@ notice_threads = Table(
     Column("thread_ts", String(40), nullable=False),
 )
 
-VIEW_TABLES = (board, item_partners, partners, calendar, agenda, agenda_marks, consultations,
-               submissions, activity, channels, subscriptions, follows, digests)
+VIEW_TABLES = (board, item_partners, partners, calendar, agenda, agenda_marks,
+               state_checkpoints, consultations, submissions, activity, channels,
+               subscriptions, follows, digests)

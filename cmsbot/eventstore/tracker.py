@@ -168,9 +168,10 @@ class Tracker(Application[UUID]):
         return self.bulk_recorder.bulk()
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
-                    ) -> list[ItemRegistered | ItemEvent]:
-        """One item's events in version order: the only read an as-at question needs."""
-        stored = self.recorder.select_events(aggregate_id, lte=up_to_version)
+                    after_version: int | None = None) -> list[ItemRegistered | ItemEvent]:
+        """One item's events in version order (those after `after_version` only, when
+        given): the only read an as-at question needs."""
+        stored = self.recorder.select_events(aggregate_id, gt=after_version, lte=up_to_version)
         return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
 
     def outline_events(self, document: str) -> list[ReportOutlined | ReportOutlineRevised]:

@@ -6,7 +6,8 @@
   at a recorded time (each item's own events, folded).
 - `agenda`: the fast paths of the as-at readings (dated entries from the calendar and
   agenda views; past states from the board where they are the current ones), each held
-  equal to the snapshot's fold by a differential test.
+  equal to the snapshot's fold by a differential test; `checkpoints`: the as-at fold of a
+  long item from its latest state checkpoint by then, behind `agenda.states`.
 - `resolve`: the name index (items and partners by every name they go by) and `resolve()`,
   which finds the item a few typed words name; `text`: the folding of words both share.
 

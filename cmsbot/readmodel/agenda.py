@@ -9,10 +9,12 @@ readings, each behind the plain path's interface.
   (from the board now, folded for a past time). The plain path folds every item that ever
   had a date by then, and filters afterwards. Measured at the quick size (10,000 items,
   60,000 events): "what was coming up as at 1 January 2016" (docs/performance.md).
-- `states(snap, ids)` is `snap.states(ids)`: as at a date (and known now), an item whose
-  every event was over by then stands as it does now, and is read from the board instead
-  of being folded (`agenda_marks.last_end` says which); another is folded from its events
-  up to the last one dated by then (the activity view says which), not from all of them.
+- `states(snap, ids)` is `snap.states(ids)` (`state(snap, id)`: `snap.state(id)`): as at
+  a date (and known now), an item whose every event was over by then stands as it does
+  now, and is read from the board instead of being folded (`agenda_marks.last_end` says
+  which); another is folded from its events up to the last one dated by then (the
+  activity view says which), not from all of them, and from its latest checkpoint by then
+  when it has one (`cmsbot.readmodel.checkpoints`).
 
 `tests/integration/test_agenda.py` holds each equal to its plain path on both stores.
 """
@@ -24,6 +26,7 @@ from datetime import UTC
 from typing import Any
 from uuid import UUID
 
+from cmsbot.readmodel import checkpoints
 from cmsbot.readmodel.snapshot import CalendarEntry, Dated, Snapshot
 from domain.dates import PartialDate
 from domain.state import ItemState
@@ -67,10 +70,16 @@ def dated(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], int]:
             if r.item_id in found], total
 
 
+def state(snap: Snapshot, item_id: str) -> ItemState | None:
+    """What `snap.state(item_id)` answers, read as `states` reads it."""
+    return next(iter(states(snap, [item_id])), None)
+
+
 def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
     """What `snap.states(item_ids)` answers: as known now, the board for the items whose
     state as at the snapshot's date is their current one; for the rest, only the events
-    up to the last one dated by then (and any revision) are read and folded."""
+    up to the last one dated by then (and any revision) are read and folded, from the
+    latest checkpoint by then when there is one."""
     if snap.as_at is None or not item_ids:
         return snap.states(item_ids)
     settled = (q.settled_item_ids(snap.conn, item_ids, by=snap.as_at)
@@ -79,8 +88,10 @@ def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
     others = [i for i in item_ids if i not in settled]
     known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
     reach = q.visible_versions(snap.conn, others, occurred_by=snap.as_at, recorded_by=known_at)
-    then: dict[str, ItemState] = {}
+    then = checkpoints.states(snap, others, reach)
     for item_id in others:
+        if item_id in then:
+            continue
         last, revised_later = reach.get(item_id, (1, False))
         events = snap.tracker.item_events(UUID(item_id),
                                           up_to_version=None if revised_later else last)

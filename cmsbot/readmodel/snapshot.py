@@ -97,11 +97,13 @@ class Snapshot:
             events = [e for e in events if e.timestamp <= self.known_at]
         return events
 
-    def visible(self, events: list[Any]) -> list[Any]:
+    def visible(self, events: list[Any], *, shown_through: int = 0) -> list[Any]:
         """Of an item's events, those that had happened by `as_at`, with its registration
         and the corrections and retractions of those (which apply to what they point at,
         whenever they were made). A correction of an event not shown is left out with it,
-        so that an answer as at a date cites only the sources of what it shows."""
+        so that an answer as at a date cites only the sources of what it shows.
+        `shown_through`: the versions up to it are shown (when `events` are those after
+        it, every one of which had happened by `as_at`)."""
         if self.as_at is None:
             return events
         as_at = self.as_at
@@ -109,8 +111,10 @@ class Snapshot:
                  or (not isinstance(e, ev.EventCorrected | ev.EventRetracted)
                      and e.occurred.certainly_by(as_at))}
         return [e for e in events if e.originator_version in shown
-                or (isinstance(e, ev.EventCorrected) and e.corrects in shown)
-                or (isinstance(e, ev.EventRetracted) and e.retracts in shown)]
+                or (isinstance(e, ev.EventCorrected)
+                    and (e.corrects in shown or e.corrects <= shown_through))
+                or (isinstance(e, ev.EventRetracted)
+                    and (e.retracts in shown or e.retracts <= shown_through))]
 
     def state(self, item_id: str) -> ItemState | None:
         if not self.historical:

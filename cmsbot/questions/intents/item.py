@@ -7,6 +7,7 @@ from typing import Any
 from cmsbot.questions import phrases
 from cmsbot.questions.answer import Answer, Line, unique_sources
 from cmsbot.questions.asking import Asking
+from cmsbot.readmodel import agenda
 from cmsbot.readmodel.resolve import ItemRef
 from domain.dates import PartialDate
 from domain.provenance import Source
@@ -32,7 +33,7 @@ def about(ask: Asking, intent: str) -> Answer:
         return found
     if intent == "history":
         return _history(ask, found)
-    state = ask.snap.state(found.item_id)
+    state = agenda.state(ask.snap, found.item_id)
     if state is None:
         return Answer("status", phrases.nothing_yet(found.title, ask.when))
     match = ask.match(state, slips=True)
@@ -44,7 +45,7 @@ def _history(ask: Asking, item: ItemRef) -> Answer:
     """Every event of the item from the activity view (cheap even for thousands),
     corrections and retractions shown beside what they correct."""
     snap = ask.snap
-    state = snap.state(item.item_id)
+    state = agenda.state(snap, item.item_id)
     if state is None:
         return Answer("history", phrases.nothing_yet(item.title, ask.when))
     rows = q.item_activity(snap.conn, item.item_id, recorded_by=snap.known_at)
