@@ -42,6 +42,7 @@ class Items:
         self.timelines = {} if timelines is None else timelines
         self.kept = {} if kept is None else kept
         self.dirty: set[str] = set()
+        self.checkpointed: set[str] = set()  # the items that made a checkpoint
         self.names_at = 0  # the last position that changed a name
 
     def state(self, item_id: str) -> ItemState | None:
@@ -91,6 +92,7 @@ class Items:
         if (after is not None and event.originator_version % checkpoints.EVERY == 0
                 and not isinstance(event, (ev.ItemRegistered, *REVISIONS))):
             self.checkpoints(item_id).made(event.originator_version, timeline.last_end, after)
+            self.checkpointed.add(item_id)
         if after is not None and naming(after) != names_before:
             self.names_at = position
 
@@ -99,6 +101,20 @@ class Items:
         if found is None:
             found = self.kept[item_id] = checkpoints.Kept(item_id)
         return found
+
+    def made_checkpoints(self) -> list[dict[str, Any]]:
+        """The rows of the checkpoints made since this was last asked, taken from the items
+        (a bulk transaction writes them as it goes rather than holding every state to the
+        end). An item whose stored checkpoints a revision made again keeps its rows until
+        they are deleted (`close_stored`), then written with the item's."""
+        rows = []
+        for item_id in self.checkpointed:
+            kept = self.kept[item_id]
+            if kept.drop_from is None:
+                rows += kept.new
+                kept.new = []
+        self.checkpointed = set()
+        return rows
 
     def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The rows of these items, for each view made of their states."""
