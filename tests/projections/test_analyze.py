@@ -1,0 +1,26 @@
+"""After a bulk transaction the views' planner statistics are made on PostgreSQL: a
+freshly loaded table is otherwise planned blind until autovacuum gets to it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from cmsbot.bootstrap import Container
+from projections.projector import Projector
+
+
+def _analyzed(container: Container) -> set[str]:
+    with container.engine.connect() as conn:
+        return {name for (name,) in conn.execute(text(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND last_analyze IS NOT NULL"))}
+
+
+@pytest.mark.parametrize("bulk", ["rebuild", "catch_up_in_bulk"])
+def test_a_bulk_transaction_analyzes_the_views(seeded: Container, bulk: str) -> None:
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    assert not {"board", "agenda", "activity"} & _analyzed(seeded)
+    getattr(Projector(seeded.engine, seeded.tracker), bulk)()
+    assert {"board", "calendar", "agenda", "activity", "state_checkpoints"} <= _analyzed(seeded)
