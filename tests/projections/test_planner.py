@@ -1,5 +1,6 @@
-"""After a bulk transaction the views' planner statistics are made on PostgreSQL: a
-freshly loaded table is otherwise planned blind until autovacuum gets to it."""
+"""PostgreSQL's planner and the views: their statistics are made after a bulk transaction
+(a freshly loaded table is otherwise planned blind until autovacuum gets to it), and their
+short queries are never planned in parallel."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def test_a_bulk_transaction_analyzes_the_views(seeded: Container, bulk: str) -> 
     assert not {"board", "agenda", "activity"} & _analyzed(seeded)
     getattr(Projector(seeded.engine, seeded.tracker), bulk)()
     assert {"board", "calendar", "agenda", "activity", "state_checkpoints"} <= _analyzed(seeded)
+
+
+def test_the_views_queries_are_not_planned_in_parallel(container: Container) -> None:
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("parallel plans are PostgreSQL's")
+    with container.engine.connect() as conn:
+        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        assert conn.execute(text("SELECT current_schema()")).scalar() != "public"
