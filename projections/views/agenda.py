@@ -22,6 +22,10 @@ Rows are never rewritten for a change of business time: a changed span is closed
 recorded time (`recorded_to`, the event's own timestamp) and its successor opened, so the
 rows also answer "as known at K". A rebuild applies the same events with the same
 timestamps, so it makes the same rows.
+
+The module is long (over 400 lines) for one job: a timeline's ways of moving on (an event
+in date order, one told late, a refold, rows set aside) all read and change the same rows
+and points; apart, each would reach into the others' state.
 """
 
 from __future__ import annotations
