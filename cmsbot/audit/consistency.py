@@ -5,7 +5,8 @@ recorded can be read and holds together: each aggregate's versions run 1, 2, 3â€
 gap or a repeat and in log order; its first event registers it, under the id its key
 gives, and no other does; every event is of a known, pinned type for its kind of
 aggregate, and its stored data reads as that type; corrections and retractions point at
-an earlier event of the same item that can be corrected; no ref (the key that makes a
+an earlier event of the same item that can be corrected, and a restatement
+(`FactCorroborated`) at an earlier fact of it that can be restated; no ref (the key that makes a
 record exactly-once) is recorded twice on one aggregate; every partner an event names is
 registered before it. A gap that an operator acknowledged (`cmsbot audit repair-gap`) is
 reported as such, not as a failure.
@@ -142,6 +143,7 @@ _TYPES = _types()
 _BY_CODE = {t.code: t for t in _TYPES.values()}
 _ACKNOWLEDGED = _TYPES[ev.VersionGapAcknowledged.TOPIC].code
 _REVISION_CODES = frozenset(_TYPES[cls.TOPIC].code for cls in _REVISIONS)
+_CORROBORATION = _TYPES[ev.FactCorroborated.TOPIC].code
 _MANY = 65_536  # a jump in versions beyond this stops keeping what each version is
 
 
@@ -376,6 +378,8 @@ class Consistency:
                           f"{_a(str(aggregate.kind))}")
         if isinstance(event, _REVISIONS):
             self._revision(position, aggregate, version, event)
+        elif isinstance(event, ev.FactCorroborated):
+            self._corroboration(position, aggregate, version, event.corroborates)
         self._named(position, aggregate, version, event)
         self._ref(position, event)
 
@@ -431,6 +435,26 @@ class Consistency:
             self._problem(position, aggregate, version, reason)
         elif not corrects:
             aggregate.retracted = {*(aggregate.retracted or ()), target}
+
+    def _corroboration(self, position: int, aggregate: _Aggregate, version: int,
+                       target: object) -> None:
+        """A restatement must point where `corroborate` lets one point: an earlier event of
+        the item, stored, not a revision or another restatement, not retracted before it."""
+        code = aggregate.code_at(target) if isinstance(target, int) else 0
+        reason = None
+        if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < version:
+            reason = f"it corroborates version {target}, which is not an earlier event of the item"
+        elif aggregate.hole_at(target) is not None or code == _ACKNOWLEDGED:
+            reason = f"it corroborates version {target}, where no event is stored"
+        elif code in _REVISION_CODES:
+            reason = (f"it corroborates version {target}, which is a correction or a "
+                      "retraction, not a fact")
+        elif code == _CORROBORATION:
+            reason = f"it corroborates version {target}, which is itself a restatement"
+        elif aggregate.retracted is not None and target in aggregate.retracted:
+            reason = f"it corroborates version {target}, which was retracted before it"
+        if reason is not None:
+            self._problem(position, aggregate, version, reason)
 
     @staticmethod
     def _changes_problem(event: ev.EventCorrected, target: int, code: int) -> str | None:

@@ -380,6 +380,43 @@ class TestTheLogAgainstItself:
             assert f"{IWC}, version {version}: {words}" in err
         assert f"version {first}:" not in err  # the first retraction of version 2 is sound
 
+    def test_restatements_that_point_nowhere_sensible(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        def restate(version: int) -> int:
+            return store_raw(seeded, ev.FactCorroborated, "iwc-jwp", corroborates=version)
+
+        top = top_version(seeded, "iwc-jwp")
+        sound = restate(2)
+        beyond = restate(top + 5)
+        itself = restate(top + 3)  # its own version
+        of_a_restatement = restate(sound)
+        retraction = store_raw(seeded, ev.EventRetracted, "iwc-jwp", retracts=2,
+                               reason="test")
+        of_a_revision = restate(retraction)
+        of_the_retracted = restate(2)
+        err = self.failing(url, monkeypatch, capsys)
+        for version, words in [
+                (beyond, f"it corroborates version {top + 5}, which is not an earlier event"),
+                (itself, f"it corroborates version {itself}, which is not an earlier event"),
+                (of_a_restatement, f"it corroborates version {sound}, which is itself a "
+                                   "restatement"),
+                (of_a_revision, f"it corroborates version {retraction}, which is a correction "
+                                "or a retraction, not a fact"),
+                (of_the_retracted, "it corroborates version 2, which was retracted before it")]:
+            assert f"{IWC}, version {version}: {words}" in err
+        assert f"version {sound}:" not in err  # restating version 2 before its retraction is sound
+        assert f"version {retraction}:" not in err
+
+    def test_a_restatement_of_a_version_where_nothing_is_stored(
+            self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        missing = record_with_gap(seeded)
+        version = store_raw(seeded, ev.FactCorroborated, "iwc-jwp", corroborates=missing)
+        err = self.failing(url, monkeypatch, capsys)
+        assert (f"{IWC}, version {version}: it corroborates version {missing}, where no event "
+                "is stored") in err
+
     def test_a_correction_of_a_version_where_nothing_is_stored(
             self, seeded: Container, url: str, monkeypatch: pytest.MonkeyPatch,
             capsys: pytest.CaptureFixture[str]) -> None:
