@@ -21,14 +21,14 @@ workshop, planned for Jamaica, held in Barbados.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
-from domain.state import FirstPlan, ItemState, Kind, corrected
+from domain.state import Cited, FirstPlan, ItemState, Kind, corrected
 
 
 def overdue_from(when: PartialDate) -> date:
@@ -101,18 +101,27 @@ def settled_labels(late: list[Late]) -> set[str]:
 def first_plan(events: Iterable[Any]) -> FirstPlan | None:
     """The first date put on a meeting's agenda for the meeting itself, from its events
     in version order (corrections applied); None if it was never planned before it was
-    held. The definition of what the fold keeps as `ItemState.first_plan`."""
+    held. The definition of what the fold keeps as `ItemState.first_plan`: cited by the
+    event that planned it and the later restatements of that event."""
     state: ItemState | None = None
+    found: FirstPlan | None = None
     for event in corrected(events):
+        if isinstance(event, int):
+            continue
         if isinstance(event, ev.ItemRegistered):
             state = ItemState.registered(event)
-        elif state is not None and not isinstance(event, int):
+        elif found is not None and found.cited is not None:
+            if isinstance(event, ev.FactCorroborated):
+                found = replace(found, cited=found.cited.corroborated(event.corroborates,
+                                                                      event.source))
+        elif state is not None:
             state.apply(event)
             when = next((w for label, w in state.agenda if label == state.title), None)
             if when is not None:
                 tentative = getattr(event, "venue_tentative", False)
-                return FirstPlan(when, None if tentative else getattr(event, "venue", None))
-    return None
+                found = FirstPlan(when, None if tentative else getattr(event, "venue", None),
+                                  Cited(event.originator_version, (event.source,)))
+    return found
 
 
 @dataclass(frozen=True)

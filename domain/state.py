@@ -23,11 +23,35 @@ from domain.provenance import Source
 
 
 @dataclass(frozen=True)
+class Cited:
+    """Who said a date: the event that gave it (its version), and the sources that said
+    it, the event's own and then those of the restatements that corroborated it."""
+
+    version: int
+    sources: tuple[Source, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "sources": [s.to_dict() for s in self.sources]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cited:
+        return cls(data["version"], tuple(Source.from_dict(s) for s in data["sources"]))
+
+    def corroborated(self, version: int, source: Source) -> Cited:
+        """As a restatement of `version` by `source` leaves it."""
+        if version != self.version or source in self.sources:
+            return self
+        return Cited(self.version, (*self.sources, source))
+
+
+@dataclass(frozen=True)
 class FirstPlan:
-    """The first date planned for a meeting, and its venue unless that was tentative."""
+    """The first date planned for a meeting, its venue unless that was tentative, and
+    who said it."""
 
     when: PartialDate
     venue: str | None = None
+    cited: Cited | None = None
 
 
 class Kind(StrEnum):
@@ -91,6 +115,10 @@ class ItemState:
     # then was), as `domain.overdue.first_plan` defines it: what a slipped meeting is
     # compared with.
     first_plan: FirstPlan | None = None
+    # Who said each date of the agenda (by label), and the day a meeting was held: what a
+    # line about one date cites, rather than every source of the item.
+    dated_by: dict[str, Cited] = field(default_factory=dict)
+    held_by: Cited | None = None
 
     # Building -------------------------------------------------------------------------
 
@@ -128,7 +156,8 @@ class ItemState:
         when = next((w for label, w in self.agenda if label == self.title), None)
         if when is not None:
             tentative = getattr(event, "venue_tentative", False)
-            self.first_plan = FirstPlan(when, None if tentative else getattr(event, "venue", None))
+            self.first_plan = FirstPlan(when, None if tentative else getattr(event, "venue", None),
+                                        self.dated_by.get(self.title))
 
     def _note_provenance(self, source: Source, occurred: PartialDate, recorded: datetime,
                          version: int) -> None:
@@ -176,12 +205,42 @@ class ItemState:
         wanted = name.strip().casefold()
         return next((e for e in self.agenda if e[0].casefold() == wanted), None)
 
-    def _plan(self, label: str, when: PartialDate) -> None:
+    def _plan(self, label: str, when: PartialDate, event: ev.ItemEvent) -> None:
         self._unplan(label)
         self.agenda.append((label, when))
+        self.dated_by[label] = Cited(event.originator_version, (event.source,))
 
     def _unplan(self, label: str) -> None:
         self.agenda = [e for e in self.agenda if e[0] != label]
+        self.dated_by.pop(label, None)
+
+    def _clear_agenda(self) -> None:
+        self.agenda = []
+        self.dated_by = {}
+
+    def _held(self, when: PartialDate, event: ev.ItemEvent) -> None:
+        self._clear_agenda()
+        self.held, self.held_on = True, when
+        self.held_by = Cited(event.originator_version, (event.source,))
+
+    def _corroborated(self, version: int, source: Source) -> None:
+        """A restatement of the event at `version` by `source`: a further source of the
+        dates that event gave."""
+        self.dated_by = {label: cited.corroborated(version, source)
+                         for label, cited in self.dated_by.items()}
+        if self.held_by is not None:
+            self.held_by = self.held_by.corroborated(version, source)
+        first = self.first_plan
+        if first is not None and first.cited is not None:
+            self.first_plan = dataclasses.replace(
+                first, cited=first.cited.corroborated(version, source))
+
+    def cited(self, label: str) -> tuple[Source, ...]:
+        """The sources of the date of the agenda entry `label` (of the day the meeting was
+        held, for its title once held); the item's sources if none is known."""
+        found = (self.held_by if self.held and label == self.title and self.held_by
+                 else self.dated_by.get(label))
+        return found.sources if found is not None else tuple(self.sources)
 
     def _add_partner(self, partner: str) -> None:
         if partner and partner not in self.partners:
@@ -197,6 +256,7 @@ class ItemState:
             values[name] = [list(v) if isinstance(v, list) else v for v in values[name]]
         values["agenda"] = list(self.agenda)
         values["sources"] = list(self.sources)
+        values["dated_by"] = dict(self.dated_by)
         if "_known_sources" in values:
             values["_known_sources"] = set(values["_known_sources"])
         clone.__dict__.update(values)
@@ -217,8 +277,11 @@ class ItemState:
         data["last_recorded"] = self.last_recorded.isoformat() if self.last_recorded else None
         data["kind"] = self.kind.value
         first = self.first_plan
-        data["first_plan"] = (None if first is None
-                              else {"when": first.when.to_dict(), "venue": first.venue})
+        data["first_plan"] = (None if first is None else {
+            "when": first.when.to_dict(), "venue": first.venue,
+            "cited": first.cited.to_dict() if first.cited is not None else None})
+        data["dated_by"] = {label: cited.to_dict() for label, cited in self.dated_by.items()}
+        data["held_by"] = self.held_by.to_dict() if self.held_by is not None else None
         return data
 
     @classmethod
@@ -233,7 +296,12 @@ class ItemState:
         values["kind"] = Kind(data["kind"])
         first = data.get("first_plan")  # absent from a dict stored before it was kept
         values["first_plan"] = (None if first is None else FirstPlan(
-            PartialDate.from_dict(first["when"]), first.get("venue")))
+            PartialDate.from_dict(first["when"]), first.get("venue"),
+            Cited.from_dict(first["cited"]) if first.get("cited") else None))
+        values["dated_by"] = {label: Cited.from_dict(cited)
+                              for label, cited in data.get("dated_by", {}).items()}
+        held_by = data.get("held_by")
+        values["held_by"] = Cited.from_dict(held_by) if held_by else None
         return cls(**values)
 
 

@@ -19,8 +19,9 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 7
+# Bump when a view table changes shape, or what a view stores (an item's state's fields): the
+# views are then dropped and rebuilt from the log.
+VIEWS_VERSION = 8
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,

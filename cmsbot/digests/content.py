@@ -194,7 +194,6 @@ class _Week:
         briefs = _briefs(snap)
         dated_states = _passed(snap, today, set(changes))
         cutoff = today - timedelta(days=quiet_days)
-        cited: dict[str, str] = {}  # each item's sources in words, said once for its entries
         return cls(
             titles={i.item_id: i.title for i in snap.index.items},
             changes=changes,
@@ -209,7 +208,7 @@ class _Week:
                            and status in ("announced", "open for submissions")],
             # Every late entry, and a slip in the period it was recorded (or happened) in.
             stale=[(entry.state.id, f"{entry.when}: {entry.words()} — "
-                    f"{_cited(cited, entry.state)}")
+                    f"{cite(entry.sources())}")
                    for entry in stale(snap, dated_states)
                    if entry.late is not None or entry.state.id in changes])
 
@@ -296,19 +295,11 @@ def _passed(snap: Snapshot, today: date, changed: set[str]) -> list[ItemState]:
     return agenda.states(snap, list(ids))
 
 
-def _cited(cited: dict[str, str], state: ItemState) -> str:
-    """The item's sources in words, kept in `cited` for its other entries."""
-    found = cited.get(state.id)
-    if found is None:
-        found = cited[state.id] = cite(state.sources)
-    return found
-
-
 def _dated(entry: CalendarEntry) -> str:
     label, when, state, _ = entry
     what = state.title if label == state.title else f"{state.title} — {label}"
     venue = f", {state.venue}" if label == state.title and state.venue else ""
-    return f"{when}: {what}{venue} — {cite(state.sources)}"
+    return f"{when}: {what}{venue} — {cite(state.cited(label))}"
 
 
 def _scope(snap: Snapshot, schedule: Schedule | None) -> tuple[str, set[str] | None]:

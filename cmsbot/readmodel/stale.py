@@ -12,6 +12,7 @@ from cmsbot.readmodel.snapshot import Snapshot
 from cmsbot.wording import late_words, slip_words
 from domain.dates import PartialDate
 from domain.overdue import Late, Slip, awaited_meeting, late_entries, may_slip, slip
+from domain.provenance import Source
 from domain.state import FirstPlan, ItemState
 
 
@@ -33,6 +34,16 @@ class Stale:
         if self.late is not None:
             return f"{title}: {late_words(self.state, self.late, planned=False)}"
         return f"{title}: {slip_words(self.slip)}" if self.slip is not None else title
+
+    def sources(self) -> tuple[Source, ...]:
+        """Who said the dates the entry is about: a late entry's date; a slip's first plan
+        and the date the meeting was held or is now planned."""
+        state = self.state
+        if self.slip is None:
+            return state.cited(self.late.label if self.late is not None else state.title)
+        first = state.first_plan.cited if state.first_plan is not None else None
+        return tuple(dict.fromkeys((*(first.sources if first is not None else ()),
+                                    *state.cited(state.title))))
 
 
 def held_for(snap: Snapshot, states: Sequence[ItemState]) -> dict[str, PartialDate]:

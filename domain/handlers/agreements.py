@@ -27,7 +27,7 @@ def _submitted(s: ItemState, e: ev.AgreementSubmittedForEndorsement) -> None:
     if e.document and e.document not in s.documents:
         s.documents.append(e.document)
     if e.meeting_date is not None:
-        s._plan(endorsement_label(e.meeting), e.meeting_date)
+        s._plan(endorsement_label(e.meeting), e.meeting_date, e)
     if not s.endorsements:
         s._set("awaiting endorsement", e.occurred, "submitted to " + " and ".join(
             f"{body} ({meeting})" for body, meeting in s.pending_endorsements))
@@ -58,7 +58,7 @@ def _renewed(s: ItemState, e: ev.AgreementRenewed) -> None:
 def _ended(status: str) -> Any:
     def handle(s: ItemState, e: ev.ItemEvent) -> None:
         s.ended = True
-        s.agenda = []
+        s._clear_agenda()
         detail = f"superseded by {e.by}" if isinstance(e, ev.AgreementSuperseded) else None
         s._set(status, e.occurred, detail)
     return handle

@@ -16,7 +16,7 @@ _EXPECTED, _DEADLINE = "notification expected", "submission deadline"
 
 def _announced(s: ItemState, e: ev.ConsultationAnnounced) -> None:
     if e.expected is not None:
-        s._plan(_EXPECTED, e.expected)
+        s._plan(_EXPECTED, e.expected, e)
     s._set("announced", e.occurred, "notification to be issued")
 
 
@@ -24,7 +24,7 @@ def _issued(s: ItemState, e: ev.ConsultationIssued) -> None:
     s.issued = True
     s._unplan(_EXPECTED)
     if e.deadline is not None:
-        s._plan(_DEADLINE, e.deadline)
+        s._plan(_DEADLINE, e.deadline, e)
     what = e.notification or "notification"
     s._set("open for submissions", e.occurred, f"{what} issued")
 
@@ -43,7 +43,7 @@ def _closed(s: ItemState, e: ev.ConsultationClosed) -> None:
 
 def _consolidation_planned(s: ItemState, e: ev.ConsolidationPlanned) -> None:
     if e.when is not None:
-        s._plan(f"{CONSOLIDATION_FOR}{e.for_meeting}", e.when)
+        s._plan(f"{CONSOLIDATION_FOR}{e.for_meeting}", e.when, e)
 
 
 def _consolidated(s: ItemState, e: ev.ConsultationConsolidated) -> None:

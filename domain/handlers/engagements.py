@@ -22,7 +22,7 @@ def _progress_noted(s: ItemState, e: ev.EngagementProgressNoted) -> None:
 
 def _milestone_planned(s: ItemState, e: ev.MilestonePlanned) -> None:
     if e.when is not None:
-        s._plan(e.milestone, e.when)
+        s._plan(e.milestone, e.when, e)
     if s.status == "registered":
         s._set("ongoing", e.occurred, f"next: {e.milestone}")
 
@@ -34,7 +34,7 @@ def _milestone_reached(s: ItemState, e: ev.MilestoneReached) -> None:
 
 def _concluded(s: ItemState, e: ev.EngagementConcluded) -> None:
     s.ended = True
-    s.agenda = []
+    s._clear_agenda()
     s._set("concluded", e.occurred, e.outcome)
 
 

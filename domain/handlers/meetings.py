@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def _meeting_planned(s: ItemState, e: ev.MeetingPlanned) -> None:
     venue = f"{e.venue} (tentative)" if e.venue and e.venue_tentative else e.venue
     s.venue = venue or s.venue
-    s._plan(s.title, e.when)
+    s._plan(s.title, e.when, e)
     s._set("planned", e.occurred, where_when(e.when, s.venue))
 
 
@@ -23,7 +23,7 @@ def _meeting_scheduled(s: ItemState, e: ev.MeetingScheduled | ev.MeetingReschedu
         for organiser in e.organisers:
             s._add_partner(organiser)
     s.venue = e.venue or s.venue
-    s._plan(s.title, e.dates)
+    s._plan(s.title, e.dates, e)
     status = "scheduled" if isinstance(e, ev.MeetingScheduled) else "rescheduled"
     s._set(status, e.occurred, where_when(e.dates, s.venue))
 
@@ -36,14 +36,13 @@ def _meeting_relocated(s: ItemState, e: ev.MeetingRelocated) -> None:
 
 def _meeting_cancelled(s: ItemState, e: ev.MeetingCancelled) -> None:
     s.cancelled = True
-    s.agenda = []
+    s._clear_agenda()
     s._set("cancelled", e.occurred, e.reason)
 
 
 def _meeting_held(s: ItemState, e: ev.MeetingHeld) -> None:
-    s.held, s.held_on = True, e.dates
+    s._held(e.dates, e)
     s.venue = e.venue or s.venue
-    s.agenda = []
     outcome = f"; {e.outcome}" if e.outcome else ""
     s._set("held", e.dates, where_when(e.dates, s.venue) + outcome)
 

@@ -50,7 +50,7 @@ def _noted(s: ItemState, e: ev.ItemNoted) -> None:
 def _postponed(s: ItemState, e: ev.ItemPostponed) -> None:
     entry = s.step(e.step)
     label = entry[0] if entry else (e.step or s.title)
-    s._plan(label, e.date)
+    s._plan(label, e.date, e)
     if label == s.title and s.kind.value == "meeting":
         s._set("rescheduled", e.occurred, where_when(e.date, s.venue))
     else:
@@ -64,7 +64,7 @@ def _cancelled(s: ItemState, e: ev.ItemCancelled) -> None:
         s.detail = f"{entry[0]} cancelled"
         return
     s.cancelled = s.ended = True
-    s.agenda = []
+    s._clear_agenda()
     s._set("cancelled", e.occurred)
 
 
@@ -78,7 +78,12 @@ def _outcome_unknown(s: ItemState, e: ev.OutcomeUnknown) -> None:
         f"outcome of {label} not recorded"
 
 
+def _corroborated(s: ItemState, e: ev.FactCorroborated) -> None:
+    s._corroborated(e.corroborates, e.source)
+
+
 HANDLERS: dict[type[Any], Any] = {
+    ev.FactCorroborated: _corroborated,
     ev.PartnerJoined: _partner_joined,
     ev.DocumentLinked: _document_linked,
     ev.ItemNoted: _noted,

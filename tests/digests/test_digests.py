@@ -232,7 +232,7 @@ class TestContent:
               " — UNEP/CMS/Notification/2026/9"])]
         assert content.upcoming == [
             "10-12 December 2026: 12th Meeting of the Conference of the Parties to CMS (COP12)"
-            ", Bonn — UNEP/CMS/StC44/18 ¶21; UNEP/CMS/Notification/2026/9"]
+            ", Bonn — UNEP/CMS/Notification/2026/9"]  # who said the date, not every source
         assert "CITES–CMS Joint Work Plan 2015–2020 — last event 2014 (endorsed)" in content.quiet
         assert ("Consultation on the relationship between the CMS Family and civil society: "
                 "open for submissions, 1 submission") in content.consultations

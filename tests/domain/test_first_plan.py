@@ -1,8 +1,9 @@
 """The fold keeps a meeting's first plan (`ItemState.first_plan`) as the events go: by
 property, on random histories of a meeting (plans, moves, postponements, holding and
-cancelling, renamed by a correction of its registration, with corrections and
-retractions), it is what `domain.overdue.first_plan` reads from the events, whether the
-state was folded in one go or event by event; and it survives the board's JSON."""
+cancelling, renamed by a correction of its registration, with corrections, retractions
+and restatements), it is what `domain.overdue.first_plan` reads from the events, with the
+sources that said it, whether the state was folded in one go or event by event; and it
+survives the board's JSON."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from domain.dates import PartialDate
 from domain.errors import DomainError
 from domain.items import Meeting
 from domain.overdue import first_plan, slip
-from domain.state import FirstPlan, ItemState, fold
+from domain.provenance import Source
+from domain.state import Cited, FirstPlan, ItemState, fold
 from tests.domain.support import fact, new
 
 _FORMS = ("{y}-{m:02d}-{d:02d}", "{y}-{m:02d}", "by {y}-{m:02d}-{d:02d}", "{y}", "early {y}")
 _VENUES = (None, "Bonn", "Bonn, Germany", "Jamaica", "Bridgetown, Barbados")
 OPERATIONS = ("plan", "schedule", "reschedule", "relocate", "postpone", "cancel plan",
-              "hold", "cancel", "note", "correct", "rename", "retract")
+              "hold", "cancel", "note", "correct", "rename", "retract", "restate")
 STEP = st.tuples(st.sampled_from(OPERATIONS), st.dates(date(2014, 1, 1), date(2017, 12, 31)),
                  st.integers(0, len(_FORMS) - 1), st.integers(0, 40), st.booleans())
 
@@ -36,7 +38,7 @@ def _apply(meeting: Meeting, what: str, when: PartialDate, number: int, flag: bo
     """One command on the meeting (a command its rules refuse is passed over)."""
     venue = _VENUES[number % len(_VENUES)]
     versions = len(meeting.history)
-    if what in ("correct", "retract") and versions < 2:
+    if what in ("correct", "retract", "restate") and versions < 2:
         return  # nothing after the registration to correct
     target = 2 + number % max(versions - 1, 1)  # an event after the registration
     commands: dict[str, Any] = {
@@ -56,6 +58,8 @@ def _apply(meeting: Meeting, what: str, when: PartialDate, number: int, flag: bo
         "rename": lambda: meeting.correct(fact(), corrects=1, reason="misnamed",
                                           changes={"title": f"Meeting {number % 3}"}),
         "retract": lambda: meeting.retract(fact(), retracts=target, reason="wrong item"),
+        "restate": lambda: meeting.corroborate(fact(paragraph=str(10 + number)),
+                                               corroborates=target),
     }
     with contextlib.suppress(DomainError):
         commands[what]()
@@ -86,6 +90,10 @@ def test_the_fold_keeps_the_first_plan_the_events_give(
     assert meeting.state.first_plan == expected  # kept event by event
     assert ItemState.from_dict(folded.to_dict()) == folded
     assert slip(folded, folded.first_plan) == slip(folded, expected)
+    # Who said each date: every date of the agenda has its sources, nothing else has.
+    assert set(folded.dated_by) == {label for label, _ in folded.agenda}
+    assert (folded.held_by is not None) == folded.held
+    assert (meeting.state.dated_by, meeting.state.held_by) == (folded.dated_by, folded.held_by)
 
 
 class TestFirstPlan:
@@ -94,13 +102,17 @@ class TestFirstPlan:
         assert meeting.state.first_plan is None
         meeting.plan(fact(), when=PartialDate.parse("early 2016"), venue="Cairo")
         meeting.reschedule(fact(), dates=PartialDate.parse("July 2016"), venue="Rabat")
-        assert meeting.state.first_plan == FirstPlan(PartialDate.parse("early 2016"), "Cairo")
+        meeting.corroborate(fact(paragraph="12"), corroborates=2)
+        said = (Source("UNEP/CMS/StC44/18", "8"), Source("UNEP/CMS/StC44/18", "12"))
+        assert meeting.state.first_plan == FirstPlan(PartialDate.parse("early 2016"), "Cairo",
+                                                     Cited(2, said))
 
     def test_a_tentative_venue_is_not_kept(self) -> None:
         meeting = new(Meeting, "pacific", "Pacific workshop")
         meeting.plan(fact(), when=PartialDate.parse("2016"), venue="Samoa",
                      venue_tentative=True)
-        assert meeting.state.first_plan == FirstPlan(PartialDate.parse("2016"), None)
+        assert meeting.state.first_plan is not None
+        assert meeting.state.first_plan.venue is None
 
     def test_a_state_stored_without_it_reads_as_none(self) -> None:
         meeting = new(Meeting, "mikt-1", "MIKT1")

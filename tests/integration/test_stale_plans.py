@@ -45,6 +45,17 @@ class TestWhatIsOverdue:
         assert [s.cite() for s in line.sources] == ["UNEP/CMS/StC44/18 ¶9"]
         assert "early 2016: First meeting of the Intergovernmental Task Force" in after.text
 
+    def test_a_late_date_cites_who_said_it_not_every_source_of_its_item(
+            self, seeded: Container) -> None:
+        seeded.recorder.record(LOCAL_OPERATOR, key="mikt-1", what="noted", occurred="2016-02-01",
+                               fields={}, note="venue under discussion", source=LATER)
+        seeded.catch_up()
+        answer = ask(seeded, "what is overdue?", date(2016, 5, 1))
+        [line] = [line for line in answer.lines if line.item and "(MIKT)" in line.item]
+        assert [s.cite() for s in line.sources] == ["UNEP/CMS/StC44/18 ¶9"]
+        status = ask(seeded, "status of MIKT", date(2016, 5, 1))
+        assert LATER.cite() in status.text  # the status line cites the whole item
+
     def test_the_date_can_be_in_the_words(self, seeded: Container) -> None:
         said = ask(seeded, "overdue as at 1 September 2016")
         given = ask(seeded, "what is overdue?", date(2016, 9, 1))
@@ -103,6 +114,8 @@ class TestSlipped:
         [line] = [line for line in answer.lines if line.item and "(MIKT)" in line.item]
         assert line.when == "12-15 July 2016"
         assert line.text.endswith("(MIKT): slipped (first planned in early 2016)")
+        # Who said it was first planned for early 2016, and who said when it was held.
+        assert [s.cite() for s in line.sources] == ["UNEP/CMS/StC44/18 ¶9", LATER.cite()]
         status = ask(seeded, "status of MIKT", date(2016, 9, 1)).text
         assert "held (12-15 July 2016, Cairo, Egypt)" in status
         assert "slipped (first planned in early 2016)" in status and "overdue" not in status

@@ -48,11 +48,11 @@ def upcoming(ask: Asking) -> Answer:
         lambda offset, count: agenda.dated(snap, replace(wanted, offset=offset, limit=count)))
     listed = phrases.what(kinds if "deadline" not in parsed.kinds else set(), subtypes)
     lines = [Line(str(when), phrases.agenda_entry(label, state, held), state.title,
-                  tuple(state.sources)) for label, when, state, held in entries]
+                  state.cited(label)) for label, when, state, held in entries]
     states = list({id(e[2]): e[2] for e in entries}.values())
     text = phrases.upcoming(listed, phrases.window(first, last), ask.when, lines)
     return Answer("upcoming", text, matches=[ask.match(s) for s in states],
-                  sources=unique_sources([s for st in states for s in st.sources]),
+                  sources=unique_sources([s for line in lines for s in line.sources]),
                   lines=lines, first=shown, entries=total)
 
 
