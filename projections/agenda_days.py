@@ -21,9 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 
 from projections import queries as q
 from projections import tables as t
@@ -58,24 +71,50 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
         return q.agenda_rows(conn, as_at=as_at, known_at=known_at, first=first, last=last,
                              kinds=kinds, workshops=workshops, item_ids=item_ids, held=held,
                              held_or_before=held_or_before, limit=limit, offset=offset)
+    found, shown = _statements(first is not None, last is not None, bool(kinds),
+                               item_ids is not None, held, held_or_before is not None,
+                               workshops, limit, offset)
+    values: dict[str, Any] = {
+        "as_at": as_at, "first": first, "last": last, "kinds": sorted(kinds or ()),
+        "item_ids": item_ids, "held_or_before": held_or_before,
+        **{f"from_{level}": earliest_from(level, as_at) for level in range(LONG)}}
+    rows = conn.execute(shown, values).all()
+    if rows:
+        return rows, int(rows[0].total)
+    if not offset:
+        return rows, 0
+    return rows, int(conn.execute(select(func.count()).select_from(found.subquery()),
+                                  values).scalar_one())
+
+
+@lru_cache(maxsize=64)
+def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
+                held_or_before: bool, workshops: bool, limit: int | None, offset: int,
+                ) -> tuple[Select[Any], Select[Any]]:
+    """The entries a question's shape asks for (with their count), and the page of them
+    with their rows; made once a shape, their values bound, so that each question costs
+    its query and not the making of 28 selects."""
     a, b = t.agenda.c, t.board.c
+    as_at = bindparam("as_at", type_=Date)
     filters: list[Any] = [a.recorded_to.is_(None), a.from_day <= as_at, a.to_day > as_at]
-    if first is not None:
-        filters.append(a.end >= first)
-    if last is not None:
-        filters.append(a.start <= last)
+    if first:
+        filters.append(a.end >= bindparam("first", type_=Date))
+    if last:
+        filters.append(a.start <= bindparam("last", type_=Date))
     if kinds:
-        filters.append(a.kind.in_(sorted(kinds)))
-    if item_ids is not None:
-        filters.append(a.item_id.in_(item_ids))
-    if held_or_before is not None:
-        filters.append(or_(a.held.is_(True), a.end < held_or_before))
+        filters.append(a.kind.in_(bindparam("kinds", expanding=True)))
+    if item_ids:
+        filters.append(a.item_id.in_(bindparam("item_ids", expanding=True)))
+    if held_or_before:
+        filters.append(or_(a.held.is_(True),
+                           a.end < bindparam("held_or_before", type_=Date)))
     # Each held value is its own run of the index, as each level is.
     held_values = [held] if held is not None else [False, True]
     on_day = union_all(*(
         select(a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day)
-        .where(a.span_level == level, a.held.is_(value),
-               a.from_day >= earliest_from(level, as_at), *filters)
+        .where(a.span_level == level, a.held.is_(value), *filters,
+               *([a.from_day >= bindparam(f"from_{level}", type_=Date)]
+                 if level < LONG else []))
         for level in range(LONG + 1) for value in held_values)).subquery()
     e = on_day.c
     found = select(on_day, func.count().over().label("total"))
@@ -89,15 +128,9 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
         skipped).subquery()
     shown_rows = t.agenda.alias("shown")
     p, r = page.c, shown_rows.c
-    rows = conn.execute(
+    return found, (
         select(r.item_id, r.label, r.when, r.held, r.start, r.end, p.total)
         .join_from(page, shown_rows, and_(
             r.item_id == p.item_id, r.label == p.label, r.held == p.held,
             r.from_day == p.from_day, r.to_day == p.to_day, r.recorded_to.is_(None)))
-        .order_by(p.start, p.end, p.label, p.item_id)).all()
-    if rows:
-        return rows, int(rows[0].total)
-    if not offset:
-        return rows, 0
-    return rows, int(conn.execute(select(func.count()).select_from(found.subquery()))
-                     .scalar_one())
+        .order_by(p.start, p.end, p.label, p.item_id))
