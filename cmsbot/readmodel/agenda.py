@@ -30,6 +30,7 @@ from cmsbot.readmodel import checkpoints
 from cmsbot.readmodel.snapshot import CalendarEntry, Dated, Snapshot
 from domain.dates import PartialDate
 from domain.state import ItemState
+from projections import agenda_days
 from projections import queries as q
 
 
@@ -54,8 +55,8 @@ def dated_rows(snap: Snapshot, wanted: Dated) -> tuple[list[DatedRow], int]:
         "item_ids": list(wanted.item_ids) if wanted.item_ids is not None else None}
     if snap.historical:
         known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
-        rows, total = q.agenda_rows(snap.conn, as_at=snap.as_at, known_at=known_at,
-                                    **options)
+        rows, total = agenda_days.agenda_rows(snap.conn, as_at=snap.as_at,
+                                              known_at=known_at, **options)
     else:
         rows, total = q.calendar_rows(snap.conn, **options)
     return [DatedRow(r.item_id, r.label, PartialDate.from_dict(r.when), r.held)

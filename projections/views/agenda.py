@@ -42,9 +42,9 @@ from domain import events as ev
 from domain.dates import PartialDate
 from domain.state import DATING, ItemState, Kind, revised
 from projections import tables as t
+from projections.agenda_days import OPEN, span_level
 
 TABLES = (t.agenda, t.agenda_marks)
-OPEN = date(9999, 12, 31)  # a span's end when it has none
 KEPT_POINTS = 256  # days an item's timeline keeps what was dated on, in a bulk application
 SETTLE_FROM = 32  # rows of an item's timeline from which those long over are set aside
 SETTLED_AFTER = timedelta(days=400)  # how long before its latest date a span is long over
@@ -419,6 +419,7 @@ def _row_dict(item_id: str, row: _Row) -> dict[str, Any]:
     return {"item_id": item_id, "label": label, "held": held, "kind": row.kind,
             "start": when.earliest if when.start else when.end, "end": when.end,
             "when": when.to_dict(), "from_day": first, "to_day": last,
+            "span_level": span_level(first, last),
             "recorded_from": row.recorded_from, "recorded_to": row.recorded_to}
 
 

@@ -1,0 +1,136 @@
+"""The agenda's entries as at a day, as known now, found level by level: the fast path of
+`queries.agenda_rows` ("what was coming up as at D", "meetings in 2014 as at D").
+
+An entry was on the agenda as at D when its business-time span holds D
+(`from_day <= D < to_day`). One index on either end of the span reads far more rows
+than hold D: at a million events, 113,000 rows as known now end after 1 January 2014,
+and 23,000 of them were on the agenda as at 1 January 2020. Each row therefore keeps its
+span's length as a level (`span_level`: a span of at most 2**L days is at level L; an
+open or very long span at `LONG`), and a span of level L that holds D began in the 2**L
+days up to D. The entries on the agenda as at D are so read as one short run of
+`from_day` a level (and whether held), about twice the rows that hold D at most, from a
+partial index of the rows as known now (`ix_agenda_on_day`) that also holds what the
+question filters, sorts and counts on; only the page's own rows are read from the table.
+
+Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at
+1 January 2020 54 ms to 7; "what's coming up" as at 1 January 2016 15 ms to 7.
+`tests/integration/test_agenda_days.py` holds it equal to the plain path on both stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+
+from projections import queries as q
+from projections import tables as t
+
+LONG = 13  # the level of an open span, or of one longer than 2**(LONG - 1) days
+OPEN = date(9999, 12, 31)  # a span's end (`to_day`) when it has none
+
+
+def span_level(from_day: date, to_day: date) -> int:
+    """The level of the span [from_day, to_day): the least L with at most 2**L days in it,
+    or `LONG`."""
+    if to_day >= OPEN:
+        return LONG
+    return min(max((to_day - from_day).days - 1, 0).bit_length(), LONG)
+
+
+def earliest_from(level: int, day: date) -> date:
+    """The earliest day on which a span of this level that holds `day` can begin."""
+    if level >= LONG:
+        return date.min
+    return date.fromordinal(max(day.toordinal() - 2 ** level + 1, 1))
+
+
+def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | None,
+                first: date | None, last: date | None, kinds: set[str] | None,
+                workshops: bool, item_ids: list[str] | None, held: bool | None = None,
+                held_or_before: date | None = None, limit: int | None = None,
+                offset: int = 0) -> tuple[Sequence[Row[Any]], int]:
+    """What `queries.agenda_rows` answers; as at a day and as known now, from the rows
+    that hold the day, level by level."""
+    if as_at is None or known_at is not None:
+        return q.agenda_rows(conn, as_at=as_at, known_at=known_at, first=first, last=last,
+                             kinds=kinds, workshops=workshops, item_ids=item_ids, held=held,
+                             held_or_before=held_or_before, limit=limit, offset=offset)
+    found, shown = _statements(first is not None, last is not None, bool(kinds),
+                               item_ids is not None, held, held_or_before is not None,
+                               workshops, limit, offset)
+    values: dict[str, Any] = {
+        "as_at": as_at, "first": first, "last": last, "kinds": sorted(kinds or ()),
+        "item_ids": item_ids, "held_or_before": held_or_before,
+        **{f"from_{level}": earliest_from(level, as_at) for level in range(LONG)}}
+    rows = conn.execute(shown, values).all()
+    if rows:
+        return rows, int(rows[0].total)
+    if not offset:
+        return rows, 0
+    return rows, int(conn.execute(select(func.count()).select_from(found.subquery()),
+                                  values).scalar_one())
+
+
+@lru_cache(maxsize=64)
+def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
+                held_or_before: bool, workshops: bool, limit: int | None, offset: int,
+                ) -> tuple[Select[Any], Select[Any]]:
+    """The entries a question's shape asks for (with their count), and the page of them
+    with their rows; made once a shape, their values bound, so that each question costs
+    its query and not the making of 28 selects."""
+    a, b = t.agenda.c, t.board.c
+    as_at = bindparam("as_at", type_=Date)
+    filters: list[Any] = [a.recorded_to.is_(None), a.from_day <= as_at, a.to_day > as_at]
+    if first:
+        filters.append(a.end >= bindparam("first", type_=Date))
+    if last:
+        filters.append(a.start <= bindparam("last", type_=Date))
+    if kinds:
+        filters.append(a.kind.in_(bindparam("kinds", expanding=True)))
+    if item_ids:
+        filters.append(a.item_id.in_(bindparam("item_ids", expanding=True)))
+    if held_or_before:
+        filters.append(or_(a.held.is_(True),
+                           a.end < bindparam("held_or_before", type_=Date)))
+    # Each held value is its own run of the index, as each level is.
+    held_values = [held] if held is not None else [False, True]
+    on_day = union_all(*(
+        select(a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day)
+        .where(a.span_level == level, a.held.is_(value), *filters,
+               *([a.from_day >= bindparam(f"from_{level}", type_=Date)]
+                 if level < LONG else []))
+        for level in range(LONG + 1) for value in held_values)).subquery()
+    e = on_day.c
+    found = select(on_day, func.count().over().label("total"))
+    if workshops:  # what a workshop is, is the board's to say
+        found = found.join(t.board, b.item_id == e.item_id).where(
+            or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+    # Written into the statement, as `queries._dated_rows` does and for its reason.
+    shown: Any = None if limit is None else literal_column(str(int(limit)))
+    skipped: Any = literal_column(str(int(offset))) if offset else None
+    page = found.order_by(e.start, e.end, e.label, e.item_id).limit(shown).offset(
+        skipped).subquery()
+    shown_rows = t.agenda.alias("shown")
+    p, r = page.c, shown_rows.c
+    return found, (
+        select(r.item_id, r.label, r.when, r.held, r.start, r.end, p.total)
+        .join_from(page, shown_rows, and_(
+            r.item_id == p.item_id, r.label == p.label, r.held == p.held,
+            r.from_day == p.from_day, r.to_day == p.to_day, r.recorded_to.is_(None)))
+        .order_by(p.start, p.end, p.label, p.item_id))
