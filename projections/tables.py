@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 
 metadata = MetaData()
@@ -122,11 +124,12 @@ agenda = Table(
 )
 # The entries on the agenda as at a day as known now, level by level, each level's a short
 # run of `from_day`; filtered, sorted and counted from the index alone
-# (`projections.agenda_days`).
-Index("ix_agenda_on_day", agenda.c.span_level, agenda.c.held, agenda.c.from_day,
-      agenda.c.to_day, agenda.c.end, agenda.c.start, agenda.c.kind, agenda.c.label,
-      agenda.c.item_id, sqlite_where=agenda.c.recorded_to.is_(None),
-      postgresql_where=agenda.c.recorded_to.is_(None))
+# (`projections.agenda_days`). A partial index, written as DDL that SQLite and PostgreSQL
+# read alike: SQLAlchemy's `sqlite_where`/`postgresql_where` would load the PostgreSQL
+# dialect into every process that reads the tables, a question on SQLite included.
+event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
+    'CREATE INDEX ix_agenda_on_day ON agenda (span_level, held, from_day, to_day, "end", '
+    "start, kind, label, item_id) WHERE recorded_to IS NULL"))
 
 # Per item, the latest business date of its dating events (`domain.state.DATING`) and of
 # all its events besides its registration and revisions: whether an event is late (recorded

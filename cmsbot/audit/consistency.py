@@ -415,22 +415,12 @@ class Consistency:
                   event: ev.EventCorrected | ev.EventRetracted) -> None:
         corrects = isinstance(event, ev.EventCorrected)
         target = event.corrects if isinstance(event, ev.EventCorrected) else event.retracts
-        verb = "corrects" if corrects else "retracts"
-        code = aggregate.code_at(target) if isinstance(target, int) else 0
-        reason = None
-        if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < version:
-            reason = f"it {verb} version {target}, which is not an earlier event of the item"
-        elif aggregate.hole_at(target) is not None or code == _ACKNOWLEDGED:
-            reason = f"it {verb} version {target}, where no event is stored"
-        elif code in _REVISION_CODES:
-            reason = (f"it {verb} version {target}, which is itself a correction or a "
-                      "retraction")
-        elif aggregate.retracted is not None and target in aggregate.retracted:
-            reason = f"it {verb} version {target}, which was retracted already"
-        elif not corrects and target == 1:
+        reason = _pointer_problem(aggregate, version, "corrects" if corrects else "retracts",
+                                  target)
+        if reason is None and not corrects and target == 1:
             reason = "it retracts the item's registration, which cannot be retracted"
-        elif isinstance(event, ev.EventCorrected):
-            reason = self._changes_problem(event, target, code)
+        elif reason is None and isinstance(event, ev.EventCorrected):
+            reason = self._changes_problem(event, target, aggregate.code_at(target))
         if reason is not None:
             self._problem(position, aggregate, version, reason)
         elif not corrects:
@@ -438,21 +428,12 @@ class Consistency:
 
     def _corroboration(self, position: int, aggregate: _Aggregate, version: int,
                        target: object) -> None:
-        """A restatement must point where `corroborate` lets one point: an earlier event of
-        the item, stored, not a revision or another restatement, not retracted before it."""
-        code = aggregate.code_at(target) if isinstance(target, int) else 0
-        reason = None
-        if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < version:
-            reason = f"it corroborates version {target}, which is not an earlier event of the item"
-        elif aggregate.hole_at(target) is not None or code == _ACKNOWLEDGED:
-            reason = f"it corroborates version {target}, where no event is stored"
-        elif code in _REVISION_CODES:
-            reason = (f"it corroborates version {target}, which is a correction or a "
-                      "retraction, not a fact")
-        elif code == _CORROBORATION:
+        """A restatement points where `corroborate` lets one point: as a revision does,
+        and not at another restatement."""
+        reason = _pointer_problem(aggregate, version, "corroborates", target)
+        if (reason is None and isinstance(target, int)
+                and aggregate.code_at(target) == _CORROBORATION):
             reason = f"it corroborates version {target}, which is itself a restatement"
-        elif aggregate.retracted is not None and target in aggregate.retracted:
-            reason = f"it corroborates version {target}, which was retracted before it"
         if reason is not None:
             self._problem(position, aggregate, version, reason)
 
@@ -510,6 +491,23 @@ class Consistency:
             AcknowledgedGap(aggregate.label, aggregate.key, version, position, event.actor,
                             event.reason, event.timestamp)
             for aggregate, version, position, event in self._acknowledged]
+
+
+def _pointer_problem(aggregate: _Aggregate, version: int, verb: str,
+                     target: object) -> str | None:
+    """What is wrong with where a revision or a restatement at `version` points (None:
+    nothing): it must be an earlier event of the item, stored, not itself a revision, and
+    not retracted already."""
+    code = aggregate.code_at(target) if isinstance(target, int) else 0
+    if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target < version:
+        return f"it {verb} version {target}, which is not an earlier event of the item"
+    if aggregate.hole_at(target) is not None or code == _ACKNOWLEDGED:
+        return f"it {verb} version {target}, where no event is stored"
+    if code in _REVISION_CODES:
+        return f"it {verb} version {target}, which is itself a correction or a retraction"
+    if aggregate.retracted is not None and target in aggregate.retracted:
+        return f"it {verb} version {target}, which was retracted already"
+    return None
 
 
 def names_of(registration: Any) -> tuple[str, str]:

@@ -401,9 +401,9 @@ class TestTheLogAgainstItself:
                 (itself, f"it corroborates version {itself}, which is not an earlier event"),
                 (of_a_restatement, f"it corroborates version {sound}, which is itself a "
                                    "restatement"),
-                (of_a_revision, f"it corroborates version {retraction}, which is a correction "
-                                "or a retraction, not a fact"),
-                (of_the_retracted, "it corroborates version 2, which was retracted before it")]:
+                (of_a_revision, f"it corroborates version {retraction}, which is itself a "
+                                "correction or a retraction"),
+                (of_the_retracted, "it corroborates version 2, which was retracted already")]:
             assert f"{IWC}, version {version}: {words}" in err
         assert f"version {sound}:" not in err  # restating version 2 before its retraction is sound
         assert f"version {retraction}:" not in err
