@@ -15,12 +15,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
 
 # Bump when a view table changes shape: the views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 7
+VIEWS_VERSION = 8
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -111,15 +112,24 @@ agenda = Table(
     Column("to_day", Date, nullable=False),
     Column("recorded_from", DateTime(timezone=True), nullable=False),
     Column("recorded_to", DateTime(timezone=True)),
+    # A meeting's own entry (held, else planned) when it had slipped: the date it is listed
+    # under as overdue (its sort key and end, as the board's `slip_start`, `slip_end`).
+    Column("slip_start", Date),
+    Column("slip_end", Date),
     Index("ix_agenda_item", "item_id", "recorded_to"),
     # The entries on the agenda as at a day: those whose span has not ended by then.
     Index("ix_agenda_to_day", "to_day", "from_day"),
     # The same as known now, of entries ending on or after a day ("what was coming up as
     # at D"): found and counted from the index alone (160 ms to 7 ms at a million events).
     Index("ix_agenda_now", "recorded_to", "end", "to_day", "from_day", "held"),
+    # The meetings that had slipped, as known now ("what was overdue as at D"): few rows.
+    Index("ix_agenda_slips", "to_day", "from_day", "slip_start", "slip_end",
+          sqlite_where=text("slip_start IS NOT NULL AND recorded_to IS NULL"),
+          postgresql_where=text("slip_start IS NOT NULL AND recorded_to IS NULL")),
 )
 
-# Per item, the latest business date of its dating events (`domain.state.DATING`) and of
+# Per item, the latest business date of its dating events and relocations
+# (`domain.state.SLIPPING`) and of
 # all its events besides its registration and revisions: whether an event is late (recorded
 # after one dated later), and whether an item's state as at a day is its current one.
 agenda_marks = Table(
