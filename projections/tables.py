@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 
 metadata = MetaData()
@@ -122,10 +121,6 @@ agenda = Table(
     # The same as known now, of entries ending on or after a day ("what was coming up as
     # at D"): found and counted from the index alone (160 ms to 7 ms at a million events).
     Index("ix_agenda_now", "recorded_to", "end", "to_day", "from_day", "held"),
-    # The meetings that had slipped, as known now ("what was overdue as at D"): few rows.
-    Index("ix_agenda_slips", "to_day", "from_day", "slip_start", "slip_end",
-          sqlite_where=text("slip_start IS NOT NULL AND recorded_to IS NULL"),
-          postgresql_where=text("slip_start IS NOT NULL AND recorded_to IS NULL")),
 )
 
 # Per item, the latest business date of its dating events and relocations
