@@ -387,3 +387,9 @@ DATING: frozenset[type[Any]] = frozenset({
     ev.MilestonePlanned, ev.MilestoneReached, ev.EngagementConcluded,
     ev.ItemPostponed, ev.ItemCancelled, ev.OutcomeUnknown,
 })
+
+# What a meeting's slip (`domain.overdue.slip`) compares besides what is dated: its venue,
+# changed by the dating events and by a relocation alone. An item's slip at any time is
+# therefore the fold of its registration, its revisions and these (tests/domain/test_dating.py
+# checks every other event leaves the venue, `held` and the first plan alone).
+SLIPPING: frozenset[type[Any]] = DATING | {ev.MeetingRelocated}

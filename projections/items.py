@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Table, select
 
 from domain import events as ev
-from domain.state import DATING, ItemState
+from domain.state import SLIPPING, ItemState
 from projections import tables as t
 from projections.source import EventSource
 from projections.viewable import viewable
@@ -67,8 +67,8 @@ class Items:
         before = self.state(item_id)
         names_before = naming(before) if before is not None else None
         # What was dated, read before `apply` changes the state in place (only a dating
-        # event can change it).
-        dated_before = agenda.dated(before) if type(event) in DATING else {}
+        # event or a relocation can change it).
+        dated_before = agenda.dated(before) if type(event) in SLIPPING else {}
         read: list[Any] = []
 
         def events() -> list[Any]:  # the item's events up to this one, read once

@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 9
+VIEWS_VERSION = 10
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -118,6 +118,10 @@ agenda = Table(
     # How long [`from_day`, `to_day`) is, as a level (`projections.agenda_days.span_level`):
     # the entries on the agenda as at a day are found one level at a time.
     Column("span_level", SmallInteger, nullable=False),
+    # A meeting's own entry (held, else planned) when it had slipped: the date it is listed
+    # under as overdue (its sort key and end, as the board's `slip_start`, `slip_end`).
+    Column("slip_start", Date),
+    Column("slip_end", Date),
     Index("ix_agenda_item", "item_id", "recorded_to"),
     # The entries on the agenda as at a day: those whose span has not ended by then.
     Index("ix_agenda_to_day", "to_day", "from_day"),
@@ -131,9 +135,10 @@ event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
     'CREATE INDEX ix_agenda_on_day ON agenda (span_level, held, from_day, to_day, "end", '
     "start, kind, label, item_id) WHERE recorded_to IS NULL"))
 
-# Per item, the latest business date of its dating events (`domain.state.DATING`) and of
-# all its events besides its registration and revisions: whether an event is late (recorded
-# after one dated later), and whether an item's state as at a day is its current one.
+# Per item, the latest business date of its dating events and relocations
+# (`domain.state.SLIPPING`) and of all its events besides its registration and revisions:
+# whether an event is late (recorded after one dated later), and whether an item's state as
+# at a day is its current one.
 agenda_marks = Table(
     "agenda_marks", metadata,
     Column("item_id", String(36), primary_key=True),

@@ -22,14 +22,15 @@ folds events rather than reading the views: it takes the plain path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, false, func, literal_column, or_, select
+from sqlalchemy import false, func, literal_column, or_, select
 
 from cmsbot.readmodel import stale as plain
+from cmsbot.readmodel import stale_asat
 from cmsbot.readmodel.snapshot import Snapshot
 from cmsbot.readmodel.stale import Stale, StaleKey, held_for
+from cmsbot.readmodel.stale_sql import filters, in_code_point_order, likely
 from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
 from domain.overdue import Late, awaited_meeting, has_passed, late_entries, meeting_key, slip
@@ -44,7 +45,10 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     list of the dated items (of `item_ids` when given) of `kinds` (all when empty), and how
     many there are; as `stale.stale_page` answers, reading the states of the page's items
     alone. A snapshot at a past time takes the plain path."""
-    if snap.historical:
+    if snap.as_at is not None and snap.known_at is None:
+        return stale_asat.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
+                                     count=count)
+    if snap.historical:  # as known at a past time: titles then are not kept in rows
         return plain.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
                                 count=count)
     shown = None if count is None else first + count
@@ -63,9 +67,9 @@ def _late_keys(snap: Snapshot, kinds: frozenset[str], item_ids: list[str] | None
     (the calendar's rows not held that ended before the day), in order, and how many there
     are."""
     c, b = t.calendar.c, t.board.c
-    conditions = [c.held == false(), _likely(snap, c.end < snap.reference),
-                  *_filters(c.kind, c.item_id, kinds, item_ids)]
-    text = _in_code_point_order(snap)
+    conditions = [c.held == false(), likely(snap.conn, c.end < snap.reference),
+                  *filters(c.kind, c.item_id, kinds, item_ids)]
+    text = in_code_point_order(snap.conn)
     rows = snap.conn.execute(
         select(c.start, c.end, b.title, c.item_id, c.label)
         .join(t.board, b.item_id == c.item_id).where(*conditions)
@@ -91,7 +95,7 @@ def _settled_step_keys(snap: Snapshot, kinds: frozenset[str],
         select(c.start, c.end, b.title, c.item_id, c.label)
         .join(t.board, b.item_id == c.item_id)
         .where(c.held == false(), c.end >= day, waiting,
-               *_filters(c.kind, c.item_id, kinds, item_ids))).all()
+               *filters(c.kind, c.item_id, kinds, item_ids))).all()
     awaited = {row.label: name for row in rows
                if (name := awaited_meeting(row.label)) is not None}
     held = snap.held_meetings(awaited.values()) if awaited else {}
@@ -108,8 +112,8 @@ def _slip_keys(snap: Snapshot, kinds: frozenset[str], item_ids: list[str] | None
     """The keys of the first `shown` (all when None) of the meetings that slipped, from
     the board's columns, in order, and how many there are."""
     b = t.board.c
-    conditions = [b.slip_start.is_not(None), *_filters(b.kind, b.item_id, kinds, item_ids)]
-    text = _in_code_point_order(snap)
+    conditions = [b.slip_start.is_not(None), *filters(b.kind, b.item_id, kinds, item_ids)]
+    text = in_code_point_order(snap.conn)
     rows = snap.conn.execute(
         select(b.slip_start, b.slip_end, b.title, b.item_id).where(*conditions)
         .order_by(b.slip_start, b.slip_end, text(b.title), text(b.item_id))
@@ -120,33 +124,6 @@ def _slip_keys(snap: Snapshot, kinds: frozenset[str], item_ids: list[str] | None
     total = snap.conn.execute(select(func.count()).select_from(t.board)
                               .where(*conditions)).scalar_one()
     return keys, int(total)
-
-
-def _in_code_point_order(snap: Snapshot) -> Callable[[Any], Any]:
-    """How a text column is ordered as Python orders strings: SQLite compares them by their
-    UTF-8 bytes; PostgreSQL is told to ("C" collation), whatever the database's."""
-    if snap.conn.dialect.name == "postgresql":
-        return lambda column: column.collate("C")
-    return lambda column: column
-
-
-def _likely(snap: Snapshot, condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """On SQLite, the condition marked as true of most rows, so that the planner walks the
-    calendar in date order (`ix_calendar_start`, stopping at the page's end) rather than
-    gathering every entry that ended before the day and sorting them all."""
-    if snap.conn.dialect.name == "sqlite":
-        return func.likely(condition)
-    return condition
-
-
-def _filters(kind: Any, item_id: Any, kinds: frozenset[str],
-             item_ids: list[str] | None) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
-    if kinds:
-        found.append(kind.in_(sorted(kinds)))
-    if item_ids is not None:
-        found.append(item_id.in_(item_ids))
-    return found
 
 
 def _entries(snap: Snapshot, page: Sequence[StaleKey]) -> list[Stale]:

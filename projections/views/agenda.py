@@ -5,13 +5,21 @@ reads rows instead of folding every item that ever had a date.
 The as-at reading is the definition (`cmsbot.readmodel.snapshot`): as at D, an item's state
 is the fold of its registration, its revisions and the events whose date ended by D. What
 is dated changes only by the events in `domain.state.DATING` (and the registration's title,
-which a held meeting is listed by), so what an item had dated on a day is the fold of
-those alone (`points`).
+which a held meeting is listed by), and a meeting's slip (`domain.overdue.slip`: its date
+held or planned, its venue, its first plan) only by those and relocations
+(`domain.state.SLIPPING`), so what an item had dated on a day, and whether it had slipped,
+is the fold of those alone (`points`).
+
+A meeting's own entry (its held day, else its date planned) carries where the meeting is
+listed as slipped, if it did (`slip_start`, `slip_end`, as `board.slip_listed` says): part
+of the entry, so a change of its slip closes the span and opens another, and "what had
+slipped as at D" reads rows too (`cmsbot.readmodel.stale_asat`).
 
 Each item's event moves its timeline on (`Timeline.apply`):
-- one that is not dating changes nothing;
-- a dating event dated on or after every earlier one changes only the days from its date
-  on, to what is dated in the item's state now, and only the labels it changed;
+- one that is neither dating nor a relocation changes nothing;
+- a dating event or relocation dated on or after every earlier one changes only the days
+  from its date on, to what is dated in the item's state now, and only the labels it
+  changed;
 - one told late (dated before another already recorded) is the item's latest version:
   from its day on, what was dated is what was dated before with it applied. It is applied
   to what was dated on each of those days, kept while the log is applied in one go;
@@ -40,40 +48,52 @@ from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from domain import events as ev
 from domain.dates import PartialDate
-from domain.state import DATING, ItemState, Kind, revised
+from domain.state import SLIPPING, FirstPlan, ItemState, Kind, revised
 from projections import tables as t
 from projections.agenda_days import OPEN, span_level
+from projections.views.board import slip_listed
 
 TABLES = (t.agenda, t.agenda_marks)
 KEPT_POINTS = 256  # days an item's timeline keeps what was dated on, in a bulk application
 SETTLE_FROM = 32  # rows of an item's timeline from which those long over are set aside
 SETTLED_AFTER = timedelta(days=400)  # how long before its latest date a span is long over
-Entry = tuple[str, bool, PartialDate]  # label, held, when
+Slipped = tuple[date, date] | None  # where a slipped meeting is listed: sort key, end
+Value = tuple[PartialDate, Slipped]  # an entry's date, and the slip its row lists
+Entry = tuple[str, bool, PartialDate, Slipped]  # label, held, when, slip
 Span = tuple[Entry, date, date]  # entry, from day, to day (exclusive)
 
 
-def dated(state: ItemState | None) -> dict[tuple[str, bool], PartialDate]:
+def dated(state: ItemState | None) -> dict[tuple[str, bool], Value]:
     """What is dated in an item's state, by label and whether it was held: its agenda,
-    and the day it was held."""
+    and the day it was held; a meeting's own entry (held, else planned) with where it is
+    listed as slipped (`board.slip_listed`), the others with None."""
     if state is None:
         return {}
-    found = {(label, False): when for label, when in state.agenda}
+    found: dict[tuple[str, bool], Value] = {
+        (label, False): (when, None) for label, when in state.agenda}
     if state.held_on is not None:
-        found[state.title, True] = state.held_on
+        found[state.title, True] = (state.held_on, None)
+    own = found.get((state.title, state.held)) if state.kind is Kind.MEETING else None
+    if own is not None:
+        listed = slip_listed(state)
+        if listed is not None:
+            found[state.title, state.held] = (own[0], (listed.sort_key, listed.end))
     return found
 
 
 def entries(state: ItemState | None) -> frozenset[Entry]:
     """What is dated in an item's state, as entries."""
-    return frozenset((label, held, when) for (label, held), when in dated(state).items())
+    return frozenset((label, held, when, slip)
+                     for (label, held), (when, slip) in dated(state).items())
 
 
 def dating_part(state: ItemState) -> ItemState:
-    """A copy of what the dating events read and change in a state (`DATING`): enough to
-    apply one more of them to; nothing else."""
+    """A copy of what the dating events and relocations read and change in a state
+    (`SLIPPING`): enough to apply one more of them to; nothing else."""
     return ItemState(state.id, state.kind, state.key, state.title,
                      agenda=list(state.agenda), held_on=state.held_on,
-                     pending_endorsements=[list(p) for p in state.pending_endorsements])
+                     pending_endorsements=[list(p) for p in state.pending_endorsements],
+                     venue=state.venue, held=state.held, first_plan=state.first_plan)
 
 
 class Dating(NamedTuple):
@@ -84,17 +104,22 @@ class Dating(NamedTuple):
     agenda: tuple[tuple[str, PartialDate], ...]
     held_on: PartialDate | None
     pending: tuple[tuple[str, ...], ...]
+    venue: str | None
+    held: bool
+    first_plan: FirstPlan | None
 
     @classmethod
     def of(cls, state: ItemState) -> Dating:
         return cls(state.title, tuple(state.agenda), state.held_on,
-                   tuple(tuple(p) for p in state.pending_endorsements))
+                   tuple(tuple(p) for p in state.pending_endorsements), state.venue,
+                   state.held, state.first_plan)
 
     def state(self, item_id: str, kind: Kind, key: str) -> ItemState:
         """A state to apply one more dating event to (`dating_part`'s)."""
         return ItemState(item_id, kind, key, self.title, agenda=list(self.agenda),
                          held_on=self.held_on,
-                         pending_endorsements=[list(p) for p in self.pending])
+                         pending_endorsements=[list(p) for p in self.pending],
+                         venue=self.venue, held=self.held, first_plan=self.first_plan)
 
 
 Point = tuple[date, ItemState]  # a day an item's dating event ended, and what was dated then
@@ -110,7 +135,7 @@ def points(events: Iterable[Any], since: date) -> tuple[ItemState | None, list[P
     the days go on, with the later versions dated by then applied to a copy: the few
     events told late, rather than the whole history, are applied again for each day."""
     kept = [e for e in revised(events) if isinstance(e, ev.ItemRegistered)
-            or type(e) in DATING]
+            or type(e) in SLIPPING]
     if not kept or not isinstance(kept[0], ev.ItemRegistered):
         return None, []
     registered, later = ItemState.registered(kept[0]), kept[1:]
@@ -166,8 +191,9 @@ class Timeline:
     def read(cls, conn: Connection, item_id: str) -> Timeline:
         """The item's timeline as the table holds it."""
         a = t.agenda.c
-        rows = [_Row(((r.label, r.held, PartialDate.from_dict(r.when)), r.from_day, r.to_day),
-                     r.kind, _aware(r.recorded_from), stored=True)
+        rows = [_Row(((r.label, r.held, PartialDate.from_dict(r.when),
+                       None if r.slip_start is None else (r.slip_start, r.slip_end)),
+                      r.from_day, r.to_day), r.kind, _aware(r.recorded_from), stored=True)
                 for r in conn.execute(select(t.agenda).where(
                     a.item_id == item_id, a.recorded_to.is_(None)))]
         mark = conn.execute(select(t.agenda_marks).where(
@@ -176,7 +202,7 @@ class Timeline:
             return cls(item_id, rows, from_start=True)
         return cls(item_id, rows, mark.dating_end, mark.last_end)
 
-    def apply(self, event: Any, dated_before: dict[tuple[str, bool], PartialDate],
+    def apply(self, event: Any, dated_before: dict[tuple[str, bool], Value],
               after: ItemState | None,
               events: Callable[[], list[Any]]) -> None:
         """Move the timeline on by one of the item's events (already applied to `after`,
@@ -195,7 +221,7 @@ class Timeline:
             return
         end = event.occurred.end
         self.last_end = max(end, self.last_end or end)
-        if type(event) not in DATING:
+        if type(event) not in SLIPPING:
             return
         late = self.dating_end is not None and end < self.dating_end
         same_day = end == self.dating_end
@@ -235,7 +261,7 @@ class Timeline:
         if place == len(self.points) or self.points[place][0] != day:
             self.points.insert(place, (day, start))
         changed: set[tuple[str, bool]] = set()  # the labels whose dates it changes
-        after: list[tuple[date, dict[tuple[str, bool], PartialDate]]] = []
+        after: list[tuple[date, dict[tuple[str, bool], Value]]] = []
         for number in range(place, len(self.points)):
             when, part = self.points[number]
             state = part.state(self.item_id, self.kind, self.key)
@@ -248,7 +274,7 @@ class Timeline:
             after.append((when, new))
         if changed:
             self._become(self._from_days(day, [(when, frozenset(
-                (key[0], key[1], date_) for key, date_ in new.items() if key in changed))
+                (key[0], key[1], *value) for key, value in new.items() if key in changed))
                 for when, new in after], changed), kind, at, changed)
 
     def _refold(self, events: list[Any], since: date, kind: str, at: datetime) -> None:
@@ -261,8 +287,8 @@ class Timeline:
         self.from_start = whole and len(found) <= KEPT_POINTS
         self.points = [(day, Dating.of(state)) for day, state in found[-KEPT_POINTS:]]
 
-    def _advance(self, day: date, before: dict[tuple[str, bool], PartialDate],
-                 after: dict[tuple[str, bool], PartialDate], same_day: bool, kind: str,
+    def _advance(self, day: date, before: dict[tuple[str, bool], Value],
+                 after: dict[tuple[str, bool], Value], same_day: bool, kind: str,
                  at: datetime) -> None:
         """A dating event dated on or after every earlier one: from `day` on, what is dated
         is what is dated now (`after`, `before` the event). Only what changed is touched."""
@@ -286,7 +312,7 @@ class Timeline:
             was = before.get(key)
             if was is when or was == when:
                 continue
-            entry = (key[0], key[1], when)
+            entry = (key[0], key[1], *when)
             joined = ending.get(entry)
             if joined is None:
                 self._open((entry, day, OPEN), kind, at)
@@ -390,7 +416,7 @@ class Timeline:
         for row in self.closed:
             if not row.stored:
                 continue
-            (label, held, _), first, last = row.span
+            (label, held, _, _), first, last = row.span
             match = and_(a.item_id == self.item_id, a.label == label, a.held == held,
                          a.from_day == first, a.to_day == last,
                          a.recorded_from == row.recorded_from, a.recorded_to.is_(None))
@@ -405,7 +431,7 @@ def _day(point: Kept) -> date:
     return point[0]
 
 
-def _same(one: PartialDate | None, other: PartialDate | None) -> bool:
+def _same(one: Value | None, other: Value | None) -> bool:
     return one is other or one == other
 
 
@@ -415,11 +441,13 @@ def _aware(value: datetime) -> datetime:
 
 
 def _row_dict(item_id: str, row: _Row) -> dict[str, Any]:
-    (label, held, when), first, last = row.span
+    (label, held, when, slip), first, last = row.span
     return {"item_id": item_id, "label": label, "held": held, "kind": row.kind,
             "start": when.earliest if when.start else when.end, "end": when.end,
             "when": when.to_dict(), "from_day": first, "to_day": last,
             "span_level": span_level(first, last),
+            "slip_start": None if slip is None else slip[0],
+            "slip_end": None if slip is None else slip[1],
             "recorded_from": row.recorded_from, "recorded_to": row.recorded_to}
 
 

@@ -13,7 +13,7 @@ import pytest
 from domain.catalogue import SPECS, EventSpec
 from domain.dates import PartialDate
 from domain.provenance import Source
-from domain.state import DATING, ItemState, Kind
+from domain.state import DATING, SLIPPING, FirstPlan, ItemState, Kind
 
 _VALUES: dict[str, Any] = {"str": "StC44", "date": PartialDate.parse("2016-05"),
                            "list": ["CMS"], "bool": True, "int": 1, "dict": {}}
@@ -58,3 +58,18 @@ def test_an_event_named_dating_can_change_what_is_dated(spec: EventSpec) -> None
     before = _dated(state)
     state.apply(_event(spec))
     assert _dated(state) != before
+
+
+def _placed(state: ItemState) -> tuple[Any, ...]:
+    return (state.venue, state.held, state.first_plan)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.event_class not in SLIPPING],
+                         ids=lambda s: s.event_class.__name__)
+def test_an_event_not_named_slipping_leaves_what_a_slip_compares(spec: EventSpec) -> None:
+    state = _dated_state()
+    state.venue = "Bonn"
+    state.first_plan = FirstPlan(PartialDate.parse("2015"), "Bonn")  # noted already
+    before = _placed(state)
+    state.apply(_event(spec))
+    assert _placed(state) == before

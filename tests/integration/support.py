@@ -10,11 +10,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.history import SEED
 from domain.provenance import Source
+from projections import tables as t
 
 ROOT = Path(__file__).resolve().parents[2]
 LATER_FILES = sorted((ROOT / "tests" / "data").glob("later-history-*.yaml"))
@@ -65,3 +69,11 @@ def seed_and_later_files(container: Container) -> Container:
         container.importer.run_file(LOCAL_OPERATOR, path)
     container.catch_up()
     return container
+
+
+def agenda_rows(container: Container) -> list[tuple[Any, ...]]:
+    """Every row of the agenda view and its marks, in a fixed order: what a view kept event
+    by event is compared with once rebuilt."""
+    with container.engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(select(t.agenda))), key=repr) + sorted(
+            (tuple(r) for r in conn.execute(select(t.agenda_marks))), key=repr)

@@ -16,7 +16,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from bench.synth import Shape, write_history
 from cmsbot.app.auth import LOCAL_OPERATOR
@@ -25,8 +24,8 @@ from cmsbot.readmodel import agenda
 from cmsbot.readmodel.snapshot import Dated, dated_by_fold
 from domain.errors import DomainError
 from domain.provenance import Source
-from projections import tables as t
 from tests.conftest import make_container
+from tests.integration.support import agenda_rows
 
 DAYS = [date(2013, 6, 30), date(2015, 1, 1), date(2016, 1, 1), date(2016, 7, 15),
         date(2018, 3, 1), date(2024, 12, 31)]
@@ -80,12 +79,6 @@ def assert_same_answers(container: Container, times: list[datetime | None]) -> i
                 ids = [i.item_id for i in snap.index.items]
                 assert agenda.states(snap, ids) == snap.states(ids)
     return compared
-
-
-def agenda_rows(container: Container) -> list[tuple[Any, ...]]:
-    with container.engine.connect() as conn:
-        return sorted((tuple(r) for r in conn.execute(select(t.agenda))), key=repr) + sorted(
-            (tuple(r) for r in conn.execute(select(t.agenda_marks))), key=repr)
 
 
 class TestOnASyntheticHistory:
