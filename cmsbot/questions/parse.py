@@ -40,8 +40,14 @@ CHANGES = re.compile(  # not a bare "change": "climate change" names things
 UPCOMING = re.compile(
     r"\b(?:coming up|upcoming|forthcoming|what'?s next|next|calendar|agenda|schedule[ds]?|"
     r"planned|future|deadlines?|due|ahead|soon|when)\b", re.IGNORECASE)
-OVERDUE = re.compile(  # not "late": "late November 2015" is a date
-    r"\b(?:overdue|slipp(?:ed|ing)|slips?|stale|past due|behind schedule|missed)\b",
+OVERDUE = re.compile(  # "late" only as said of a thing: "late November 2015" is a date
+    r"\b(?:overdue|slipp(?:ed|ing)|slips?|stale|past due|behind schedule|missed|"
+    r"did (?:we|they|i) miss|"
+    r"(?:deadlines?|dates?|milestones?|plans?) (?:that )?(?:have |has |had )?"
+    r"(?:passed|lapsed|gone by)|"
+    r"past (?:its|their|the) (?:deadlines?|due dates?|dates?)|"
+    r"(?:running|is|are|was|were|'s) late(?!\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec|in|\d)))\b",
     re.IGNORECASE)
 PLURAL_KINDS = re.compile(
     r"\b(?:meetings|workshops|events|sessions|conferences|deadlines|milestones)\b",

@@ -219,6 +219,25 @@ class TestWordsThatLookLikeOtherQuestions:
                                                    "pacific-accession-workshop"}
 
 
+class TestLateInOtherWords:
+    """What is late, asked without the word "overdue"; and "late" in a date stays a date."""
+
+    @pytest.mark.parametrize("question", [
+        "which deadlines have passed?", "what dates have lapsed", "what is running late?",
+        "what's late?", "is anything past its deadline?", "which milestones have gone by?",
+        "what did we miss?"])
+    def test_is_the_overdue_list(self, seeded: Container, question: str) -> None:
+        answer = seeded.questions.answer(question, as_at=date(2016, 9, 1))
+        given = seeded.questions.answer("what is overdue?", as_at=date(2016, 9, 1))
+        assert answer.intent == "overdue"
+        assert answer.lines == given.lines
+
+    @pytest.mark.parametrize("question", ["meetings in late November 2015",
+                                          "what is planned for late 2016?"])
+    def test_late_in_a_date_is_a_date(self, seeded: Container, question: str) -> None:
+        assert seeded.questions.answer(question, as_at=REPORT_DATE).intent == "upcoming"
+
+
 def test_a_title_given_in_full_wins_over_titles_that_contain_it(container: Container) -> None:
     """Synthetic titles differ by a number: "… 85" must not tie with "… 8065"."""
     from cmsbot.app.auth import LOCAL_OPERATOR
