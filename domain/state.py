@@ -367,6 +367,21 @@ def corrected(events: Iterable[ev.ItemRegistered | ev.ItemEvent | ev.VersionGapA
             yield event
 
 
+def dated_as_corrected(events: Iterable[Any]) -> dict[int, PartialDate]:
+    """Each event's business date (by version) as its corrections leave it: a correction
+    may move when a fact happened, and an as-at reading counts the fact from the date it
+    was corrected to. Registrations, revisions and acknowledged gaps have none."""
+    found: dict[int, PartialDate] = {}
+    for event in events:
+        if isinstance(event, ev.EventCorrected):
+            moved = event.changes.get("occurred")
+            if isinstance(moved, PartialDate) and event.corrects in found:
+                found[event.corrects] = moved
+        elif isinstance(event, ev.ItemEvent) and not isinstance(event, ev.EventRetracted):
+            found[event.originator_version] = event.occurred
+    return found
+
+
 def revised(events: Iterable[Any]) -> list[Any]:
     """The events (in version order) as their corrections and retractions leave them, as
     `fold` applies them: each corrected event with its changes, the retracted ones left

@@ -20,7 +20,7 @@ from cmsbot.readmodel.resolve import Index
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.overdue import meeting_key
-from domain.state import ItemState, fold
+from domain.state import ItemState, dated_as_corrected, fold
 from projections import queries as q
 
 CalendarEntry = tuple[str, PartialDate, ItemState, bool]  # label, date, item, held
@@ -98,7 +98,8 @@ class Snapshot:
         return events
 
     def visible(self, events: list[Any], *, shown_through: int = 0) -> list[Any]:
-        """Of an item's events, those that had happened by `as_at`, with its registration
+        """Of an item's events, those that had happened by `as_at` (by their dates as
+        corrected), with its registration
         and the corrections and retractions of those (which apply to what they point at,
         whenever they were made). A correction of an event not shown is left out with it,
         so that an answer as at a date cites only the sources of what it shows.
@@ -107,9 +108,10 @@ class Snapshot:
         if self.as_at is None:
             return events
         as_at = self.as_at
+        dated = dated_as_corrected(events)  # a correction may move when a fact happened
         shown = {e.originator_version for e in events if isinstance(e, ev.ItemRegistered)
-                 or (not isinstance(e, ev.EventCorrected | ev.EventRetracted)
-                     and e.occurred.certainly_by(as_at))}
+                 or (e.originator_version in dated
+                     and dated[e.originator_version].certainly_by(as_at))}
         return [e for e in events if e.originator_version in shown
                 or (isinstance(e, ev.EventCorrected)
                     and (e.corrects in shown or e.corrects <= shown_through))

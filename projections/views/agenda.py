@@ -48,7 +48,7 @@ from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from domain import events as ev
 from domain.dates import PartialDate
-from domain.state import SLIPPING, FirstPlan, ItemState, Kind, revised
+from domain.state import SLIPPING, FirstPlan, ItemState, Kind, dated_as_corrected, revised
 from projections import tables as t
 from projections.agenda_days import OPEN, span_level
 from projections.views.board import slip_listed
@@ -217,7 +217,9 @@ class Timeline:
             return
         kind, at = after.kind.value, event.timestamp
         if isinstance(event, ev.EventCorrected | ev.EventRetracted):
-            self._refold(events(), date.min, kind, at)
+            history = events()
+            self._refold(history, date.min, kind, at)
+            self.dating_end, self.last_end = _marks(history)
             return
         end = event.occurred.end
         self.last_end = max(end, self.last_end or end)
@@ -425,6 +427,22 @@ class Timeline:
             else:
                 conn.execute(update(t.agenda).where(match).values(recorded_to=row.recorded_to))
         self.closed = [row for row in self.closed if not row.stored]
+
+
+def _marks(events: list[Any]) -> tuple[date | None, date | None]:
+    """An item's marks (`dating_end`, `last_end`) from its events' dates as corrected (a
+    correction may move when a fact happened). A retracted event still counts: its
+    retraction, which an as-at reading shows with it, is part of the item's state now."""
+    dated = dated_as_corrected(events)
+    dating_end = last_end = None
+    for event in events:
+        when = dated.get(event.originator_version)
+        if when is None:
+            continue
+        last_end = when.end if last_end is None else max(last_end, when.end)
+        if type(event) in SLIPPING:
+            dating_end = when.end if dating_end is None else max(dating_end, when.end)
+    return dating_end, last_end
 
 
 def _day(point: Kept) -> date:

@@ -4,8 +4,8 @@ fold of a long item starts from one instead of from its registration
 
 A checkpoint at version v is the fold of the item's versions up to v with every revision
 made of them so far (the board's state right after v, until a revision), and `through_end`,
-the latest business date of those versions besides the registration and revisions (the
-agenda's `last_end` at v). A version that is a revision gets none. A correction or
+the latest business date of those versions (as corrected) besides the registration and
+revisions (the agenda's `last_end` at v). A version that is a revision gets none. A correction or
 retraction of version r changes the fold of every version from r on: in the transaction
 that applies it, the checkpoints from r on are made again from the refold of the item's
 events that it needs anyway (`Kept.refolded`), and the stored ones replaced. So every
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete
 
 from domain import events as ev
-from domain.state import ItemState, folds
+from domain.state import ItemState, dated_as_corrected, folds
 from projections import tables as t
 
 EVERY = 32  # versions from one checkpoint to the next (docs/performance.md: why 32)
@@ -52,10 +52,11 @@ class Kept:
         self.drop_from = revised if self.drop_from is None else min(self.drop_from, revised)
         latest: date | None = None  # `through_end` so far
         through: dict[int, tuple[Any, date | None]] = {}
+        dated = dated_as_corrected(events)  # a correction may move when a fact happened
         for event in events:
-            if isinstance(event, ev.ItemEvent) and not isinstance(event, REVISIONS):
-                end = event.occurred.end
-                latest = end if latest is None else max(latest, end)
+            when = dated.get(event.originator_version)
+            if when is not None:
+                latest = when.end if latest is None else max(latest, when.end)
             through[event.originator_version] = (event, latest)
         state = None
         for version, state in folds(events):

@@ -147,6 +147,8 @@ def _fields(what: str, when: str, number: int, versions: list[tuple[int, str]],
     changes = {"planned": {"when": when}, "rescheduled": {"dates": when},
                "held": {"dates": when}, "milestone planned": {"when": when},
                "registered": {"title": f"Renamed {number}"}}.get(target)
+    if target not in ("registered", "retracted", "corrected") and number % 3 == 0:
+        changes = {**(changes or {}), "occurred": when}  # when the fact happened, moved
     return None if changes is None else {"corrects": version, "changes": changes,
                                           "reason": "corrected"}
 

@@ -159,6 +159,8 @@ def _step(what: str, when: str, number: int, versions: dict[str, list[str]],
                "rescheduled": {"dates": when}, "milestone planned": {"when": when},
                "progress noted": {"summary": f"corrected {number}"},
                }.get(versions[key][version - 1])
+    if changes is not None and version > 1 and number % 3 == 0:
+        changes = {**changes, "occurred": when}  # when the fact happened, moved
     return None if changes is None else (key, {"corrects": version, "changes": changes,
                                                "reason": "corrected"})
 

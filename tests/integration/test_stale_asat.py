@@ -186,9 +186,13 @@ def _fields(what: str, when: str, number: int, versions: list[tuple[int, str]],
     version, target = versions[number % len(versions)]
     if what == "retracted":
         return meeting, {"retracts": version, "reason": "recorded in error"}
-    changes = {"planned": {"when": when, "venue": venue}, "rescheduled": {"dates": when},
-               "held": {"dates": when}, "relocated": {"venue": venue or "Nairobi"},
-               "registered": {"title": f"Renamed {number}"}}.get(target)
+    corrections: dict[str, dict[str, Any]] = {
+        "planned": {"when": when, "venue": venue}, "rescheduled": {"dates": when},
+        "held": {"dates": when}, "relocated": {"venue": venue or "Nairobi"},
+        "registered": {"title": f"Renamed {number}"}}
+    changes = corrections.get(target)
+    if changes is not None and target != "registered" and number % 3 == 0:
+        changes = {**changes, "occurred": when}  # when the fact happened, moved
     return None if changes is None else (meeting, {"corrects": version, "changes": changes,
                                                    "reason": "corrected"})
 
