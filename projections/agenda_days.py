@@ -15,20 +15,24 @@ question filters, sorts and counts on; only the page's own rows are read from th
 Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at
 1 January 2020 54 ms to 7; "what's coming up" as at 1 January 2016 15 ms to 7.
 `tests/integration/test_agenda_days.py` holds it equal to the plain path on both stores.
+The overdue list as at a day reads its rows the same way (`on_day`,
+`cmsbot.readmodel.stale_asat`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Date,
     Row,
     Select,
+    Subquery,
     and_,
     bindparam,
     func,
@@ -76,8 +80,7 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                                workshops, limit, offset)
     values: dict[str, Any] = {
         "as_at": as_at, "first": first, "last": last, "kinds": sorted(kinds or ()),
-        "item_ids": item_ids, "held_or_before": held_or_before,
-        **{f"from_{level}": earliest_from(level, as_at) for level in range(LONG)}}
+        "item_ids": item_ids, "held_or_before": held_or_before, **day_values(as_at)}
     rows = conn.execute(shown, values).all()
     if rows:
         return rows, int(rows[0].total)
@@ -95,8 +98,7 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
     with their rows; made once a shape, their values bound, so that each question costs
     its query and not the making of 28 selects."""
     a, b = t.agenda.c, t.board.c
-    as_at = bindparam("as_at", type_=Date)
-    filters: list[Any] = [a.recorded_to.is_(None), a.from_day <= as_at, a.to_day > as_at]
+    filters: list[Any] = []
     if first:
         filters.append(a.end >= bindparam("first", type_=Date))
     if last:
@@ -110,14 +112,11 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
                            a.end < bindparam("held_or_before", type_=Date)))
     # Each held value is its own run of the index, as each level is.
     held_values = [held] if held is not None else [False, True]
-    on_day = union_all(*(
-        select(a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day)
-        .where(a.span_level == level, a.held.is_(value), *filters,
-               *([a.from_day >= bindparam(f"from_{level}", type_=Date)]
-                 if level < LONG else []))
-        for level in range(LONG + 1) for value in held_values)).subquery()
-    e = on_day.c
-    found = select(on_day, func.count().over().label("total"))
+    found_on_day = on_day(
+        [a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day],
+        [[a.held.is_(value), *filters] for value in held_values])
+    e = found_on_day.c
+    found = select(found_on_day, func.count().over().label("total"))
     if workshops:  # what a workshop is, is the board's to say
         found = found.join(t.board, b.item_id == e.item_id).where(
             or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
@@ -134,3 +133,27 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
             r.item_id == p.item_id, r.label == p.label, r.held == p.held,
             r.from_day == p.from_day, r.to_day == p.to_day, r.recorded_to.is_(None)))
         .order_by(p.start, p.end, p.label, p.item_id))
+
+
+def day_values(as_at: date) -> dict[str, date]:
+    """The values `on_day`'s statements are bound with, as at a day: the day, and the
+    earliest day on which a span of each level that holds it can begin."""
+    return {"as_at": as_at,
+            **{f"from_{level}": earliest_from(level, as_at) for level in range(LONG)}}
+
+
+def on_day(columns: Sequence[ColumnElement[Any]],
+           runs: Iterable[Sequence[ColumnElement[bool]]]) -> Subquery:
+    """These columns of the agenda's current rows on the day bound as `as_at` that meet
+    one of these sets of conditions (sets that no row meets two of: held or not, say), as
+    one run of an index a level and set: a partial index of the current rows whose key
+    begins with the level, then what each set fixes (held, say), then `from_day`."""
+    a = t.agenda.c
+    as_at = bindparam("as_at", type_=Date)
+    return union_all(*(
+        select(*columns)
+        .where(a.recorded_to.is_(None), a.span_level == level, *conditions,
+               *([a.from_day >= bindparam(f"from_{level}", type_=Date)]
+                 if level < LONG else []),
+               a.from_day <= as_at, a.to_day > as_at)
+        for conditions in runs for level in range(LONG + 1))).subquery()

@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 10
+VIEWS_VERSION = 11
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -134,6 +134,12 @@ agenda = Table(
 event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
     'CREATE INDEX ix_agenda_on_day ON agenda (span_level, held, from_day, to_day, "end", '
     "start, kind, label, item_id) WHERE recorded_to IS NULL"))
+# The meetings' current rows that carry a slip, as at a day level by level, likewise: the
+# overdue list as at a day reads its slips, their order and their count from it alone
+# (`cmsbot.readmodel.stale_asat`).
+event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
+    "CREATE INDEX ix_agenda_slips ON agenda (span_level, from_day, to_day, slip_start, "
+    "slip_end, kind, item_id) WHERE recorded_to IS NULL AND slip_start IS NOT NULL"))
 
 # Per item, the latest business date of its dating events and relocations
 # (`domain.state.SLIPPING`) and of all its events besides its registration and revisions:

@@ -149,6 +149,34 @@ def test_a_synthetic_history(container: Container, tmp_path: Path) -> None:
     assert {e.slip is not None for e in seen} == {True, False}
 
 
+# Neither in the order of their items' ids nor in its reverse, in code point order.
+TITLES = ("Zeta", "alpha", "Ärger", "Beta", "Nu", "Alpha", "Éclair", "zeta", "Omega", "mu",
+          "beta", "éta")
+
+
+def test_entries_tied_on_their_dates(container: Container, tmp_path: Path) -> None:
+    """Entries on the same dates, slipped and late, are ordered by title across a page's
+    end: the fast path breaks ties among the rows tied with the page's last date."""
+    items = []
+    for number, title in enumerate(TITLES):
+        events: list[dict[str, str]] = [
+            {"type": "planned", "when": "2015-03" if number % 2 else "2015-06",
+             "venue": "Bonn", "occurred": "2014-01-01"}]
+        if number % 2:  # slipped to one later month, and held then
+            events += [{"type": "rescheduled", "dates": "2015-05", "occurred": "2015-02-01"},
+                       {"type": "held", "dates": "2015-05", "venue": "Bonn",
+                        "occurred": "2015-05-30"}]
+        items.append({"key": f"m{number}", "kind": "meeting", "title": title,
+                      "events": events})
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"document": "P/1", "as_at": "2014-01-01", "items": items}))
+    container.importer.run_file(LOCAL_OPERATOR, path)
+    container.catch_up()
+    seen = assert_same_pages(container, [None], [date(2015, 4, 1), date(2015, 8, 1),
+                                                 date(2016, 1, 1)])
+    assert sorted(e.slip is not None for e in seen) == [False] * 12 + [True] * 18
+
+
 # Random histories, by property --------------------------------------------------------------
 
 _FORMS = ("{y}-{m:02d}-{d:02d}", "{y}-{m:02d}", "by {y}-{m:02d}-{d:02d}", "{y}", "early {y}")
