@@ -23,7 +23,7 @@ from projections.items import Items
 from projections.rows import RowWriter
 from projections.source import EventSource, Positioned
 from projections.tables import activity as activity_table
-from projections.tables import notice_outbox, state_checkpoints
+from projections.tables import notice_outbox
 from projections.viewable import viewable
 from projections.views import (
     NOTICES,
@@ -123,9 +123,11 @@ class Batch:
         _ROWS.insert(self.conn, activity_table, self.activity)
         self.activity = []
 
-    def flush_checkpoints(self) -> None:
-        """Write the checkpoints made so far (a bulk transaction's, page by page)."""
-        _ROWS.insert(self.conn, state_checkpoints, self.items.made_checkpoints())
+    def flush_finished(self) -> None:
+        """Write the rows made so far that will not change (a bulk transaction's, page by
+        page: `Items.finished_rows`)."""
+        for table, rows in self.items.finished_rows():
+            _ROWS.insert(self.conn, table, rows)
 
     def write_items(self, dirty: set[str]) -> None:
         """Write the rows of these items afresh."""
@@ -151,7 +153,7 @@ def apply_page(conn: Connection, source: EventSource, seen: dict[str, int],
     else:  # an item's rows are written once, at the end, however many batches touch it
         bulk.dirty |= batch.items.dirty
         batch.flush_activity()
-        batch.flush_checkpoints()
+        batch.flush_finished()
     positions.move_on(conn, last)
     if batch.names_at:
         positions.move_names(conn, batch.names_at)

@@ -43,6 +43,7 @@ class Items:
         self.kept = {} if kept is None else kept
         self.dirty: set[str] = set()
         self.checkpointed: set[str] = set()  # the items that made a checkpoint
+        self.closing: set[str] = set()  # the items whose timelines closed rows
         self.names_at = 0  # the last position that changed a name
 
     def state(self, item_id: str) -> ItemState | None:
@@ -89,6 +90,8 @@ class Items:
         after = self.states.get(item_id)
         timeline = self.timeline(item_id)
         timeline.apply(event, dated_before, after, events)
+        if timeline.closed:
+            self.closing.add(item_id)
         if (after is not None and event.originator_version % checkpoints.EVERY == 0
                 and not isinstance(event, (ev.ItemRegistered, *REVISIONS))):
             self.checkpoints(item_id).made(event.originator_version, timeline.last_end, after)
@@ -102,19 +105,23 @@ class Items:
             found = self.kept[item_id] = checkpoints.Kept(item_id)
         return found
 
-    def made_checkpoints(self) -> list[dict[str, Any]]:
-        """The rows of the checkpoints made since this was last asked, taken from the items
-        (a bulk transaction writes them as it goes rather than holding every state to the
-        end). An item whose stored checkpoints a revision made again keeps its rows until
-        they are deleted (`close_stored`), then written with the item's."""
-        rows = []
+    def finished_rows(self) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """The rows made since this was last asked that will not change, taken from the
+        items: a bulk transaction writes them as it goes rather than holding them to the
+        end. They are the checkpoints made, and the agenda's rows opened and closed
+        (`agenda.Timeline.take_closed`). An item whose stored checkpoints a revision made
+        again keeps its rows until they are deleted (`close_stored`), then written with
+        the item's."""
+        made = []
         for item_id in self.checkpointed:
             kept = self.kept[item_id]
             if kept.drop_from is None:
-                rows += kept.new
+                made += kept.new
                 kept.new = []
-        self.checkpointed = set()
-        return rows
+        closed = [row for item_id in sorted(self.closing)
+                  for row in self.timelines[item_id].take_closed()]
+        self.checkpointed, self.closing = set(), set()
+        return [(t.state_checkpoints, made), (t.agenda, closed)]
 
     def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The rows of these items, for each view made of their states."""

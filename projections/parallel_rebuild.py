@@ -49,7 +49,6 @@ from projections.logrows import LogRow as LogRow  # also importable from here
 from projections.rows import RowWriter
 from projections.source import EventSource, Positioned
 from projections.tables import activity as activity_table
-from projections.tables import state_checkpoints
 from projections.viewable import viewable
 from projections.views import NOTICES, activity, partners
 
@@ -235,11 +234,11 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
                 elif isinstance(event, ev.PartnerRegistered):  # what names a partner
                     names[event.key] = partners.name_of(event.acronym, event.name)
             applied += len(activity_rows)
-            made = items.made_checkpoints()
-            answers_writer.send(
-                ([_ROWS.prepare(dialect, activity_table, activity_rows)] if activity_rows
-                 else []) + ([_ROWS.prepare(dialect, state_checkpoints, made)] if made
-                             else []))
+            answers_writer.send([
+                _ROWS.prepare(dialect, table, table_rows)
+                for table, table_rows in [(activity_table, activity_rows),
+                                          *items.finished_rows()]
+                if table_rows])
         ids = sorted(items.dirty)
         for start in range(0, len(ids), _ITEMS_A_MESSAGE):  # a few at a time: states are big
             answers_writer.send([

@@ -402,6 +402,16 @@ class Timeline:
         if len(self.current) > self.settle_at:
             self._settle()
 
+    def take_closed(self) -> list[dict[str, Any]]:
+        """The rows to insert that were opened and closed since the table was read: they
+        change no more, so a bulk application writes them as it goes rather than holding
+        them to the end (most of a rebuild's rows), and forgets them here. The stored rows
+        closed since are kept, for `close_stored`."""
+        rows = [_row_dict(self.item_id, row) for row in self.closed
+                if not row.stored and not row.gone]
+        self.closed = [row for row in self.closed if row.stored]
+        return rows
+
     def new_rows(self) -> list[dict[str, Any]]:
         """The rows to insert: those opened since the table was read."""
         return [_row_dict(self.item_id, row)
