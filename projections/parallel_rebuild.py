@@ -42,7 +42,7 @@ from sqlalchemy import Connection
 from domain import channels as ch
 from domain import events as ev
 from projections import positions
-from projections.batch import Bulk, apply_page, in_bulk, write_items
+from projections.batch import ITEMS_A_WRITE, Bulk, apply_page, in_bulk, write_items
 from projections.bulk import collect_young, next_answer
 from projections.items import REVISIONS, Items
 from projections.logrows import LogRow as LogRow  # also importable from here
@@ -86,7 +86,6 @@ def can_share(source: EventSource, from_events: int) -> TypeGuard[RowSource]:
 # reads the log and writes every row.
 _THEIRS = frozenset("01234567")
 _ITEM, _PARTNER, _OTHER = "item", "partner", "other"
-_ITEMS_A_MESSAGE = 1000
 _ROWS = RowWriter()
 
 
@@ -99,12 +98,12 @@ class _Done:
 
 
 def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_size: int,
-            items_a_write: int) -> int:
+            ) -> int:
     """Apply the whole log to the emptied views in this transaction, sharing the work with
     a forked process; returns how many events were read."""
     head = source.head()
     if seen[NOTICES] < head and source.originators_of(ch.ChannelFollowed):
-        return in_bulk(conn, source, Bulk(), page_size=page_size, items_a_write=items_a_write)
+        return in_bulk(conn, source, Bulk(), page_size=page_size)
     revised = source.originators_of(*REVISIONS)
     context = multiprocessing.get_context("fork")
     rows_reader, rows_writer = context.Pipe(duplex=False)  # to the helper
@@ -142,7 +141,7 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
             if pages % 4 == 0:
                 collect_young()
         _tell(rows_writer, None)
-        write_items(conn, source, bulk, items_a_write)  # while it makes its items' rows
+        write_items(conn, source, bulk)  # while it makes its items' rows
         while not isinstance(answer := _answer(answers_reader), _Done):
             for statement in answer:  # their items' rows
                 statement.run(conn)
@@ -240,11 +239,14 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
                                           *items.finished_rows()]
                 if table_rows])
         ids = sorted(items.dirty)
-        for start in range(0, len(ids), _ITEMS_A_MESSAGE):  # a few at a time: states are big
-            answers_writer.send([
-                _ROWS.prepare(dialect, table, table_rows)
-                for table, table_rows in items.rows(ids[start:start + _ITEMS_A_MESSAGE])
-                if table_rows])
+        for start in range(0, len(ids), ITEMS_A_WRITE):  # a few at a time: states are big
+            written = ids[start:start + ITEMS_A_WRITE]
+            answers_writer.send([_ROWS.prepare(dialect, table, table_rows)
+                                 for table, table_rows in items.rows(written) if table_rows])
+            for item_id in written:  # done with
+                items.states.pop(item_id, None)
+                items.timelines.pop(item_id, None)
+                items.kept.pop(item_id, None)
         answers_writer.send(_Done(items.names_at, applied))
     except BaseException:  # any failure, told to the rebuilding process, which falls back
         answers_writer.send(traceback.format_exc())

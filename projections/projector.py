@@ -80,8 +80,7 @@ class Projector:
             rows = source
             try:
                 count = self._rebuild(lambda conn, seen: parallel_rebuild.rebuild(
-                    conn, seen, rows, page_size=self._bulk_page,
-                    items_a_write=self.batch_size))
+                    conn, seen, rows, page_size=self._bulk_page))
             except parallel_rebuild.HelperFailedError as failure:  # rolled back
                 log.warning("Rebuilding in one process: %s", failure)
         if count is None:
@@ -112,8 +111,7 @@ class Projector:
         return self.batch_size * 5
 
     def _in_bulk(self, conn: Connection, bulk: Bulk) -> int:
-        return in_bulk(conn, self.source, bulk, page_size=self._bulk_page,
-                       items_a_write=self.batch_size)
+        return in_bulk(conn, self.source, bulk, page_size=self._bulk_page)
 
     def _rebuild(self, run: Callable[[Connection, dict[str, int]], int]) -> int:
         with collector_paused(), writing(self.engine) as conn:
