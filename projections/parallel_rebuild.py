@@ -6,11 +6,12 @@ stores).
 What it buys, measured on a 2-core machine whose second core is free: a rebuild of 70k
 events (SQLite) takes about a quarter less time, 2.6-3.4 s against 3.5-3.8 s in runs
 alternating on one store, and of a million events 34-39 s against 44 s. It costs memory:
-the forked process adds about 30 MB at 70k events (147 MB in all, against 116 MB) and
-80 MB at a million (274 MB against 194 MB). It needs that free core: with the machine
-busy with other work (load 6-8 on 2 cores), six alternating runs at 70k events took
-7.7-10.6 s shared against 7.1-10.1 s alone. Hence opt-in. docs/performance.md says how to
-measure it.
+each process holds its half of the items, and the forked one its own copy of the
+interpreter's pages it touches: at a million events 326 MB in all (190 MB the rebuilding
+process, 136 MB the forked one's own), against 276-283 MB for one process. It needs that
+free core: with the machine busy with other work (load 6-8 on 2 cores), six alternating
+runs at 70k events took 7.7-10.6 s shared against 7.1-10.1 s alone. Hence opt-in.
+docs/performance.md says how to measure it.
 
 How: the forked process decodes and applies half of the items' events (by the last digit
 of their id), making those items' states, their activity rows and, at the end, their
