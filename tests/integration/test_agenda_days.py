@@ -41,7 +41,7 @@ def _questions(day: date, item_ids: list[str]) -> list[dict[str, Any]]:
         {"held_or_before": day, "kinds": {"meeting"}, "offset": 3},
         {"first": year, "item_ids": item_ids, "limit": 7},
         {"item_ids": [], "limit": 20},
-        {"workshops": True, "limit": None, "offset": 1},
+        {"workshops": True, "limit": None, "offset": 1}, {"workshops": True, "held": False},
     ]
 
 
