@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Select,
     Subquery,
     bindparam,
     func,
@@ -137,22 +138,16 @@ def _keys(snap: Snapshot, rows: Subquery, values: dict[str, Any], shown: int | N
     the first `shown` by date come from a bounded sort of the dates alone; the rows tied
     with the last of them on its date, then the titles of the few rows so found, break
     the ties as the key does."""
-    r = rows.c
     conn = snap.conn
-    dated = select(r.start, r.end, r.item_id, r.label).order_by(r.start, r.end)
-    found = conn.execute(dated.limit(None if shown is None else literal_column(
-        str(int(shown)))), values).all()
+    first, tied, counted = _statements(rows, shown)
+    found = conn.execute(first, values).all()
     total = len(found)
     if shown is not None and total == shown:
         last = found[-1]
         found = [row for row in found if (row.start, row.end) != (last.start, last.end)]
         found.extend(conn.execute(
-            select(r.start, r.end, r.item_id, r.label).where(
-                r.start == bindparam("last_start", type_=Date),
-                r.end == bindparam("last_end", type_=Date)),
-            {**values, "last_start": last.start, "last_end": last.end}).all())
-        total = int(conn.execute(select(func.count()).select_from(rows),
-                                 values).scalar_one())
+            tied, {**values, "last_start": last.start, "last_end": last.end}).all())
+        total = int(conn.execute(counted, values).scalar_one())
     b = t.board.c
     titles = dict(conn.execute(select(b.item_id, b.title).where(
         b.item_id.in_(sorted({row.item_id for row in found})))).tuples().all())
@@ -162,13 +157,33 @@ def _keys(snap: Snapshot, rows: Subquery, values: dict[str, Any], shown: int | N
     return (keys if shown is None else keys[:shown]), total
 
 
+@lru_cache(maxsize=64)
+def _statements(rows: Subquery, shown: int | None) -> tuple[Select[Any], ...]:
+    """`_keys`'s statements over these rows: the first `shown` by date, the rows tied on a
+    date, and their count. Made once, so that SQLAlchemy keys each (a walk of its fourteen
+    branches) once, not on every question."""
+    r = rows.c
+    return (select(r.start, r.end, r.item_id, r.label).order_by(r.start, r.end).limit(
+                None if shown is None else literal_column(str(int(shown)))),
+            select(r.start, r.end, r.item_id, r.label).where(
+                r.start == bindparam("last_start", type_=Date),
+                r.end == bindparam("last_end", type_=Date)),
+            select(func.count()).select_from(rows))
+
+
+@lru_cache(maxsize=8)
+def _every(rows: Subquery) -> Select[Any]:
+    """Every one of these rows, by a statement made once (as `_statements`' are)."""
+    r = rows.c
+    return select(r.start, r.end, r.item_id, r.label)
+
+
 def _settled_step_keys(snap: Snapshot, rows: Subquery,
                        values: dict[str, Any]) -> list[StaleKey]:
     """The keys of the steps on the agenda as at the day whose own date has not passed
     but whose meeting was held by then and is over."""
-    r = rows.c
     day = snap.reference
-    found = snap.conn.execute(select(r.start, r.end, r.item_id, r.label), values).all()
+    found = snap.conn.execute(_every(rows), values).all()
     awaited = {row.label: name for row in found
                if (name := awaited_meeting(row.label)) is not None}
     held = held_meetings(snap, awaited.values())
