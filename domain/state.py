@@ -235,6 +235,11 @@ class ItemState:
             self.first_plan = dataclasses.replace(
                 first, cited=first.cited.corroborated(version, source))
 
+    @property
+    def is_workshop(self) -> bool:
+        """Whether the item is a workshop: its subtype says so, or its title names it."""
+        return (self.subtype or "") == "workshop" or "workshop" in self.title.lower()
+
     def cited(self, label: str) -> tuple[Source, ...]:
         """The sources of the date of the agenda entry `label` (of the day the meeting was
         held, for its title once held); the item's sources if none is known."""

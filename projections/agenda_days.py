@@ -125,7 +125,7 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
         whole = select(every)
         if workshops:
             whole = whole.join(t.board, b.item_id == v.item_id).where(
-                or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+                b.workshop.is_(True))
         whole = whole.order_by(v.start, v.end, v.label, v.item_id)
         return whole, whole
     found_on_day = on_day(
@@ -134,7 +134,7 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
     found = select(found_on_day, func.count().over().label("total"))
     if workshops:  # what a workshop is, is the board's to say
         found = found.join(t.board, b.item_id == e.item_id).where(
-            or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+            b.workshop.is_(True))
     # Written into the statement, as `queries._dated_rows` does and for its reason.
     shown: Any = None if limit is None else literal_column(str(int(limit)))
     skipped: Any = literal_column(str(int(offset))) if offset else None

@@ -264,7 +264,7 @@ def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: d
     if kinds:
         conditions.append(c.kind.in_(sorted(kinds)))
     if workshops:
-        conditions.append(or_(b.subtype == "workshop", b.title.ilike("%workshop%")))
+        conditions.append(b.workshop.is_(True))
     if item_ids is not None:
         conditions.append(c.item_id.in_(item_ids))
     if held is not None:

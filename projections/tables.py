@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 11
+VIEWS_VERSION = 12
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -47,6 +47,9 @@ board = Table(
     Column("kind", String(20), nullable=False),
     Column("title", Text, nullable=False),
     Column("subtype", String(60)),
+    # `ItemState.is_workshop`: what "workshops" asks for, found from an index rather than by
+    # matching every title.
+    Column("workshop", Boolean, nullable=False),
     Column("aliases", JSON, nullable=False),
     Column("partner_keys", JSON, nullable=False),
     Column("status", String(60), nullable=False),
@@ -63,6 +66,7 @@ board = Table(
     Column("slip_end", Date),
     Column("state", JSON, nullable=False),
     Index("ix_board_slip", "slip_start"),
+    Index("ix_board_workshop", "workshop", "item_id"),
 )
 
 item_partners = Table(

@@ -47,8 +47,7 @@ class Dated:
     def keeps(self, entry: CalendarEntry) -> bool:
         _, when, state, held = entry
         return ((not self.kinds or state.kind.value in self.kinds)
-                and (not self.workshops or (state.subtype or "") == "workshop"
-                     or "workshop" in state.title.lower())
+                and (not self.workshops or state.is_workshop)
                 and (self.held is None or held == self.held)
                 and (self.held_or_before is None or held
                      or when.end < self.held_or_before)

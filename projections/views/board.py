@@ -39,7 +39,8 @@ def _board_row(s: ItemState) -> dict[str, Any]:
     listed = slip_listed(s)
     return {
         "item_id": s.id, "key": s.key, "kind": s.kind.value, "title": s.title,
-        "subtype": s.subtype, "aliases": list(s.aliases), "partner_keys": list(s.partners),
+        "subtype": s.subtype, "workshop": s.is_workshop, "aliases": list(s.aliases),
+        "partner_keys": list(s.partners),
         "status": s.status, "status_since_end": s.status_since.end if s.status_since else None,
         "next_start": s.next_date.sort_key if s.next_date else None,
         "last_occurred_end": s.last_occurred.end if s.last_occurred else None,
