@@ -4,7 +4,7 @@ wait on, so that a step settles once its meeting is recorded as held."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -90,6 +90,33 @@ def stale_order(entry: Stale) -> StaleKey:
     """The entry's `stale_key`."""
     return stale_key(entry.when, entry.state.title, entry.state.id,
                      entry.late.label if entry.late is not None else None)
+
+
+def entries_of(page: Sequence[StaleKey], states: Mapping[str, ItemState], day: date,
+               held: Mapping[str, PartialDate]) -> list[Stale]:
+    """The entries these keys (a fast path's page, read from rows) stand for, built from
+    their items' states (by id) by the domain's rules, as at `day` with these meetings
+    held (`held_for`). A key that its item's state does not give (the item changed
+    between reading its row and its state) is left out."""
+    late = {s.id: {entry.label: entry for entry in late_entries(s, day, held)}
+            for s in states.values()}
+    entries = []
+    for key in page:
+        state = states.get(key[3])
+        entry = None if state is None else _entry(state, key, late[state.id])
+        if entry is not None and stale_order(entry) == key:
+            entries.append(entry)
+    return entries
+
+
+def _entry(state: ItemState, key: StaleKey, late: Mapping[str, Late]) -> Stale | None:
+    if key[4] == 0:
+        found = late.get(key[5])
+        return None if found is None else Stale(state, found.planned, late=found)
+    slipped = slip(state, state.first_plan) if may_slip(state) else None
+    if slipped is None:
+        return None
+    return Stale(state, slipped.now or slipped.first, slip=slipped)
 
 
 def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | None,

@@ -58,15 +58,10 @@ from cmsbot.readmodel.stale import Stale, StaleKey
 from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
 from domain.overdue import (
-    Late,
     awaited_meeting,
     has_passed,
-    late_entries,
-    may_slip,
     meeting_key,
-    slip,
 )
-from domain.state import ItemState
 from projections import agenda_days
 from projections import tables as t
 
@@ -230,25 +225,4 @@ def _entries(snap: Snapshot, page: Sequence[StaleKey]) -> list[Stale]:
     found = {s.id: s for s in agenda.states(snap, ids)}
     names = [name for s in found.values() for label, _ in s.agenda
              if (name := awaited_meeting(label)) is not None]
-    held = held_meetings(snap, names)
-    late: dict[str, dict[str, Late]] = {
-        s.id: {entry.label: entry for entry in late_entries(s, snap.reference, held)}
-        for s in found.values()}
-    entries = []
-    for key in page:
-        state = found.get(key[3])
-        entry = None if state is None else _entry(state, key, late[state.id])
-        if entry is not None and plain.stale_order(entry) == key:
-            entries.append(entry)
-    return entries
-
-
-def _entry(state: ItemState, key: StaleKey, late: dict[str, Late]) -> Stale | None:
-    if key[4] == 0:
-        found = late.get(key[5])
-        return None if found is None else Stale(state, found.planned, late=found)
-    slipped = slip(state, state.first_plan) if may_slip(state) else None
-    if slipped is None:
-        return None
-    when: PartialDate = slipped.now or slipped.first
-    return Stale(state, when, slip=slipped)
+    return plain.entries_of(page, found, snap.reference, held_meetings(snap, names))

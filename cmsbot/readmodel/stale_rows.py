@@ -31,10 +31,8 @@ from cmsbot.readmodel import stale_asat
 from cmsbot.readmodel.snapshot import Snapshot
 from cmsbot.readmodel.stale import Stale, StaleKey, held_for
 from cmsbot.readmodel.stale_sql import filters, in_code_point_order, likely
-from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
-from domain.overdue import Late, awaited_meeting, has_passed, late_entries, meeting_key, slip
-from domain.state import ItemState
+from domain.overdue import awaited_meeting, has_passed, meeting_key
 from projections import queries as q
 from projections import tables as t
 
@@ -131,29 +129,5 @@ def _entries(snap: Snapshot, page: Sequence[StaleKey]) -> list[Stale]:
     item changed since its row was read (a write in between) is left out."""
     ids = list(dict.fromkeys(key[3] for key in page))
     found = q.states(snap.conn, ids)
-    states = [found[i] for i in ids if i in found]
-    held = held_for(snap, states)
-    late: dict[str, dict[str, Late]] = {
-        s.id: {entry.label: entry for entry in late_entries(s, snap.reference, held)}
-        for s in states}
-    entries = []
-    for key in page:
-        state = found.get(key[3])
-        if state is None:
-            continue
-        entry = _entry(state, key, late[state.id])
-        if entry is not None and plain.stale_order(entry) == key:
-            entries.append(entry)
-    return entries
-
-
-def _entry(state: ItemState, key: StaleKey, late: dict[str, Late]) -> Stale | None:
-    if key[4] == 0:
-        found = late.get(key[5])
-        return None if found is None else Stale(state, found.planned, late=found)
-    slipped = slip(state, state.first_plan)
-    if slipped is None:
-        return None
-    when: PartialDate = slipped.now or slipped.first
-    return Stale(state, when, slip=slipped)
-
+    held = held_for(snap, [found[i] for i in ids if i in found])
+    return plain.entries_of(page, found, snap.reference, held)
