@@ -28,7 +28,8 @@ from typing import Any
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.handlers.shared import AWAITING_PREFIXES
-from domain.state import Cited, FirstPlan, ItemState, Kind, corrected
+from domain.provenance import Cited
+from domain.state import FirstPlan, ItemState, Kind, corrected
 
 
 def overdue_from(when: PartialDate) -> date:

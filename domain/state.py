@@ -19,29 +19,7 @@ from typing import Any
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.handlers import HANDLERS
-from domain.provenance import Source
-
-
-@dataclass(frozen=True)
-class Cited:
-    """Who said a date: the event that gave it (its version), and the sources that said
-    it, the event's own and then those of the restatements that corroborated it."""
-
-    version: int
-    sources: tuple[Source, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "sources": [s.to_dict() for s in self.sources]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Cited:
-        return cls(data["version"], tuple(Source.from_dict(s) for s in data["sources"]))
-
-    def corroborated(self, version: int, source: Source) -> Cited:
-        """As a restatement of `version` by `source` leaves it."""
-        if version != self.version or source in self.sources:
-            return self
-        return Cited(self.version, (*self.sources, source))
+from domain.provenance import Cited, Source
 
 
 @dataclass(frozen=True)

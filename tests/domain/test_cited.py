@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from domain.dates import PartialDate
 from domain.items import Engagement, Meeting
-from domain.provenance import Source
-from domain.state import Cited, ItemState
+from domain.provenance import Cited, Source
+from domain.state import ItemState
 from tests.domain.support import fact, new
 
 DOC = "UNEP/CMS/StC44/18"

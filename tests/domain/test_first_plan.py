@@ -18,8 +18,8 @@ from domain.dates import PartialDate
 from domain.errors import DomainError
 from domain.items import Meeting
 from domain.overdue import first_plan, slip
-from domain.provenance import Source
-from domain.state import Cited, FirstPlan, ItemState, fold
+from domain.provenance import Cited, Source
+from domain.state import FirstPlan, ItemState, fold
 from tests.domain.support import fact, new
 
 _FORMS = ("{y}-{m:02d}-{d:02d}", "{y}-{m:02d}", "by {y}-{m:02d}-{d:02d}", "{y}", "early {y}")
