@@ -56,14 +56,6 @@ class Bulk:
         self.kept: dict[str, checkpoints.Kept] = {}
         self.dirty: set[str] = set()
 
-    def forget(self, ids: list[str]) -> None:
-        """Drop what is kept of these items, whose rows are written."""
-        for item_id in ids:
-            self.states.pop(item_id, None)
-            self.timelines.pop(item_id, None)
-            self.kept.pop(item_id, None)
-        self.dirty.difference_update(ids)
-
 
 class Batch:
     """The rows one batch changes: items' rows and activity rows are written together at
@@ -207,4 +199,5 @@ def write_items(conn: Connection, source: EventSource, bulk: Bulk) -> None:
     for start in range(0, len(ids), ITEMS_A_WRITE):
         written = ids[start:start + ITEMS_A_WRITE]
         writer.write_items(set(written))
-        bulk.forget(written)
+        writer.items.forget(written)  # the bulk's own states, timelines and checkpoints
+        bulk.dirty.difference_update(written)

@@ -123,6 +123,13 @@ class Items:
         self.checkpointed, self.closing = set(), set()
         return [(t.state_checkpoints, made), (t.agenda, closed)]
 
+    def forget(self, ids: list[str]) -> None:
+        """Drop what is kept of these items, whose rows are written."""
+        for item_id in ids:
+            self.states.pop(item_id, None)
+            self.timelines.pop(item_id, None)
+            self.kept.pop(item_id, None)
+
     def rows(self, ids: list[str]) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The rows of these items, for each view made of their states."""
         states = [s for s in (self.states[i] for i in ids) if s is not None]

@@ -245,10 +245,7 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
             written = ids[start:start + ITEMS_A_WRITE]
             answers_writer.send([_ROWS.prepare(dialect, table, table_rows)
                                  for table, table_rows in items.rows(written) if table_rows])
-            for item_id in written:  # done with
-                items.states.pop(item_id, None)
-                items.timelines.pop(item_id, None)
-                items.kept.pop(item_id, None)
+            items.forget(written)
         answers_writer.send(_Done(items.names_at, applied))
     except BaseException:  # any failure, told to the rebuilding process, which falls back
         answers_writer.send(traceback.format_exc())
