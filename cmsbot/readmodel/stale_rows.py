@@ -15,8 +15,8 @@ read from lean rows rather than the items' states, in three parts:
 
 The first `first + count` keys of each part hold the page's; they are merged, sliced, and
 only the page's items' states are read, to build its entries by the domain's own rules
-(`late_entries`, `slip`). A snapshot at a past time (as at a date, or as known at a time)
-folds events rather than reading the views: it takes the plain path.
+(`late_entries`, `slip`). As at a past date (known now), `stale_asat` reads the agenda
+view's rows the same way; as known at a past time, the plain path folds the items.
 `tests/integration/test_stale_rows.py` holds every page equal to the plain path's.
 """
 
@@ -42,7 +42,7 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     """Entries `first` to `first + count` (to the end when `count` is None) of the overdue
     list of the dated items (of `item_ids` when given) of `kinds` (all when empty), and how
     many there are; as `stale.stale_page` answers, reading the states of the page's items
-    alone. A snapshot at a past time takes the plain path."""
+    alone (as at a past date, by `stale_asat`). As known at a past time, the plain path."""
     if snap.as_at is not None and snap.known_at is None:
         return stale_asat.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
                                      count=count)
