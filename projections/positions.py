@@ -1,9 +1,9 @@
 """How far each view has applied the log: one row per view in `projection_positions`,
 written in the same transaction as the view's rows.
 
-A batch first locks these rows (`FOR UPDATE` on PostgreSQL; on SQLite the transaction
-began with `BEGIN IMMEDIATE`, see `projections.writing`), so a second projector waits and
-then finds the work done.
+A batch first locks these rows, in the order of their names (`FOR UPDATE` on PostgreSQL;
+on SQLite the transaction began with `BEGIN IMMEDIATE`, see `projections.writing`), so a
+second projector waits and then finds the work done.
 """
 
 from __future__ import annotations
@@ -35,9 +35,13 @@ def ensure_positions(conn: Connection) -> None:
 
 
 def lock(conn: Connection) -> dict[str, int]:
-    """Lock the tracked positions for this transaction and read them, by name."""
+    """Lock the tracked positions for this transaction and read them, by name.
+
+    The rows are locked in the order of their names. Without that, PostgreSQL locks them
+    in the order its scan meets them, which every update changes; two writers could then
+    each hold a row the other waits for, and one of them fails on the deadlock."""
     query = select(t.positions.c.name, t.positions.c.position).where(
-        t.positions.c.name.in_((*TRACKED, NAMES)))
+        t.positions.c.name.in_((*TRACKED, NAMES))).order_by(t.positions.c.name)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     seen = {row.name: row.position for row in conn.execute(query)}
