@@ -10,7 +10,7 @@ events are applied to their views at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert
@@ -21,7 +21,7 @@ from projections.bulk import collect_young
 from projections.items import TABLES as ITEM_TABLES
 from projections.items import Items
 from projections.rows import RowWriter
-from projections.source import EventSource, Positioned
+from projections.source import Ends, EventSource, Positioned
 from projections.tables import activity as activity_table
 from projections.tables import notice_outbox
 from projections.viewable import viewable
@@ -36,10 +36,10 @@ from projections.views import (
 )
 
 _ROWS = RowWriter()  # compiled statements, shared by every batch
-# Items whose rows a bulk transaction makes and writes at once, at its end: their states'
-# dicts and rows are what the write adds to the transaction's memory (at a million events,
-# 1,000 items a write added 23 MB to a one-process rebuild's peak; 250 add nothing above
-# what applying the log had reached).
+# Items whose rows a bulk transaction makes and writes at once (at its end, or when their
+# events end): their states' dicts and rows are what the write adds to the transaction's
+# memory (at a million events, 1,000 items a write added 23 MB to a one-process rebuild's
+# peak; 250 add nothing above what applying the log had reached).
 ITEMS_A_WRITE = 250
 
 
@@ -47,7 +47,13 @@ class Bulk:
     """What the batches of one bulk transaction (a rebuild, or catching up a long way)
     share: the states of the items they touched, and which items' rows are still to be
     written. A rebuild's states are made from the log alone (the views start empty); a
-    catch-up reads each item's state from the board when it first meets the item."""
+    catch-up reads each item's state from the board when it first meets the item.
+
+    When the store can say where each item's events end (`Ends`), the transaction applies
+    the log as far as it went when the transaction began (`through`), and writes an item's
+    rows and forgets it as soon as it has applied the item's last event there (`ends`):
+    it holds only the items it has still to meet again, not every item it met. A log
+    imported from history files finishes most items within a page or two."""
 
     def __init__(self, *, complete: bool = True) -> None:
         self.complete = complete
@@ -55,6 +61,26 @@ class Bulk:
         self.timelines: dict[str, agenda.Timeline] = {}
         self.kept: dict[str, checkpoints.Kept] = {}
         self.dirty: set[str] = set()
+        self.through: int | None = None  # the last position it applies, if it stops there
+        self.ends: dict[str, int] = {}  # each item's last position up to `through`
+
+    def stop_at_end(self, source: EventSource, after: int) -> None:
+        """Apply the log after `after` only as far as it goes now, writing each item once
+        its last event there is applied (if `source` can say where items end)."""
+        if isinstance(source, Ends):
+            self.through = source.head()
+            self.ends = source.last_positions(after, self.through)
+
+    def ended(self, ids: Iterable[str], last: int) -> list[str]:
+        """Of these items, in order, those with no event after position `last` that this
+        transaction applies."""
+        return ended(self.ends, ids, last)
+
+
+def ended(ends: dict[str, int], ids: Iterable[str], last: int) -> list[str]:
+    """Of these items, in order, those whose last position in `ends` is at or before
+    `last` (an item not there is never ended: the end of its events is not known)."""
+    return sorted(i for i in ids if ends.get(i, last + 1) <= last)
 
 
 class Batch:
@@ -160,6 +186,7 @@ def apply_page(conn: Connection, source: EventSource, seen: dict[str, int],
         bulk.dirty |= batch.items.dirty
         batch.flush_activity()
         batch.flush_finished()
+        write_and_forget(batch, bulk, bulk.ended(batch.items.dirty, last))
     positions.move_on(conn, last)
     if batch.names_at:
         positions.move_names(conn, batch.names_at)
@@ -172,6 +199,8 @@ def next_page(conn: Connection, source: EventSource, size: int, bulk: Bulk | Non
     returns how many events it read."""
     seen = positions.lock(conn)
     page = source.read(min(seen.values()), size)
+    if bulk is not None and bulk.through is not None:
+        page = [logged for logged in page if logged.position <= bulk.through]
     if not page:
         return 0
     apply_page(conn, source, seen, page, page[-1].position, bulk)
@@ -180,7 +209,9 @@ def next_page(conn: Connection, source: EventSource, size: int, bulk: Bulk | Non
 
 def in_bulk(conn: Connection, source: EventSource, bulk: Bulk, *, page_size: int) -> int:
     """Apply everything recorded so far in this transaction, page by page, keeping each
-    touched item's state from page to page and writing its rows once, at the end."""
+    touched item's state from page to page and writing its rows once, when its last event
+    is applied (`Bulk`), or at the end."""
+    bulk.stop_at_end(source, min(positions.lock(conn).values()))
     total = pages = 0
     while count := next_page(conn, source, page_size, bulk):
         total += count
@@ -192,12 +223,17 @@ def in_bulk(conn: Connection, source: EventSource, bulk: Bulk, *, page_size: int
 
 
 def write_items(conn: Connection, source: EventSource, bulk: Bulk) -> None:
-    """Write the rows of every item a bulk transaction touched, `ITEMS_A_WRITE` at a time,
-    forgetting each item as it is written (the bulk transaction is over)."""
-    writer = Batch(conn, source, {}, bulk)
-    ids = sorted(bulk.dirty)
+    """Write the rows of every item a bulk transaction touched and has not written yet,
+    `ITEMS_A_WRITE` at a time, forgetting each item as it is written (the bulk
+    transaction is over)."""
+    write_and_forget(Batch(conn, source, {}, bulk), bulk, sorted(bulk.dirty))
+
+
+def write_and_forget(writer: Batch, bulk: Bulk, ids: list[str]) -> None:
+    """Write the rows of these items of a bulk transaction, `ITEMS_A_WRITE` at a time,
+    forgetting each item's state, timeline and checkpoints as it is written."""
     for start in range(0, len(ids), ITEMS_A_WRITE):
         written = ids[start:start + ITEMS_A_WRITE]
         writer.write_items(set(written))
-        writer.items.forget(written)  # the bulk's own states, timelines and checkpoints
+        writer.items.forget(written)
         bulk.dirty.difference_update(written)

@@ -44,7 +44,7 @@ from sqlalchemy import Connection
 from domain import channels as ch
 from domain import events as ev
 from projections import positions
-from projections.batch import ITEMS_A_WRITE, Bulk, apply_page, in_bulk, write_items
+from projections.batch import ITEMS_A_WRITE, Bulk, apply_page, ended, in_bulk, write_items
 from projections.bulk import collect_young, next_answer
 from projections.items import REVISIONS, Items
 from projections.logrows import LogRow as LogRow  # also importable from here
@@ -70,6 +70,8 @@ class RowSource(EventSource, Protocol):
     def decode_rows(self, rows: Sequence[LogRow]) -> Sequence[Positioned]: ...
 
     def originators_of(self, *event_types: type[Any]) -> set[str]: ...
+
+    def last_positions(self, after: int, through: int) -> dict[str, int]: ...
 
 
 class HelperFailedError(Exception):
@@ -110,14 +112,15 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
     context = multiprocessing.get_context("fork")
     rows_reader, rows_writer = context.Pipe(duplex=False)  # to the helper
     answers_reader, answers_writer = context.Pipe(duplex=False)  # from it
+    bulk = Bulk()  # both processes write each item once its last event is applied
+    bulk.through, bulk.ends = head, source.last_positions(0, head)
     helper = context.Process(target=_share_items, daemon=True, args=(
-        source, conn.dialect, rows_reader, answers_writer))
+        source, conn.dialect, bulk.ends, rows_reader, answers_writer))
     helper.start()
     rows_reader.close()  # the helper's ends now: if it dies, recv says so
     answers_writer.close()
     kinds = _TopicKinds()
     try:
-        bulk = Bulk()
         after = total = pages = names_at = 0
         while after < head:
             rows = [r for r in source.read_rows(after, page_size) if r[0] <= head]
@@ -195,6 +198,17 @@ def _answer(reader: Any) -> Any:
     return next_answer(reader, _helper_failed)
 
 
+def _send_items(items: Items, ids: list[str], dialect: Any, answers_writer: Any) -> None:
+    """Send the statements that insert these items' rows, a few items at a time (states
+    are big), and forget each item sent."""
+    for start in range(0, len(ids), ITEMS_A_WRITE):
+        written = ids[start:start + ITEMS_A_WRITE]
+        answers_writer.send([_ROWS.prepare(dialect, table, table_rows)
+                             for table, table_rows in items.rows(written) if table_rows])
+        items.forget(written)
+        items.dirty.difference_update(written)
+
+
 class _NoStore:
     """What the helper folds with: it must never read the store (its items have no
     corrections, so it never needs to)."""
@@ -207,12 +221,13 @@ class _NoStore:
         raise RuntimeError("the process sharing a rebuild may not read the store")
 
 
-def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writer: Any,
-                 ) -> None:
+def _share_items(source: RowSource, dialect: Any, ends: dict[str, int], rows_reader: Any,
+                 answers_writer: Any) -> None:
     """In the forked process: for each page of rows it is sent, decode them, keep the
     partners' names and its items' states, and answer with the statements that insert the
-    page's activity rows; at the end, with those that insert its items' rows, and then
-    `_Done`. It reads nothing from the store and writes nothing."""
+    page's activity rows and the rows of the items whose last event (`ends`) it has
+    applied, which it then forgets; at the end, with those that insert the rest of its
+    items' rows, and then `_Done`. It reads nothing from the store and writes nothing."""
     try:
         items = Items(_NoStore(), {}, complete=True)
         names: dict[str, str] = {}
@@ -226,11 +241,13 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
             if pages % 4 == 0:
                 collect_young()
             activity_rows = []
+            touched: set[str] = set()
             for logged in source.decode_rows(rows):
                 position, event = logged.position, viewable(logged.event)
                 if isinstance(event, activity.EVENTS):
                     item_id = str(event.originator_id)
                     items.apply(position, item_id, event)
+                    touched.add(item_id)
                     activity_rows.append(activity.row(position, item_id, event, name))
                 elif isinstance(event, ev.PartnerRegistered):  # what names a partner
                     names[event.key] = partners.name_of(event.acronym, event.name)
@@ -240,12 +257,9 @@ def _share_items(source: RowSource, dialect: Any, rows_reader: Any, answers_writ
                 for table, table_rows in [(activity_table, activity_rows),
                                           *items.finished_rows()]
                 if table_rows])
-        ids = sorted(items.dirty)
-        for start in range(0, len(ids), ITEMS_A_WRITE):  # a few at a time: states are big
-            written = ids[start:start + ITEMS_A_WRITE]
-            answers_writer.send([_ROWS.prepare(dialect, table, table_rows)
-                                 for table, table_rows in items.rows(written) if table_rows])
-            items.forget(written)
+            if rows:
+                _send_items(items, ended(ends, touched, rows[-1][0]), dialect, answers_writer)
+        _send_items(items, sorted(items.dirty), dialect, answers_writer)
         answers_writer.send(_Done(items.names_at, applied))
     except BaseException:  # any failure, told to the rebuilding process, which falls back
         answers_writer.send(traceback.format_exc())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 
@@ -24,3 +24,14 @@ class EventSource(Protocol):
 
     def item_events(self, aggregate_id: UUID, *, up_to_version: int | None = None,
                     ) -> list[Any]: ...
+
+
+@runtime_checkable
+class Ends(Protocol):
+    """An event store that can say where the log ends and where each item's events in it
+    end: what lets a bulk transaction write an item's rows as soon as it has applied the
+    item's last event (`projections.batch.in_bulk`)."""
+
+    def head(self) -> int: ...
+
+    def last_positions(self, after: int, through: int) -> dict[str, int]: ...

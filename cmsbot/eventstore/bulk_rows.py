@@ -60,6 +60,11 @@ class BulkRecorder(Protocol):
         undecoded."""
         ...
 
+    def select_last_positions(self, after: int, through: int) -> dict[str, int]:
+        """Each aggregate with events after log position `after` up to `through`: the
+        position of its last one there, by its id's 32 hex digits (one query)."""
+        ...
+
 
 def event_row(stored: StoredEvent) -> EventRow:
     return (hex_of(stored.originator_id), stored.originator_version, stored.topic,

@@ -71,6 +71,15 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
 
             yield insert
 
+    def select_last_positions(self, after: int, through: int) -> dict[str, int]:
+        query = SQL("SELECT originator_id, max(notification_id) AS last FROM {}.{} "
+                    "WHERE notification_id > %s AND notification_id <= %s "
+                    "GROUP BY originator_id").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (after, through))
+            return {row["originator_id"].hex: row["last"] for row in cursor.fetchall()}
+
     def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
         query = SQL("SELECT originator_id FROM {}.{} WHERE originator_version = 1 "
                     "AND originator_id = ANY(%s)").format(

@@ -78,6 +78,14 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
             if self.store_file is not None:
                 self.store_file.confirm_written()
 
+    def select_last_positions(self, after: int, through: int) -> dict[str, int]:
+        statement = ("SELECT originator_id, MAX(rowid) "  # noqa: S608 - our names
+                     f"FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                     "GROUP BY originator_id")
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (after, through))
+            return {row[0]: row[1] for row in cursor.fetchall()}
+
     def select_existing(self, originator_ids: Sequence[UUID]) -> set[UUID]:
         marks = ",".join("?" * len(originator_ids))
         statement = (f"SELECT originator_id FROM {self.events_table_name} "  # noqa: S608 - our names

@@ -207,6 +207,12 @@ class Tracker(Application[UUID]):
         """The position of the last event in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
+    def last_positions(self, after: int, through: int) -> dict[str, int]:
+        """Each aggregate with events in the log after position `after` up to `through`:
+        the position of its last one there, by its id as `str(UUID)` spells it."""
+        return {str(UUID(hex_id)): position for hex_id, position
+                in self.bulk_recorder.select_last_positions(after, through).items()}
+
     def iter_log(self, after: int = 0, batch: int = 1000) -> Iterator[Positioned]:
         while True:
             page = self.read(after, batch)

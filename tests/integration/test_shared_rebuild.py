@@ -63,6 +63,9 @@ class HelperFails:
     def originators_of(self, *event_types: type[Any]) -> set[str]:
         return self.tracker.originators_of(*event_types)
 
+    def last_positions(self, after: int, through: int) -> dict[str, int]:
+        return self.tracker.last_positions(after, through)
+
 
 def every_view(container: Container) -> dict[str, Any]:
     """Every view's rows, sorted, and the views' positions."""
