@@ -15,11 +15,13 @@ runs at 70k events took 7.7-10.6 s shared against 7.1-10.1 s alone. Hence opt-in
 docs/performance.md says how to measure it.
 
 How: the forked process decodes and applies half of the items' events (by the last digit
-of their id), making those items' states, their activity rows and, at the end, their
-views' rows. This process reads the log undecoded, hands it each page's rows of its items
-(and the partners', which name things in summaries), decodes and applies the rest, and
-writes every row, its own and those the other sends back as compiled statements (a few
-items at a time: states are large). So each event is decoded once.
+of their id), making those items' states, their activity rows and their views' rows: an
+item's once its last event in the log is applied (`Bulk`), the rest at the end. This
+process reads the log undecoded, hands it each page's rows of its items (and the
+partners', which name things in summaries), decodes and applies the rest, and writes
+every row, its own and those the other sends back as compiled statements (a few items at
+a time: states are large), until the other says it is done with the page (`_PageDone`).
+So each event is decoded once.
 
 The forked process never touches the store (a connection must not cross a fork), so items
 with corrections, whose states are folded again from the store, stay with this process;
@@ -94,6 +96,11 @@ _ROWS = RowWriter()
 
 
 @dataclass(frozen=True)
+class _PageDone:
+    """The helper's last answer to a page."""
+
+
+@dataclass(frozen=True)
 class _Done:
     """The helper's last answer."""
 
@@ -140,8 +147,10 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
             names_at = max(names_at, apply_page(
                 conn, source, positions.lock(conn), source.decode_rows(mine), rows[-1][0],
                 bulk))
-            for statement in _answer(answers_reader):  # their activity rows, this page
-                statement.run(conn)
+            # Their activity rows of this page, and the rows of their items it ended.
+            while not isinstance(answer := _answer(answers_reader), _PageDone):
+                for statement in answer:
+                    statement.run(conn)
             after, total, pages = rows[-1][0], total + len(rows), pages + 1
             if pages % 4 == 0:
                 collect_young()
@@ -257,8 +266,9 @@ def _share_items(source: RowSource, dialect: Any, ends: dict[str, int], rows_rea
                 for table, table_rows in [(activity_table, activity_rows),
                                           *items.finished_rows()]
                 if table_rows])
-            if rows:
-                _send_items(items, ended(ends, touched, rows[-1][0]), dialect, answers_writer)
+            _send_items(items, ended(ends, touched, rows[-1][0]) if rows else [], dialect,
+                        answers_writer)
+            answers_writer.send(_PageDone())
         _send_items(items, sorted(items.dirty), dialect, answers_writer)
         answers_writer.send(_Done(items.names_at, applied))
     except BaseException:  # any failure, told to the rebuilding process, which falls back

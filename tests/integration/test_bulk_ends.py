@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -26,7 +27,7 @@ from projections.projector import Projector
 from projections.source import Ends, Positioned
 from projections.tables import VIEW_TABLES
 from tests.audit.helpers import top_version
-from tests.integration.test_shared_rebuild import SHAPE, every_view
+from tests.integration.test_shared_rebuild import SHAPE, SHARED, every_view
 from tests.integration.test_shared_rebuild import history as history  # the fixture
 
 PAGE = 3  # a projector's batch; a bulk page is five of them, so most items span pages
@@ -131,6 +132,20 @@ def test_a_rebuild_that_writes_items_as_they_end_makes_the_same_views(
     Projector(history.engine, history.tracker, batch_size=PAGE).rebuild()
     assert every_view(history) == held
     assert kept and kept[0] <= 2  # the seed's last item, perhaps, and the last one told
+
+
+def test_a_shared_rebuild_in_small_pages_makes_the_same_views(
+        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    """Its forked process writes its items as they end too: it sends their rows after
+    the page that ended them, and the rebuilding process runs them before its next page."""
+    interleave(history)
+    Projector(history.engine, NoEnds(history.tracker), batch_size=PAGE).rebuild()
+    held = every_view(history)
+    shared = Projector(history.engine, history.tracker, batch_size=PAGE, share_rebuild_from=0)
+    with caplog.at_level(logging.INFO, logger="projections"):
+        shared.rebuild()
+    assert SHARED in caplog.text
+    assert every_view(history) == held
 
 
 def test_a_long_catch_up_that_writes_items_as_they_end_makes_the_same_views(
