@@ -51,9 +51,10 @@ class Bulk:
 
     When the store can say where each item's events end (`Ends`), the transaction applies
     the log as far as it went when the transaction began (`through`), and writes an item's
-    rows and forgets it as soon as it has applied the item's last event there (`ends`):
-    it holds only the items it has still to meet again, not every item it met. A log
-    imported from history files finishes most items within a page or two."""
+    rows and forgets it soon after it has applied the item's last event there
+    (`Endings`): it holds only the items it has still to meet again, and a few ended ones,
+    not every item it met. A log imported from history files ends most items within a
+    page or two."""
 
     def __init__(self, *, complete: bool = True) -> None:
         self.complete = complete
@@ -62,25 +63,35 @@ class Bulk:
         self.kept: dict[str, checkpoints.Kept] = {}
         self.dirty: set[str] = set()
         self.through: int | None = None  # the last position it applies, if it stops there
-        self.ends: dict[str, int] = {}  # each item's last position up to `through`
+        self.endings = Endings({})
 
     def stop_at_end(self, source: EventSource, after: int) -> None:
         """Apply the log after `after` only as far as it goes now, writing each item once
         its last event there is applied (if `source` can say where items end)."""
         if isinstance(source, Ends):
             self.through = source.head()
-            self.ends = source.last_positions(after, self.through)
-
-    def ended(self, ids: Iterable[str], last: int) -> list[str]:
-        """Of these items, in order, those with no event after position `last` that this
-        transaction applies."""
-        return ended(self.ends, ids, last)
+            self.endings = Endings(source.last_positions(after, self.through))
 
 
-def ended(ends: dict[str, int], ids: Iterable[str], last: int) -> list[str]:
-    """Of these items, in order, those whose last position in `ends` is at or before
-    `last` (an item not there is never ended: the end of its events is not known)."""
-    return sorted(i for i in ids if ends.get(i, last + 1) <= last)
+class Endings:
+    """Where each item's events end in the log a bulk transaction applies (its last
+    position there, by id), and the items it has applied to their end but not yet written:
+    written `ITEMS_A_WRITE` at a time, their rows go in fewer, larger statements."""
+
+    def __init__(self, ends: dict[str, int]) -> None:
+        self.ends = ends
+        self.waiting: list[str] = []
+
+    def ready(self, ids: Iterable[str], last: int) -> list[str]:
+        """Add those of these items (just applied up to position `last`) with no event
+        after it to the ended ones; return all of those, in order, once there are
+        `ITEMS_A_WRITE`, and none before. An item not in `ends` never ends here: where its
+        events end is not known."""
+        self.waiting += (i for i in ids if self.ends.get(i, last + 1) <= last)
+        if len(self.waiting) < ITEMS_A_WRITE:
+            return []
+        ready, self.waiting = sorted(self.waiting), []
+        return ready
 
 
 class Batch:
@@ -186,7 +197,7 @@ def apply_page(conn: Connection, source: EventSource, seen: dict[str, int],
         bulk.dirty |= batch.items.dirty
         batch.flush_activity()
         batch.flush_finished()
-        write_and_forget(batch, bulk, bulk.ended(batch.items.dirty, last))
+        write_and_forget(batch, bulk, bulk.endings.ready(batch.items.dirty, last))
     positions.move_on(conn, last)
     if batch.names_at:
         positions.move_names(conn, batch.names_at)

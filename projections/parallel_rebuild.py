@@ -46,7 +46,14 @@ from sqlalchemy import Connection
 from domain import channels as ch
 from domain import events as ev
 from projections import positions
-from projections.batch import ITEMS_A_WRITE, Bulk, apply_page, ended, in_bulk, write_items
+from projections.batch import (
+    ITEMS_A_WRITE,
+    Bulk,
+    Endings,
+    apply_page,
+    in_bulk,
+    write_items,
+)
 from projections.bulk import collect_young, next_answer
 from projections.items import REVISIONS, Items
 from projections.logrows import LogRow as LogRow  # also importable from here
@@ -120,9 +127,9 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
     rows_reader, rows_writer = context.Pipe(duplex=False)  # to the helper
     answers_reader, answers_writer = context.Pipe(duplex=False)  # from it
     bulk = Bulk()  # both processes write each item once its last event is applied
-    bulk.through, bulk.ends = head, source.last_positions(0, head)
+    bulk.through, bulk.endings = head, Endings(source.last_positions(0, head))
     helper = context.Process(target=_share_items, daemon=True, args=(
-        source, conn.dialect, bulk.ends, rows_reader, answers_writer))
+        source, conn.dialect, Endings(bulk.endings.ends), rows_reader, answers_writer))
     helper.start()
     rows_reader.close()  # the helper's ends now: if it dies, recv says so
     answers_writer.close()
@@ -230,13 +237,14 @@ class _NoStore:
         raise RuntimeError("the process sharing a rebuild may not read the store")
 
 
-def _share_items(source: RowSource, dialect: Any, ends: dict[str, int], rows_reader: Any,
+def _share_items(source: RowSource, dialect: Any, endings: Endings, rows_reader: Any,
                  answers_writer: Any) -> None:
     """In the forked process: for each page of rows it is sent, decode them, keep the
     partners' names and its items' states, and answer with the statements that insert the
-    page's activity rows and the rows of the items whose last event (`ends`) it has
-    applied, which it then forgets; at the end, with those that insert the rest of its
-    items' rows, and then `_Done`. It reads nothing from the store and writes nothing."""
+    page's activity rows and the rows of the items it has applied to their last event
+    (`endings`, a few hundred at a time), which it then forgets, and then `_PageDone`; at
+    the end, with those that insert the rest of its items' rows, and then `_Done`. It
+    reads nothing from the store and writes nothing."""
     try:
         items = Items(_NoStore(), {}, complete=True)
         names: dict[str, str] = {}
@@ -266,7 +274,7 @@ def _share_items(source: RowSource, dialect: Any, ends: dict[str, int], rows_rea
                 for table, table_rows in [(activity_table, activity_rows),
                                           *items.finished_rows()]
                 if table_rows])
-            _send_items(items, ended(ends, touched, rows[-1][0]) if rows else [], dialect,
+            _send_items(items, endings.ready(touched, rows[-1][0]) if rows else [], dialect,
                         answers_writer)
             answers_writer.send(_PageDone())
         _send_items(items, sorted(items.dirty), dialect, answers_writer)
