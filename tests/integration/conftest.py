@@ -9,6 +9,7 @@ import pytest
 
 from cmsbot.bootstrap import Container
 from tests.conftest import make_container, postgres_schema_url
+from tests.integration import rebuilds
 
 
 @pytest.fixture
@@ -25,3 +26,10 @@ def other_store(database_url: str, tmp_path: Path) -> Iterator[Container]:
     yield store
     store.close()
     next(urls, None)  # drops the schema
+
+
+@pytest.fixture
+def long_history(seeded: Container, tmp_path: Path) -> Container:
+    """The seed with a synthetic history beside it, corrected and retracted
+    (`rebuilds.long_history`)."""
+    return rebuilds.long_history(seeded, tmp_path)

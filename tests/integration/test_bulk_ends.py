@@ -27,8 +27,7 @@ from projections.projector import Projector
 from projections.source import Ends, Positioned
 from projections.tables import VIEW_TABLES
 from tests.audit.helpers import top_version
-from tests.integration.test_shared_rebuild import SHAPE, SHARED, every_view
-from tests.integration.test_shared_rebuild import history as history  # the fixture
+from tests.integration.rebuilds import SHAPE, SHARED, every_view
 
 PAGE = 3  # a projector's batch; a bulk page is five of them, so most items span pages
 AT_ONCE = 3  # ended items written together (`batch.ITEMS_A_WRITE`), few: the history is short
@@ -107,8 +106,8 @@ def restore(container: Container, held: dict[str, Any]) -> None:
                 conn.execute(insert(table), rows)
 
 
-def test_the_tracker_says_where_each_items_events_end(history: Container) -> None:
-    tracker = history.tracker
+def test_the_tracker_says_where_each_items_events_end(long_history: Container) -> None:
+    tracker = long_history.tracker
     assert isinstance(tracker, Ends)
     head = tracker.head()
     ends = tracker.last_positions(0, head)
@@ -123,10 +122,10 @@ def test_the_tracker_says_where_each_items_events_end(history: Container) -> Non
 
 
 def test_a_rebuild_that_writes_items_as_they_end_makes_the_same_views(
-        history: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    interleave(history)
-    Projector(history.engine, NoEnds(history.tracker), batch_size=PAGE).rebuild()
-    held = every_view(history)
+        long_history: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    interleave(long_history)
+    Projector(long_history.engine, NoEnds(long_history.tracker), batch_size=PAGE).rebuild()
+    held = every_view(long_history)
     kept: list[int] = []  # how many items the rebuild still held when its log ended
     write_items = batch.write_items
 
@@ -135,50 +134,51 @@ def test_a_rebuild_that_writes_items_as_they_end_makes_the_same_views(
         write_items(conn, source, bulk)
 
     monkeypatch.setattr(batch, "write_items", counting)
-    Projector(history.engine, history.tracker, batch_size=PAGE).rebuild()
-    assert every_view(history) == held
+    Projector(long_history.engine, long_history.tracker, batch_size=PAGE).rebuild()
+    assert every_view(long_history) == held
     # The seed's last item, perhaps, the last one told, and fewer ended than a write takes.
     assert kept and kept[0] <= 2 + AT_ONCE - 1
 
 
 def test_a_shared_rebuild_in_small_pages_makes_the_same_views(
-        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
     """Its forked process writes its items as they end too: it sends their rows after
     the page that ended them, and the rebuilding process runs them before its next page."""
-    interleave(history)
-    Projector(history.engine, NoEnds(history.tracker), batch_size=PAGE).rebuild()
-    held = every_view(history)
-    shared = Projector(history.engine, history.tracker, batch_size=PAGE, share_rebuild_from=0)
+    interleave(long_history)
+    Projector(long_history.engine, NoEnds(long_history.tracker), batch_size=PAGE).rebuild()
+    held = every_view(long_history)
+    shared = Projector(long_history.engine, long_history.tracker, batch_size=PAGE,
+                       share_rebuild_from=0)
     with caplog.at_level(logging.INFO, logger="projections"):
         shared.rebuild()
     assert SHARED in caplog.text
-    assert every_view(history) == held
+    assert every_view(long_history) == held
 
 
 def test_a_long_catch_up_that_writes_items_as_they_end_makes_the_same_views(
-        history: Container) -> None:
-    before = every_view(history)
-    interleave(history)
-    history.catch_up()  # a batch at a time
-    caught = every_view(history)
-    restore(history, before)  # as if the views had stopped before these events
-    Projector(history.engine, NoEnds(history.tracker), batch_size=PAGE).catch_up_in_bulk()
-    assert every_view(history) == caught
-    restore(history, before)
-    Projector(history.engine, history.tracker, batch_size=PAGE).catch_up_in_bulk()
-    assert every_view(history) == caught
+        long_history: Container) -> None:
+    before = every_view(long_history)
+    interleave(long_history)
+    long_history.catch_up()  # a batch at a time
+    caught = every_view(long_history)
+    restore(long_history, before)  # as if the views had stopped before these events
+    Projector(long_history.engine, NoEnds(long_history.tracker), batch_size=PAGE).catch_up_in_bulk()
+    assert every_view(long_history) == caught
+    restore(long_history, before)
+    Projector(long_history.engine, long_history.tracker, batch_size=PAGE).catch_up_in_bulk()
+    assert every_view(long_history) == caught
 
 
 def test_a_bulk_transaction_leaves_what_was_recorded_after_it_began(
-        history: Container) -> None:
-    interleave(history)
-    Projector(history.engine, NoEnds(history.tracker)).rebuild()
-    whole = every_view(history)
-    head = history.tracker.head()
+        long_history: Container) -> None:
+    interleave(long_history)
+    Projector(long_history.engine, NoEnds(long_history.tracker)).rebuild()
+    whole = every_view(long_history)
+    head = long_history.tracker.head()
     earlier = head - 20
-    projector = Projector(history.engine, EndsEarlier(history.tracker, earlier),
+    projector = Projector(long_history.engine, EndsEarlier(long_history.tracker, earlier),
                           batch_size=PAGE)
     assert projector.rebuild() == earlier
     assert projector.position() == earlier
     projector.catch_up()
-    assert every_view(history) == whole
+    assert every_view(long_history) == whole

@@ -8,31 +8,21 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
 
-from bench.synth import Shape, write_history
-from bench.synth import history as synthetic
-from cmsbot.app.auth import LOCAL_OPERATOR, Principal
+from cmsbot.app.auth import Principal
 from cmsbot.bootstrap import Container
 from cmsbot.digests.notices import unsent
 from cmsbot.digests.service import Subscriptions
 from cmsbot.eventstore.tracker import Tracker
-from domain.items import item_id
 from domain.provenance import Source
-from projections import tables as t
 from projections.parallel_rebuild import LogRow
 from projections.projector import Projector
 from projections.source import Positioned
-from projections.tables import VIEW_TABLES
-from tests.audit.helpers import correct_and_retract
-
-SHAPE = Shape(items=40, partners=8, events=500, long_item_events=120)
-SHARED = "with a second process"  # what the log says when a rebuild was shared
+from tests.integration.rebuilds import SHARED, every_view
 
 
 class HelperFails:
@@ -67,16 +57,6 @@ class HelperFails:
         return self.tracker.last_positions(after, through)
 
 
-def every_view(container: Container) -> dict[str, Any]:
-    """Every view's rows, sorted, and the views' positions."""
-    with container.engine.connect() as conn:
-        views: dict[str, Any] = {
-            table.name: sorted(map(tuple, conn.execute(select(table))), key=repr)
-            for table in VIEW_TABLES}
-        views["positions"] = sorted(map(tuple, conn.execute(select(t.positions))))
-    return views
-
-
 def rebuilt(container: Container, caplog: pytest.LogCaptureFixture, *, shared: bool,
             source: Any = None) -> tuple[dict[str, Any], bool]:
     """The views a rebuild makes, and whether it was shared with a second process to the
@@ -89,32 +69,11 @@ def rebuilt(container: Container, caplog: pytest.LogCaptureFixture, *, shared: b
     return every_view(container), SHARED in caplog.text
 
 
-@pytest.fixture
-def history(seeded: Container, tmp_path: Path) -> Container:
-    """The seed, a synthetic history beside it (partners with acronyms, long items), and
-    a correction and a retraction: items the helper must leave to this process."""
-    path = tmp_path / "history.json"
-    write_history(SHAPE, path)
-    seeded.importer.run_file(LOCAL_OPERATOR, path)
-    correct_and_retract(seeded)
-    # Retractions on items whose ids end in most hex digits: several of them would
-    # otherwise be the helper's, however the items are split by id.
-    keys = {item_id(entry["key"]).hex[-1]: entry["key"] for entry in synthetic(SHAPE)["items"]
-            if len(entry["events"]) > 2}
-    assert len(keys) >= 12
-    for key in keys.values():
-        seeded.recorder.record(LOCAL_OPERATOR, key=key, what="retracted",
-                               fields={"retracts": 2, "reason": "recorded twice"},
-                               occurred="2016-01-01", source=Source("TEST/1", "1"))
-    seeded.catch_up()
-    return seeded
-
-
 def test_a_shared_rebuild_gives_the_views_of_one_process(
-        history: Container, caplog: pytest.LogCaptureFixture) -> None:
-    one, was_shared = rebuilt(history, caplog, shared=False)
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, was_shared = rebuilt(long_history, caplog, shared=False)
     assert not was_shared  # the plain rebuild, unless asked for
-    shared, was_shared = rebuilt(history, caplog, shared=True)
+    shared, was_shared = rebuilt(long_history, caplog, shared=True)
     # It was shared: the helper answered to the end (revised items never reached it, or
     # it would have failed and the rebuild gone to one process).
     assert was_shared
@@ -123,10 +82,10 @@ def test_a_shared_rebuild_gives_the_views_of_one_process(
 
 
 def test_a_helper_that_dies_leaves_a_rebuild_in_one_process(
-        history: Container, caplog: pytest.LogCaptureFixture) -> None:
-    one, _ = rebuilt(history, caplog, shared=False)
-    again, was_shared = rebuilt(history, caplog, shared=True,
-                                source=HelperFails(history.tracker, lambda: os._exit(3)))
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, _ = rebuilt(long_history, caplog, shared=False)
+    again, was_shared = rebuilt(long_history, caplog, shared=True,
+                                source=HelperFails(long_history.tracker, lambda: os._exit(3)))
     assert again == one
     assert not was_shared
     assert "Rebuilding in one process" in caplog.text
@@ -134,30 +93,30 @@ def test_a_helper_that_dies_leaves_a_rebuild_in_one_process(
 
 
 def test_a_helper_that_fails_says_why_and_the_rebuild_is_whole(
-        history: Container, caplog: pytest.LogCaptureFixture) -> None:
-    one, _ = rebuilt(history, caplog, shared=False)
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, _ = rebuilt(long_history, caplog, shared=False)
 
     def fail() -> None:
         raise MemoryError("out of memory in the helper")
 
-    again, was_shared = rebuilt(history, caplog, shared=True,
-                                source=HelperFails(history.tracker, fail))
+    again, was_shared = rebuilt(long_history, caplog, shared=True,
+                                source=HelperFails(long_history.tracker, fail))
     assert again == one
     assert not was_shared
     assert "out of memory in the helper" in caplog.text
 
 
 def test_notices_still_owed_to_a_follower_keep_a_rebuild_in_one_process(
-        history: Container, caplog: pytest.LogCaptureFixture) -> None:
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
     editor = Principal("U0EDITOR", may_record=True)
-    Subscriptions(history.tracker, history.readmodel).follow(editor, "C1", "IWC JWP",
+    Subscriptions(long_history.tracker, long_history.readmodel).follow(editor, "C1", "IWC JWP",
                                                             in_channel=True)
-    history.recorder.record(editor, key="iwc-jwp", what="progress reported",
+    long_history.recorder.record(editor, key="iwc-jwp", what="progress reported",
                             occurred="late 2016", fields={"summary": "a step"},
                             source=Source("TEST/1", "2"))
     # The views, and the notices with them, are behind the log: only a process holding
     # every item's state can make the notice.
-    _, was_shared = rebuilt(history, caplog, shared=True)
+    _, was_shared = rebuilt(long_history, caplog, shared=True)
     assert not was_shared
-    assert [notice.text for notice in unsent(history.engine)] == [
+    assert [notice.text for notice in unsent(long_history.engine)] == [
         "Progress reported: a step (late 2016) — TEST/1 ¶2"]
