@@ -65,11 +65,13 @@ class Bulk:
         self.through: int | None = None  # the last position it applies, if it stops there
         self.endings = Endings({})
 
-    def stop_at_end(self, source: EventSource, after: int) -> None:
-        """Apply the log after `after` only as far as it goes now, writing each item once
-        its last event there is applied (if `source` can say where items end)."""
+    def stop_at_end(self, source: EventSource, after: int, through: int | None = None,
+                    ) -> None:
+        """Apply the log after `after` only as far as `through` (by default, as far as it
+        goes now), writing each item once its last event there is applied (if `source`
+        can say where items end)."""
         if isinstance(source, Ends):
-            self.through = source.head()
+            self.through = source.head() if through is None else through
             self.endings = Endings(source.last_positions(after, self.through))
 
 

@@ -58,7 +58,7 @@ from projections.bulk import collect_young, next_answer
 from projections.items import REVISIONS, Items
 from projections.logrows import LogRow as LogRow  # also importable from here
 from projections.rows import RowWriter
-from projections.source import EventSource, Positioned
+from projections.source import Ends, EventSource, Positioned
 from projections.tables import activity as activity_table
 from projections.viewable import viewable
 from projections.views import NOTICES, activity, partners
@@ -69,18 +69,15 @@ log = logging.getLogger(__name__)
 
 
 @runtime_checkable
-class RowSource(EventSource, Protocol):
-    """An event store whose log can be read undecoded, and decoded elsewhere."""
-
-    def head(self) -> int: ...
+class RowSource(EventSource, Ends, Protocol):
+    """An event store whose log can be read undecoded, and decoded elsewhere, and which
+    can say where it and each item's events end."""
 
     def read_rows(self, after: int, limit: int) -> list[LogRow]: ...
 
     def decode_rows(self, rows: Sequence[LogRow]) -> Sequence[Positioned]: ...
 
     def originators_of(self, *event_types: type[Any]) -> set[str]: ...
-
-    def last_positions(self, after: int, through: int) -> dict[str, int]: ...
 
 
 class HelperFailedError(Exception):
@@ -127,7 +124,7 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
     rows_reader, rows_writer = context.Pipe(duplex=False)  # to the helper
     answers_reader, answers_writer = context.Pipe(duplex=False)  # from it
     bulk = Bulk()  # both processes write each item once its last event is applied
-    bulk.through, bulk.endings = head, Endings(source.last_positions(0, head))
+    bulk.stop_at_end(source, 0, head)
     helper = context.Process(target=_share_items, daemon=True, args=(
         source, conn.dialect, Endings(bulk.endings.ends), rows_reader, answers_writer))
     helper.start()
