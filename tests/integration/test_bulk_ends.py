@@ -144,7 +144,8 @@ def test_a_rebuild_that_writes_items_as_they_end_makes_the_same_views(
 def test_a_shared_rebuild_in_small_pages_makes_the_same_views(
         long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
     """Its forked process writes its items as they end too: it sends their rows after
-    the page that ended them, and the rebuilding process runs them before its next page."""
+    the page that ended them, and the rebuilding process runs them as they come, while it
+    applies the pages it has sent ahead."""
     interleave(long_history)
     Projector(long_history.engine, NoEnds(long_history.tracker), batch_size=PAGE).rebuild()
     held = every_view(long_history)

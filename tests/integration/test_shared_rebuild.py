@@ -6,6 +6,7 @@ that fails must leave a rebuild in one process, not a broken one."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ from cmsbot.digests.notices import unsent
 from cmsbot.digests.service import Subscriptions
 from cmsbot.eventstore.tracker import Tracker
 from domain.provenance import Source
-from projections.parallel_rebuild import LogRow
+from projections.parallel_rebuild import PAGES_AHEAD, LogRow
 from projections.projector import Projector
 from projections.source import Positioned
 from tests.integration.rebuilds import SHARED, every_view
@@ -57,12 +58,35 @@ class HelperFails:
         return self.tracker.last_positions(after, through)
 
 
+class HelperWaits(HelperFails):
+    """The store as a rebuild reads it, except that the helper decodes nothing until this
+    process has decoded its own part of `PAGES_AHEAD` pages, as when an item's events fill
+    the helper's first pages: the rebuilding process must not wait for its answers page by
+    page."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        super().__init__(tracker, self.wait)
+        self.ahead = multiprocessing.get_context("fork").Event()
+        self.decoded = 0
+
+    def wait(self) -> None:
+        if not self.ahead.wait(30):
+            raise TimeoutError("the rebuilding process waited for each page's answers")
+
+    def decode_rows(self, rows: Sequence[LogRow]) -> Sequence[Positioned]:
+        if os.getpid() == self.pid:
+            self.decoded += 1
+            if self.decoded == PAGES_AHEAD:
+                self.ahead.set()
+        return super().decode_rows(rows)
+
+
 def rebuilt(container: Container, caplog: pytest.LogCaptureFixture, *, shared: bool,
-            source: Any = None) -> tuple[dict[str, Any], bool]:
+            source: Any = None, batch_size: int = 1000) -> tuple[dict[str, Any], bool]:
     """The views a rebuild makes, and whether it was shared with a second process to the
     end."""
     projector = Projector(container.engine, source or container.tracker,
-                          share_rebuild_from=0 if shared else None)
+                          share_rebuild_from=0 if shared else None, batch_size=batch_size)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="projections"):
         assert projector.rebuild() == container.tracker.head()
@@ -79,6 +103,17 @@ def test_a_shared_rebuild_gives_the_views_of_one_process(
     assert was_shared
     assert shared == one
     assert len(shared["activity"]) > 600
+
+
+def test_the_rebuilding_process_runs_pages_ahead_of_a_busy_helper(
+        long_history: Container, caplog: pytest.LogCaptureFixture) -> None:
+    one, _ = rebuilt(long_history, caplog, shared=False)
+    # Pages of 15 events: the history's hundreds make dozens, and answers come in late.
+    ahead, was_shared = rebuilt(long_history, caplog, shared=True, batch_size=3,
+                                source=HelperWaits(long_history.tracker))
+    assert "waited for each page" not in caplog.text
+    assert was_shared
+    assert ahead == one
 
 
 def test_a_helper_that_dies_leaves_a_rebuild_in_one_process(
