@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from domain import events as ev
@@ -54,7 +55,7 @@ def may_slip(state: ItemState) -> bool:
     """Whether the item is a meeting that has a date of its own (held, or planned): the
     ones whose first plan `slip` compares with."""
     return state.kind is Kind.MEETING and (
-        state.held or any(label == state.title for label, _ in state.agenda))
+        state.held or state.title in map(itemgetter(0), state.agenda))
 
 
 def meeting_key(name: str) -> str:

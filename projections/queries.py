@@ -36,9 +36,8 @@ def digest_rows(conn: Connection) -> Sequence[Row[Any]]:
     """What a digest says of every item besides its dates, without reading whole states:
     its title, kind and status, when it last happened, and its submissions."""
     b = t.board.c
-    return conn.execute(select(b.item_id, b.title, b.kind, b.status,
-                               b.state["last_occurred"].label("last_occurred"),
-                               b.state["submissions"].label("submissions"))).all()
+    return conn.execute(select(b.item_id, b.title, b.kind, b.status, b.last_occurred,
+                               b.submission_count)).all()
 
 
 def dated_item_ids(conn: Connection, *, ending_from: date) -> set[str]:

@@ -278,7 +278,7 @@ def _briefs(snap: Snapshot) -> list[_Brief]:
         if row is not None:
             briefs.append((row.item_id, row.title, row.kind, row.status,
                            PartialDate.from_dict(row.last_occurred) if row.last_occurred
-                           else None, len(row.submissions or ())))
+                           else None, row.submission_count))
         elif state is not None:
             briefs.append((state.id, state.title, state.kind.value, state.status,
                            state.last_occurred, len(state.submissions)))

@@ -44,6 +44,8 @@ def _board_row(s: ItemState) -> dict[str, Any]:
         "status": s.status, "status_since_end": s.status_since.end if s.status_since else None,
         "next_start": s.next_date.sort_key if s.next_date else None,
         "last_occurred_end": s.last_occurred.end if s.last_occurred else None,
+        "last_occurred": s.last_occurred.to_dict() if s.last_occurred else None,
+        "submission_count": len(s.submissions),
         "last_recorded": s.last_recorded, "version": s.version,
         "slip_start": listed.sort_key if listed else None,
         "slip_end": listed.end if listed else None, "state": s.to_dict(),
