@@ -3,16 +3,15 @@
 to the positions (`tests/integration/test_shared_rebuild.py` holds the two equal on both
 stores).
 
-What it buys, measured on a 2-core machine whose second core is free: a rebuild of 70k
-events (SQLite) takes about a quarter less time, 2.6-3.4 s against 3.5-3.8 s in runs
-alternating on one store, and of a million events 34-39 s against 44 s. It costs memory:
-each process holds its half of the items it will meet again (`Bulk`), and the forked one
-its own copy of the interpreter's pages it touches: at a million events 173-174 MB in all
-(115 MB the rebuilding process, 58 MB the forked one's own), against 112 MB for one
-process; on a slower machine, 101-111 s against 113-126 s alone. It needs that
-free core: with the machine busy with other work (load 6-8 on 2 cores), six alternating
-runs at 70k events took 7.7-10.6 s shared against 7.1-10.1 s alone. Hence opt-in.
-docs/performance.md says how to measure it.
+What it buys, measured on a 2-core machine whose second core is free, in runs alternating
+on one SQLite store: a rebuild of 70k events takes 2.8-3.1 s against 4.5-5.2 s in one
+process, and of a million events 46-53 s against 78 s. It costs memory: each process holds
+its share of the items it will meet again (`Bulk`), and the forked one its own copy of
+the interpreter's pages it touches and what its threads hold: at a million events about
+200 MB in all (96-98 MB the forked one's own), against 112 MB for one process. It needs
+that free core: with the machine busy with other work (load 6-8 on 2 cores), six
+alternating runs at 70k events took 7.7-10.6 s shared against 7.1-10.1 s alone. Hence
+opt-in. docs/performance.md says how to measure it.
 
 How: the forked process decodes and applies ten sixteenths of the items' events (by the
 last digit of their id), making those items' states, their activity rows and their views'

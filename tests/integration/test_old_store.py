@@ -48,10 +48,12 @@ def stored(path: Path, tables: set[str] | None = None) -> dict[str, list[tuple[A
 
 def board_as_old(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], int]:
     """The board's rows as the old code wrote them: without the columns added since
-    (`slip_start`, `slip_end`, `workshop`) and the state's last field, `first_plan` (the rest
-    of its JSON as stored); and how many states keep a first plan."""
+    (`slip_start`, `slip_end`, `workshop`, `last_occurred`, `submission_count`) and the
+    state's last field, `first_plan` (the rest of its JSON as stored); and how many states
+    keep a first plan."""
     names = [column.name for column in t.board.columns]
-    added = {names.index("slip_start"), names.index("slip_end"), names.index("workshop")}
+    added = {names.index(name) for name in ("slip_start", "slip_end", "workshop",
+                                            "last_occurred", "submission_count")}
     state = names.index("state")
     old, planned = [], 0
     for row in rows:
