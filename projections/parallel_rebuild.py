@@ -156,7 +156,7 @@ def rebuild(conn: Connection, seen: dict[str, int], source: RowSource, *, page_s
         while True:
             while awaited < PAGES_AHEAD and after < head and (
                     rows := _page(source, after, page_size, head)):
-                mine.append((_split(rows, revised, kinds, rows_writer), rows[-1][0]))
+                mine.append((_hand_out(rows, revised, kinds, rows_writer), rows[-1][0]))
                 after, total, awaited = rows[-1][0], total + len(rows), awaited + 1
             if mine:
                 own, last = mine.popleft()
@@ -201,7 +201,7 @@ def _page(source: RowSource, after: int, page_size: int, head: int) -> list[LogR
     return [r for r in source.read_rows(after, page_size) if r[0] <= head]
 
 
-def _split(rows: list[LogRow], revised: set[str], kinds: _TopicKinds, rows_writer: Any,
+def _hand_out(rows: list[LogRow], revised: set[str], kinds: _TopicKinds, rows_writer: Any,
            ) -> list[LogRow]:
     """Send the helper its rows of this page (its items' events, and the partners',
     which name things in summaries); the rows this process applies itself."""
@@ -223,10 +223,11 @@ def _widen(*pipes: Any) -> None:
     """Make these pipes hold PIPE_BYTES, where the system lets a process (Linux's
     F_SETPIPE_SZ, up to its fs.pipe-max-size); else they stay as they are."""
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
     for pipe in pipes:
-        if set_size is not None:
-            with suppress(OSError):
-                fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
+        with suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
 
 
 class _TopicKinds:
