@@ -5,9 +5,9 @@ stores).
 
 What it buys, measured on a 2-core machine whose second core is free, in runs alternating
 on one SQLite store: a rebuild of 70k events takes 2.8-3.1 s against 4.5-5.2 s in one
-process, and of a million events 44-53 s against 78 s. It costs memory: each process holds
-its share of the items it will meet again (`Bulk`), and the forked one its own copy of
-the interpreter's pages it touches and what its threads hold: at a million events about
+process, and of a million events 42.5-47.0 s against 71.6 s. It costs memory: each process
+holds its share of the items it will meet again (`Bulk`), and the forked one its own copy
+of the interpreter's pages it touches and what its threads hold: at a million events about
 200 MB in all (96-98 MB the forked one's own), against 112 MB for one process. It needs
 that free core: with the machine busy with other work (load 6-8 on 2 cores), six
 alternating runs at 70k events took 7.7-10.6 s shared against 7.1-10.1 s alone. Hence
