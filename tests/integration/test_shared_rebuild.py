@@ -82,11 +82,11 @@ class HelperWaits(HelperFails):
 
 
 def rebuilt(container: Container, caplog: pytest.LogCaptureFixture, *, shared: bool,
-            source: Any = None, batch_size: int = 1000) -> tuple[dict[str, Any], bool]:
-    """The views a rebuild makes, and whether it was shared with a second process to the
-    end."""
+            source: Any = None, **options: Any) -> tuple[dict[str, Any], bool]:
+    """The views a rebuild makes (by a `Projector` with these options besides), and
+    whether it was shared with a second process to the end."""
     projector = Projector(container.engine, source or container.tracker,
-                          share_rebuild_from=0 if shared else None, batch_size=batch_size)
+                          share_rebuild_from=0 if shared else None, **options)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="projections"):
         assert projector.rebuild() == container.tracker.head()
