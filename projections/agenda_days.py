@@ -101,21 +101,7 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
     shape, their values bound, so that each question costs its query and not the making
     of 28 selects."""
     a, b = t.agenda.c, t.board.c
-    filters: list[Any] = []
-    if first:
-        filters.append(a.end >= bindparam("first", type_=Date))
-    if last:
-        filters.append(a.start <= bindparam("last", type_=Date))
-    if kinds:
-        filters.append(a.kind.in_(bindparam("kinds", expanding=True)))
-    if item_ids:
-        filters.append(a.item_id.in_(bindparam("item_ids", expanding=True)))
-    if held_or_before:
-        filters.append(or_(a.held.is_(True),
-                           a.end < bindparam("held_or_before", type_=Date)))
-    # Each held value is its own run of the index, as each level is.
-    held_values = [held] if held is not None else [False, True]
-    runs = [[a.held.is_(value), *filters] for value in held_values]
+    runs = _runs(first, last, kinds, item_ids, held, held_or_before)
     if limit is None and not offset:
         # Every entry (a digest's "dated by yesterday"): read whole where the index finds
         # them, not counted and joined back to the table as a page's are, which at a
@@ -148,6 +134,62 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
             r.item_id == p.item_id, r.label == p.label, r.held == p.held,
             r.from_day == p.from_day, r.to_day == p.to_day, r.recorded_to.is_(None)))
         .order_by(p.start, p.end, p.label, p.item_id))
+
+
+def _runs(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
+          held_or_before: bool) -> list[list[ColumnElement[bool]]]:
+    """The sets of conditions (`on_day`'s runs) of a question's shape, its values bound."""
+    a = t.agenda.c
+    filters: list[ColumnElement[bool]] = []
+    if first:
+        filters.append(a.end >= bindparam("first", type_=Date))
+    if last:
+        filters.append(a.start <= bindparam("last", type_=Date))
+    if kinds:
+        filters.append(a.kind.in_(bindparam("kinds", expanding=True)))
+    if item_ids:
+        filters.append(a.item_id.in_(bindparam("item_ids", expanding=True)))
+    if held_or_before:
+        filters.append(or_(a.held.is_(True),
+                           a.end < bindparam("held_or_before", type_=Date)))
+    # Each held value is its own run of the index, as each level is.
+    held_values = [held] if held is not None else [False, True]
+    return [[a.held.is_(value), *filters] for value in held_values]
+
+
+def agenda_entry_item_ids(conn: Connection, *, as_at: date | None,
+                          known_at: datetime | None, first: date | None = None,
+                          last: date | None = None, kinds: set[str] | None = None,
+                          workshops: bool = False, item_ids: list[str] | None = None,
+                          held: bool | None = None, held_or_before: date | None = None,
+                          ) -> list[str]:
+    """What `queries.agenda_entry_item_ids` answers (the items of every entry `agenda_rows`
+    answers, each once, in no order); as at a day and as known now, from the index alone,
+    reading no entry's date."""
+    if as_at is None or known_at is not None:
+        return q.agenda_entry_item_ids(
+            conn, as_at=as_at, known_at=known_at, first=first, last=last, kinds=kinds,
+            workshops=workshops, item_ids=item_ids, held=held, held_or_before=held_or_before)
+    values: dict[str, Any] = {
+        "first": first, "last": last, "kinds": sorted(kinds or ()), "item_ids": item_ids,
+        "held_or_before": held_or_before, **day_values(as_at)}
+    statement = _item_ids(first is not None, last is not None, bool(kinds),
+                          item_ids is not None, held, held_or_before is not None, workshops)
+    return list(conn.execute(statement, values).scalars())
+
+
+@lru_cache(maxsize=32)
+def _item_ids(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
+              held_or_before: bool, workshops: bool) -> Select[Any]:
+    """`agenda_entry_item_ids`' statement for a question's shape (made once, as
+    `_statements`' are)."""
+    found = on_day([t.agenda.c.item_id],
+                   _runs(first, last, kinds, item_ids, held, held_or_before)).c
+    b = t.board.c
+    query = select(found.item_id)
+    if workshops:
+        query = query.join(t.board, b.item_id == found.item_id).where(b.workshop.is_(True))
+    return query.distinct()
 
 
 def day_values(as_at: date) -> dict[str, date]:

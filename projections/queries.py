@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, literal_column, or_, select
+from sqlalchemy import Connection, Row, Select, and_, func, literal_column, or_, select
 
 from domain.state import ItemState
 from projections import tables as t
@@ -230,6 +230,19 @@ def calendar_rows(conn: Connection, *, first: date | None, last: date | None,
                        held_or_before=held_or_before, limit=limit, offset=offset)
 
 
+def calendar_entry_item_ids(conn: Connection, *, first: date | None = None,
+                            last: date | None = None, kinds: set[str] | None = None,
+                            workshops: bool = False, item_ids: list[str] | None = None,
+                            held: bool | None = None, held_or_before: date | None = None,
+                            ) -> list[str]:
+    """The items of every calendar entry that `calendar_rows` answers with these filters
+    (no page), each once, in no order: for a reader that wants the items, not the entries
+    (`cmsbot.readmodel.agenda.dated_item_ids`)."""
+    return _dated_item_ids(conn, t.calendar, [], first=first, last=last, kinds=kinds,
+                           workshops=workshops, item_ids=item_ids, held=held,
+                           held_or_before=held_or_before)
+
+
 def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | None,
                 first: date | None, last: date | None, kinds: set[str] | None,
                 workshops: bool, item_ids: list[str] | None, held: bool | None = None,
@@ -237,6 +250,27 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                 offset: int = 0) -> tuple[Sequence[Row[Any]], int]:
     """What `calendar_rows` says of the calendar, of the agenda as it stood at business
     date `as_at` (None: after every date) as known at `known_at` (None: now)."""
+    return _dated_rows(conn, t.agenda, _agenda_on(as_at, known_at), first=first, last=last,
+                       kinds=kinds, workshops=workshops, item_ids=item_ids, held=held,
+                       held_or_before=held_or_before, limit=limit, offset=offset)
+
+
+def agenda_entry_item_ids(conn: Connection, *, as_at: date | None,
+                          known_at: datetime | None, first: date | None = None,
+                          last: date | None = None, kinds: set[str] | None = None,
+                          workshops: bool = False, item_ids: list[str] | None = None,
+                          held: bool | None = None, held_or_before: date | None = None,
+                          ) -> list[str]:
+    """What `calendar_entry_item_ids` says of the calendar, of the agenda as `agenda_rows`
+    reads it."""
+    return _dated_item_ids(conn, t.agenda, _agenda_on(as_at, known_at), first=first,
+                           last=last, kinds=kinds, workshops=workshops, item_ids=item_ids,
+                           held=held, held_or_before=held_or_before)
+
+
+def _agenda_on(as_at: date | None, known_at: datetime | None) -> list[Any]:
+    """The agenda's rows as they stood at business date `as_at` (None: after every date)
+    as known at `known_at` (None: now)."""
     a = t.agenda.c
     on_day: list[Any] = ([a.to_day == date(9999, 12, 31)] if as_at is None
                          else [a.from_day <= as_at, a.to_day > as_at])
@@ -245,15 +279,47 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
     else:
         on_day += [a.recorded_from <= known_at,
                    or_(a.recorded_to.is_(None), a.recorded_to > known_at)]
-    return _dated_rows(conn, t.agenda, on_day, first=first, last=last, kinds=kinds,
-                       workshops=workshops, item_ids=item_ids, held=held,
-                       held_or_before=held_or_before, limit=limit, offset=offset)
+    return on_day
 
 
 def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: date | None,
                 last: date | None, kinds: set[str] | None, workshops: bool,
                 item_ids: list[str] | None, held: bool | None, held_or_before: date | None,
                 limit: int | None, offset: int) -> tuple[Sequence[Row[Any]], int]:
+    c = table.c
+    query = _dated(table, conditions, first=first, last=last, kinds=kinds,
+                   workshops=workshops, item_ids=item_ids, held=held,
+                   held_or_before=held_or_before, columns=(c.item_id, c.label, c.when,
+                                                           c.held, c.start, c.end))
+    # The limit and offset are written into the statement: SQLite plans bound ones as
+    # unknown, and then walks the whole calendar in date order rather than the few entries
+    # ahead.
+    shown: Any = None if limit is None else literal_column(str(int(limit)))
+    skipped: Any = literal_column(str(int(offset))) if offset else None
+    rows = conn.execute(query.order_by(c.start, c.end, c.label, c.item_id)
+                        .limit(shown).offset(skipped)).all()
+    if (limit is None or len(rows) < limit) and (rows or not offset):
+        return rows, offset + len(rows)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return rows, int(total)
+
+
+def _dated_item_ids(conn: Connection, table: Any, conditions: list[Any], *,
+                    first: date | None, last: date | None, kinds: set[str] | None,
+                    workshops: bool, item_ids: list[str] | None, held: bool | None,
+                    held_or_before: date | None) -> list[str]:
+    query = _dated(table, conditions, first=first, last=last, kinds=kinds,
+                   workshops=workshops, item_ids=item_ids, held=held,
+                   held_or_before=held_or_before, columns=(table.c.item_id,))
+    return list(conn.execute(query.distinct()).scalars())
+
+
+def _dated(table: Any, conditions: list[Any], *, first: date | None, last: date | None,
+           kinds: set[str] | None, workshops: bool, item_ids: list[str] | None,
+           held: bool | None, held_or_before: date | None,
+           columns: Sequence[Any]) -> Select[Any]:
+    """These columns of the dated entries of `table` (the calendar, or the agenda with
+    `conditions` saying which of its rows) that the filters keep."""
     c, b = table.c, t.board.c
     conditions = list(conditions)
     if first is not None:
@@ -270,20 +336,10 @@ def _dated_rows(conn: Connection, table: Any, conditions: list[Any], *, first: d
         conditions.append(c.held.is_(held))
     if held_or_before is not None:
         conditions.append(or_(c.held.is_(True), c.end < held_or_before))
-    query = select(c.item_id, c.label, c.when, c.held, c.start, c.end).where(*conditions)
+    query = select(*columns).where(*conditions)
     if workshops:  # what a workshop is, is the board's to say
         query = query.join(t.board, b.item_id == c.item_id)
-    # The limit and offset are written into the statement: SQLite plans bound ones as
-    # unknown, and then walks the whole calendar in date order rather than the few entries
-    # ahead.
-    shown: Any = None if limit is None else literal_column(str(int(limit)))
-    skipped: Any = literal_column(str(int(offset))) if offset else None
-    rows = conn.execute(query.order_by(c.start, c.end, c.label, c.item_id)
-                        .limit(shown).offset(skipped)).all()
-    if (limit is None or len(rows) < limit) and (rows or not offset):
-        return rows, offset + len(rows)
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    return rows, int(total)
+    return query
 
 
 def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date,

@@ -288,11 +288,13 @@ def _briefs(snap: Snapshot) -> list[_Brief]:
 def _passed(snap: Snapshot, today: date, changed: set[str]) -> list[ItemState]:
     """The items with a date passed by `today` and not held (those that may be late), and
     the dated items that changed in the period (those whose slip is news), as the snapshot
-    sees them (the calendar view now, the agenda view then)."""
-    rows, _ = agenda.dated_rows(snap, Dated(last=today - timedelta(days=1)))
-    ids = dict.fromkeys(r.item_id for r in rows
-                        if (not r.held and r.when.end < today) or r.item_id in changed)
-    return agenda.states(snap, list(ids))
+    sees them (the calendar view now, the agenda view then). Only the entries' items are
+    read, not the entries."""
+    late = agenda.dated_item_ids(snap, Dated(held=False, held_or_before=today))
+    news = (agenda.dated_item_ids(snap, Dated(last=today - timedelta(days=1),
+                                              item_ids=tuple(sorted(changed))))
+            if changed else [])
+    return agenda.states(snap, list(dict.fromkeys([*late, *news])))
 
 
 def _dated(entry: CalendarEntry) -> str:

@@ -9,6 +9,8 @@ readings, each behind the plain path's interface.
   (from the board now, folded for a past time). The plain path folds every item that ever
   had a date by then, and filters afterwards. Measured at the quick size (10,000 items,
   60,000 events): "what was coming up as at 1 January 2016" (docs/performance.md).
+- `dated_item_ids(snap, wanted)` is the items of `dated_rows(snap, wanted)`'s entries,
+  read without the entries.
 - `states(snap, ids)` is `snap.states(ids)` (`state(snap, id)`: `snap.state(id)`): as at
   a date (and known now), an item whose every event was over by then stands as it does
   now, and is read from the board instead of being folded (`agenda_marks.last_end` says
@@ -47,12 +49,7 @@ class DatedRow:
 
 def dated_rows(snap: Snapshot, wanted: Dated) -> tuple[list[DatedRow], int]:
     """The entries `wanted`, as rows, and how many there are in all."""
-    options: dict[str, Any] = {
-        "first": wanted.first, "last": wanted.last, "kinds": set(wanted.kinds),
-        "workshops": wanted.workshops, "held": wanted.held,
-        "held_or_before": wanted.held_or_before, "limit": wanted.limit,
-        "offset": wanted.offset,
-        "item_ids": list(wanted.item_ids) if wanted.item_ids is not None else None}
+    options = {**_filters(wanted), "limit": wanted.limit, "offset": wanted.offset}
     if snap.historical:
         known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
         rows, total = agenda_days.agenda_rows(snap.conn, as_at=snap.as_at,
@@ -61,6 +58,29 @@ def dated_rows(snap: Snapshot, wanted: Dated) -> tuple[list[DatedRow], int]:
         rows, total = q.calendar_rows(snap.conn, **options)
     return [DatedRow(r.item_id, r.label, PartialDate.from_dict(r.when), r.held)
             for r in rows], total
+
+
+def dated_item_ids(snap: Snapshot, wanted: Dated) -> list[str]:
+    """The items of every entry `wanted` (which asks for no page), each once, in no order:
+    what a reader that reads the items' states needs of their entries, without their rows.
+    At a million events, the 3,900 items of the 25,000 entries late as at a day a year
+    back take 0.02-0.03 s, and those entries' rows 0.3-0.5 s (SQLite)."""
+    if wanted.limit is not None or wanted.offset:
+        raise ValueError("the items of dated entries are read for every entry, not a page")
+    options = _filters(wanted)
+    if snap.historical:
+        known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
+        return agenda_days.agenda_entry_item_ids(snap.conn, as_at=snap.as_at,
+                                                 known_at=known_at, **options)
+    return q.calendar_entry_item_ids(snap.conn, **options)
+
+
+def _filters(wanted: Dated) -> dict[str, Any]:
+    """The views' queries' filters for the entries `wanted`, its page aside."""
+    return {"first": wanted.first, "last": wanted.last, "kinds": set(wanted.kinds),
+            "workshops": wanted.workshops, "held": wanted.held,
+            "held_or_before": wanted.held_or_before,
+            "item_ids": list(wanted.item_ids) if wanted.item_ids is not None else None}
 
 
 def dated(snap: Snapshot, wanted: Dated) -> tuple[list[CalendarEntry], int]:

@@ -80,7 +80,26 @@ def assert_same_answers(container: Container, times: list[datetime | None]) -> i
                 assert_pages_are_slices(snap, Dated(last=day))
                 ids = [i.item_id for i in snap.index.items]
                 assert agenda.states(snap, ids) == snap.states(ids)
+                for wanted in [*_wanted(day), *_whole(day, ids[::3])]:
+                    assert_same_items(snap, replace(wanted, limit=None, offset=0))
     return compared
+
+
+def _whole(day: date | None, item_ids: list[str]) -> list[Dated]:
+    """What a digest reads the items of: the entries late by a day, and those of a few
+    items dated before it."""
+    reference = day or date(2016, 1, 1)
+    return [Dated(held=False, held_or_before=reference),
+            Dated(last=reference, item_ids=tuple(item_ids))]
+
+
+def assert_same_items(snap: Any, wanted: Dated) -> None:
+    """The items of the entries `wanted` (`agenda.dated_item_ids`) are those of the plain
+    path's entries, each once."""
+    ids = agenda.dated_item_ids(snap, wanted)
+    entries, _ = dated_by_fold(snap, wanted)
+    assert len(ids) == len(set(ids)), wanted
+    assert set(ids) == {state.id for _, _, state, _ in entries}, wanted
 
 
 class TestOnASyntheticHistory:

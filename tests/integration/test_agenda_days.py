@@ -57,13 +57,23 @@ def _both(conn: Connection, **asked: Any) -> tuple[Any, Any]:
             _rows(q.agenda_rows(conn, **shape)))
 
 
+def _synthetic(container: Container, tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    write_history(Shape(items=150, partners=12, events=1_500, long_item_events=120), path)
+    container.importer.run_file(LOCAL_OPERATOR, path)
+    container.catch_up()
+
+
+def _whole(asked: dict[str, Any]) -> dict[str, Any]:
+    """The question without its page."""
+    return {"first": None, "last": None, "kinds": None, "workshops": False,
+            "item_ids": None, **{k: v for k, v in asked.items() if k not in ("limit", "offset")}}
+
+
 class TestOnASyntheticHistory:
     def test_every_question_as_at_every_day_is_answered_as_the_plain_query_answers(
             self, container: Container, tmp_path: Path) -> None:
-        path = tmp_path / "history.json"
-        write_history(Shape(items=150, partners=12, events=1_500, long_item_events=120), path)
-        container.importer.run_file(LOCAL_OPERATOR, path)
-        container.catch_up()
+        _synthetic(container, tmp_path)
         compared = 0
         with container.engine.connect() as conn:
             item_ids = sorted(set(conn.execute(select(t.agenda.c.item_id)).scalars()))[::7]
@@ -79,6 +89,29 @@ class TestOnASyntheticHistory:
                 assert fast == plain and plain[1] > 0
         assert compared > 1_000
         assert len(levels) >= 8, levels  # spans of many lengths, the open ones among them
+
+    def test_the_items_of_every_question_s_entries_are_those_of_the_plain_query_s_rows(
+            self, container: Container, tmp_path: Path) -> None:
+        _synthetic(container, tmp_path)
+        found = 0
+        with container.engine.connect() as conn:
+            item_ids = sorted(set(conn.execute(select(t.agenda.c.item_id)).scalars()))[::7]
+            times: list[tuple[date | None, datetime | None]] = [(day, None) for day in DAYS]
+            times += [(None, None), (date(2016, 1, 1), datetime.now(UTC))]
+            for as_at, known_at in times:
+                for asked in _questions(as_at or date(2016, 1, 1), item_ids):
+                    shape = _whole(asked)
+                    rows, _ = q.agenda_rows(conn, as_at=as_at, known_at=known_at, **shape)
+                    plain = sorted({row.item_id for row in rows})
+                    ids = agenda_days.agenda_entry_item_ids(conn, as_at=as_at, known_at=known_at,
+                                                      **shape)
+                    assert len(ids) == len(set(ids)) and sorted(ids) == plain, (as_at, asked)
+                    found += len(plain)
+            for asked in _questions(date(2016, 1, 1), item_ids):
+                rows, _ = q.calendar_rows(conn, **_whole(asked))
+                assert sorted(q.calendar_entry_item_ids(conn, **_whole(asked))) == sorted(
+                    {row.item_id for row in rows}), asked
+        assert found > 1_000
 
 
 @given(first=st.dates(date(2000, 1, 1), date(2030, 1, 1)),
