@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 
+from cmsbot import collector
 from cmsbot.db import (
     StoreMissingError,
     StoreNotInitialisedError,
@@ -196,6 +197,7 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
     A writer's start brings a SQLite store's tables up to this version. With `reading`
     nothing is written: the tables must be there and current (else the error says what
     to run), and a SQLite store that cannot be written is opened read-only."""
+    collector.tune()  # a setting of the process, as the composition root's to make
     settings = settings or Settings.from_env()
     database = settings.database
     store_file = _store_file(settings) if database.is_sqlite else None
