@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> list[str]:  # type: ignore[type
                                          "/healthz on $PORT (default 3000), behind gunicorn")
     serve.add_argument("--port", type=int, help="instead of $PORT")
     serve.add_argument("--workers", type=int, help="worker processes (default "
-                                                   "$WEB_CONCURRENCY, else 1)")
+                                                   "$WEB_CONCURRENCY, else one a CPU)")
     sub.add_parser("socket", help="the Slack bot over Socket Mode (needs SLACK_APP_TOKEN)")
     chat = sub.add_parser("chat", help="try the bot in this terminal, without Slack: one "
                           "question, or a conversation (quit, exit or Ctrl-D ends it)")

@@ -10,8 +10,10 @@ acknowledges and queues the request, and the answers get whatever CPU is left.
 
 One answer process per worker keeps the worker's behaviour towards Slack (auth.test asked
 once, on the first answer, then kept). Within it a few threads take the queued answers in
-turn (`ANSWER_THREADS`), so that an answer's post to Slack does not hold up the next one;
-for more CPU for answers, run more workers (WEB_CONCURRENCY).
+turn (`ANSWER_THREADS`), so that an answer's post to Slack does not hold up the next one.
+An answer process uses one CPU at most (its answers are Python work, one thread at a
+time): the answers get more CPUs from more workers, one a CPU unless WEB_CONCURRENCY says
+otherwise (`cmsbot.slack.server.default_workers`).
 """
 
 from __future__ import annotations

@@ -130,14 +130,18 @@ class Run:
 
 
 class Served:
-    """`cmsbot -vv serve` in its own process, its output going to `log`."""
+    """`cmsbot -vv serve` in its own process, its output going to `log`. One worker: the
+    run refuses auth.test once the answer process has asked it, to see what Slack's
+    refusals log; another worker's answer process would ask it first, and be refused
+    before it posts what the run waits for."""
 
     def __init__(self, log: Path, env: dict[str, str]) -> None:
         self.log, self.port = log, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         with log.open("wb") as output:
-            self.process = subprocess.Popen([CMSBOT, "-vv", "serve", "--port", str(self.port)],
-                                            env=env, stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [CMSBOT, "-vv", "serve", "--port", str(self.port), "--workers", "1"],
+                env=env, stdout=output, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> Served:
         deadline = time.monotonic() + 30

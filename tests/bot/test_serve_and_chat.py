@@ -16,6 +16,7 @@ import pytest
 from cmsbot import cli
 from cmsbot.bootstrap import Container
 from cmsbot.settings import Database, Settings
+from cmsbot.slack import server
 from cmsbot.slack.app import LazyContainer, health
 
 from .fakes import FakeSlack, sign
@@ -47,6 +48,23 @@ def test_serve_answers_a_signed_slash_command_and_rejects_a_bad_one(
     [answer] = fake.wait_for("response:served", timeout=10)
     assert answer.params["text"].startswith("IWC–CMS Joint Work Plan: in negotiation")
     assert "UNEP/CMS/StC44/18 ¶10" in json.dumps(answer.params["blocks"], ensure_ascii=False)
+
+
+def test_serve_runs_a_worker_for_each_cpu_unless_told(served: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    told = os.environ.get("WEB_CONCURRENCY")
+    expected = int(told) if told else len(os.sched_getaffinity(0))
+    log = tmp_path / "serve.log"
+    deadline = time.monotonic() + 20
+    while log.read_text().count("Booting worker") < expected:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    time.sleep(0.5)  # none more
+    assert log.read_text().count("Booting worker") == expected
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert server.default_workers() is None  # gunicorn reads it
+    monkeypatch.delenv("WEB_CONCURRENCY")
+    assert server.default_workers() == len(os.sched_getaffinity(0))
 
 
 def test_healthz_says_when_the_store_does_not_answer() -> None:
