@@ -45,6 +45,6 @@ def test_a_loop_is_still_freed_without_being_asked() -> None:
     first.other, second.other = second, first
     gone = weakref.ref(first)
     del first, second
-    kept = [[] for _ in range(collector.YOUNGEST * 2)]  # new objects, still alive
+    kept: list[list[int]] = [[] for _ in range(collector.YOUNGEST * 2)]  # new, still alive
     assert gone() is None
     assert len(kept) == collector.YOUNGEST * 2
