@@ -44,7 +44,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "slack": ("cmsbot.slack",),
     # The Slack processes' entry points: they build the bot over a container.
     "slack entry": ("cmsbot.slack.app", "cmsbot.slack.server", "cmsbot.slack.answering"),
-    "composition root": ("cmsbot.bootstrap",),
+    "composition root": ("cmsbot.bootstrap", "cmsbot.collector"),
     "command line": ("cmsbot.cli", "cmsbot.commands"),
     "package": (),  # cmsbot/__init__.py alone: it imports nothing
 }
