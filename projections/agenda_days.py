@@ -16,7 +16,8 @@ Measured at a million events (SQLite, the agenda query alone): "meetings in 2014
 1 January 2020 54 ms to 7; "what's coming up" as at 1 January 2016 15 ms to 7.
 `tests/integration/test_agenda_days.py` holds it equal to the plain path on both stores.
 The overdue list as at a day reads its rows the same way (`on_day`,
-`cmsbot.readmodel.stale_asat`).
+`cmsbot.readmodel.stale_asat`), and a digest the items of its late entries
+(`agenda_entry_item_ids`).
 """
 
 from __future__ import annotations
