@@ -267,7 +267,7 @@ def _briefs(snap: Snapshot) -> list[_Brief]:
     if not snap.historical:
         board = set(ids)
     elif snap.as_at is not None and snap.known_at is None:
-        board = q.settled_item_ids(snap.conn, ids, by=snap.as_at)
+        board = q.settled_item_ids(snap.conn, None, by=snap.as_at)
     else:
         board = set()
     rows = {row.item_id: row for row in q.digest_rows(snap.conn) if row.item_id in board}

@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from bench.synth import Shape, write_history
 from cmsbot.app.auth import LOCAL_OPERATOR
@@ -25,6 +26,8 @@ from cmsbot.readmodel import agenda
 from cmsbot.readmodel.snapshot import Dated, dated_by_fold
 from domain.errors import DomainError
 from domain.provenance import Source
+from projections import queries as q
+from projections import tables as t
 from projections.projector import Projector
 from tests.conftest import make_container
 from tests.integration.support import agenda_rows
@@ -82,7 +85,17 @@ def assert_same_answers(container: Container, times: list[datetime | None]) -> i
                 assert agenda.states(snap, ids) == snap.states(ids)
                 for wanted in [*_wanted(day), *_whole(day, ids[::3])]:
                     assert_same_items(snap, replace(wanted, limit=None, offset=0))
+        assert_settled_alike(conn, [i.item_id for i in container.readmodel.index(conn).items])
     return compared
+
+
+def assert_settled_alike(conn: Any, ids: list[str]) -> None:
+    """Every item's settled items (read without their ids) are those of the items' ids
+    asked for, by the test days and by days on which an item's last event ends."""
+    ends = sorted(set(conn.execute(select(t.agenda_marks.c.last_end)).scalars()) - {None})
+    for by in [*DAYS, *ends[::max(1, len(ends) // 12)]]:
+        assert q.settled_item_ids(conn, None, by=by) & set(ids) == q.settled_item_ids(
+            conn, ids, by=by), by
 
 
 def _whole(day: date | None, item_ids: list[str]) -> list[Dated]:
