@@ -57,11 +57,14 @@ def _both(conn: Connection, **asked: Any) -> tuple[Any, Any]:
             _rows(q.agenda_rows(conn, **shape)))
 
 
-def _synthetic(container: Container, tmp_path: Path) -> None:
+def _synthetic(container: Container, tmp_path: Path) -> list[str]:
+    """A synthetic history imported; a seventh of its dated items' ids, to ask about."""
     path = tmp_path / "history.json"
     write_history(Shape(items=150, partners=12, events=1_500, long_item_events=120), path)
     container.importer.run_file(LOCAL_OPERATOR, path)
     container.catch_up()
+    with container.engine.connect() as conn:
+        return sorted(set(conn.execute(select(t.agenda.c.item_id)).scalars()))[::7]
 
 
 def _whole(asked: dict[str, Any]) -> dict[str, Any]:
@@ -73,10 +76,9 @@ def _whole(asked: dict[str, Any]) -> dict[str, Any]:
 class TestOnASyntheticHistory:
     def test_every_question_as_at_every_day_is_answered_as_the_plain_query_answers(
             self, container: Container, tmp_path: Path) -> None:
-        _synthetic(container, tmp_path)
+        item_ids = _synthetic(container, tmp_path)
         compared = 0
         with container.engine.connect() as conn:
-            item_ids = sorted(set(conn.execute(select(t.agenda.c.item_id)).scalars()))[::7]
             levels = set(conn.execute(select(t.agenda.c.span_level)).scalars())
             for day in DAYS:
                 for asked in _questions(day, item_ids):
@@ -92,10 +94,9 @@ class TestOnASyntheticHistory:
 
     def test_the_items_of_every_question_s_entries_are_those_of_the_plain_query_s_rows(
             self, container: Container, tmp_path: Path) -> None:
-        _synthetic(container, tmp_path)
+        item_ids = _synthetic(container, tmp_path)
         found = 0
         with container.engine.connect() as conn:
-            item_ids = sorted(set(conn.execute(select(t.agenda.c.item_id)).scalars()))[::7]
             times: list[tuple[date | None, datetime | None]] = [(day, None) for day in DAYS]
             times += [(None, None), (date(2016, 1, 1), datetime.now(UTC))]
             for as_at, known_at in times:
