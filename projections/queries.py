@@ -1,4 +1,9 @@
-"""The read side: plain queries over the view tables."""
+"""The read side: plain queries over the view tables, a function for each reading.
+
+It is long because it holds every reader's plain query, each a few lines over the same
+tables; the fast paths beside some of them are modules of their own
+(`projections.agenda_days`, `cmsbot.readmodel.stale_asat`). Split by table, the readings
+that join two views would have no one home."""
 
 from __future__ import annotations
 
