@@ -255,7 +255,7 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                 offset: int = 0) -> tuple[Sequence[Row[Any]], int]:
     """What `calendar_rows` says of the calendar, of the agenda as it stood at business
     date `as_at` (None: after every date) as known at `known_at` (None: now)."""
-    return _dated_rows(conn, t.agenda, _agenda_on(as_at, known_at), first=first, last=last,
+    return _dated_rows(conn, t.agenda, agenda_on(as_at, known_at), first=first, last=last,
                        kinds=kinds, workshops=workshops, item_ids=item_ids, held=held,
                        held_or_before=held_or_before, limit=limit, offset=offset)
 
@@ -268,12 +268,12 @@ def agenda_entry_item_ids(conn: Connection, *, as_at: date | None,
                           ) -> list[str]:
     """What `calendar_entry_item_ids` says of the calendar, of the agenda as `agenda_rows`
     reads it."""
-    return _dated_item_ids(conn, t.agenda, _agenda_on(as_at, known_at), first=first,
+    return _dated_item_ids(conn, t.agenda, agenda_on(as_at, known_at), first=first,
                            last=last, kinds=kinds, workshops=workshops, item_ids=item_ids,
                            held=held, held_or_before=held_or_before)
 
 
-def _agenda_on(as_at: date | None, known_at: datetime | None) -> list[Any]:
+def agenda_on(as_at: date | None, known_at: datetime | None) -> list[Any]:
     """The agenda's rows as they stood at business date `as_at` (None: after every date)
     as known at `known_at` (None: now)."""
     a = t.agenda.c

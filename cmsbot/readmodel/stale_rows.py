@@ -15,8 +15,8 @@ read from lean rows rather than the items' states, in three parts:
 
 The first `first + count` keys of each part hold the page's; they are merged, sliced, and
 only the page's items' states are read, to build its entries by the domain's own rules
-(`late_entries`, `slip`). As at a past date (known now), `stale_asat` reads the agenda
-view's rows the same way; as known at a past time, the plain path folds the items.
+(`late_entries`, `slip`). At a past time (as at a date, as known at a time, or both),
+`stale_asat` reads the agenda view's rows the same way.
 `tests/integration/test_stale_rows.py` holds every page equal to the plain path's.
 """
 
@@ -42,13 +42,10 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     """Entries `first` to `first + count` (to the end when `count` is None) of the overdue
     list of the dated items (of `item_ids` when given) of `kinds` (all when empty), and how
     many there are; as `stale.stale_page` answers, reading the states of the page's items
-    alone (as at a past date, by `stale_asat`). As known at a past time, the plain path."""
-    if snap.as_at is not None and snap.known_at is None:
+    alone (at a past time, by `stale_asat`)."""
+    if snap.historical:
         return stale_asat.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
                                      count=count)
-    if snap.historical:  # as known at a past time: titles then are not kept in rows
-        return plain.stale_page(snap, kinds=kinds, item_ids=item_ids, first=first,
-                                count=count)
     shown = None if count is None else first + count
     late, late_total = _late_keys(snap, kinds, item_ids, shown)
     steps = _settled_step_keys(snap, kinds, item_ids)

@@ -1,7 +1,7 @@
-"""The overdue list as at a date (`cmsbot.readmodel.stale_asat`, from the agenda view's rows,
-through `stale_rows.stale_page`) gives every page the plain path (`stale.stale_page`, folding
-every dated item) gives, entries and the whole count: as at many days, known now and as
-known at past times (the plain path, explicitly), on histories with relocations, held
+"""The overdue list at a past time (`cmsbot.readmodel.stale_asat`, from the agenda view's
+rows, through `stale_rows.stale_page`) gives every page the plain path (`stale.stale_page`,
+folding every dated item) gives, entries and the whole count: as at many days known now,
+and as known at past times both as at those days and now, on histories with relocations, held
 meetings, steps that wait on a meeting, events told late, corrections (of dates, venues
 and a meeting's title) and retractions; scripted on both stores, and by property on random
 histories, whose view kept event by event is also the view rebuilt from zero."""
@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
-from cmsbot.readmodel import stale, stale_rows
+from cmsbot.readmodel import stale, stale_asat, stale_rows
 from domain.errors import DomainError
 from domain.provenance import Source
 from tests.conftest import make_container
@@ -39,17 +40,18 @@ def _plain(entries: list[stale.Stale]) -> list[tuple[Any, ...]]:
 def assert_same_pages(container: Container, times: list[datetime | None],
                       days: list[date] = DAYS) -> list[stale.Stale]:
     """Every page of the fast path, as at each day and as known at each time (None: now),
-    of each kind, equals the plain path's slice with the same count; returns the entries
-    of the unfiltered lists as known now."""
+    of each kind, equals the plain path's slice with the same count; as known at a past
+    time, also as at no day (now, as known then). Returns the entries of the unfiltered
+    lists as at the days, known now."""
     seen: list[stale.Stale] = []
     with container.engine.connect() as conn:
-        def snapshot(day: date, known_at: datetime | None) -> Any:
+        def snapshot(day: date | None, known_at: datetime | None) -> Any:
             return container.readmodel.snapshot(conn, as_at=day, known_at=known_at,
                                                 shortcut=False)
 
         ids = [[i.item_id for i in snapshot(DAYS[0], None).index.items][:2]]
         for known_at in times:
-            for day in days:
+            for day in (days if known_at is None else [*days, None]):
                 for kinds, item_ids in [*((k, None) for k in KINDS), (frozenset(), ids[0])]:
                     whole, total = stale.stale_page(snapshot(day, known_at), kinds=kinds,
                                                     item_ids=item_ids, first=0, count=None)
@@ -154,9 +156,13 @@ TITLES = ("Zeta", "alpha", "Ärger", "Beta", "Nu", "Alpha", "Éclair", "zeta", "
           "beta", "éta")
 
 
-def test_entries_tied_on_their_dates(container: Container, tmp_path: Path) -> None:
+@pytest.mark.parametrize("past_shown", [0, 2, stale_asat.PAST_SHOWN])
+def test_entries_tied_on_their_dates(container: Container, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, past_shown: int) -> None:
     """Entries on the same dates, slipped and late, are ordered by title across a page's
-    end: the fast path breaks ties among the rows tied with the page's last date."""
+    end: the fast path breaks ties among the rows tied with the page's last date, whether
+    it read them all with the page's rows or they ran past what it read (`PAST_SHOWN`)."""
+    monkeypatch.setattr(stale_asat, "PAST_SHOWN", past_shown)
     items = []
     for number, title in enumerate(TITLES):
         events: list[dict[str, str]] = [
