@@ -113,14 +113,17 @@ def calendar_between(conn: Connection, first: date, last: date) -> Sequence[Row[
 
 def agenda_item_ids(conn: Connection, *, occurred_by: date | None,
                     recorded_by: datetime | None) -> list[str]:
-    """Items that had something on their agenda by a business or recorded time."""
-    query = select(t.activity.c.item_id).where(
-        t.activity.c.event_type.in_(AGENDA_EVENTS)).distinct()
-    if occurred_by is not None:
-        query = query.where(t.activity.c.occurred_end <= occurred_by)
-    if recorded_by is not None:
-        query = query.where(t.activity.c.recorded <= recorded_by)
-    return list(conn.execute(query).scalars())
+    """Items that may have had something on their agenda by a business or recorded time:
+    those with an event that dates something, dated by then, and (as at a business time)
+    those with a correction, which may have moved such an event's date earlier than its
+    row says. A superset, for a reader that folds each item to see what it had dated."""
+    a = t.activity.c
+    recorded = [a.recorded <= recorded_by] if recorded_by is not None else []
+    dated = select(a.item_id).where(a.event_type.in_(AGENDA_EVENTS), *recorded)
+    if occurred_by is None:
+        return list(conn.execute(dated.distinct()).scalars())
+    return list(conn.execute(dated.where(a.occurred_end <= occurred_by).union(
+        select(a.item_id).where(a.event_type == "EventCorrected", *recorded))).scalars())
 
 
 def activity_since(conn: Connection, *, occurred_from: date, occurred_to: date | None,
