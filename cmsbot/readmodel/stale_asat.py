@@ -19,16 +19,18 @@ As known now, each part's rows on the day are read level by level
 what the part filters, sorts and counts on: `ix_agenda_on_day` for the late entries and
 the steps, `ix_agenda_slips` for the slips. As known at a past time, they are the rows
 recorded by then and not yet replaced, on the day (or after every date, for a snapshot
-of no day). One statement a part ranks its rows by their dates alone, counts them, and
-returns those ranked within the first `first + count`: the first ones and the rows tied
-with the last of them on its dates. Only those few rows' items' titles are read, so that
-the key's tie-break (title, item, label) is Python's, on both stores, and no sort joins
-the board. Known now, the title is the board's: an item's title changes only by a
-correction of its registration, which every as-at reading applies. As known at a past
-time, it is the title of the item's state then, folded (`cmsbot.readmodel.agenda.states`)
-and kept for the entries. The first `first + count` keys of each part hold the page's;
-only the page's items are read at the snapshot's times, to build its entries by the
-domain's rules.
+of no day). One statement a part reads its first `first + count + PAST_SHOWN` rows by
+their dates alone, from a bounded sort, each with how many rows there are; of those, the
+first `first + count` and the rows tied with the last of them on its dates are kept (a
+second statement reads those ties only when they run past what was read). Only those few
+rows' items' titles are read, so that the key's tie-break (title, item, label) is
+Python's, on both stores, and no sort joins the board. The title is the board's: an
+item's title changes only by a correction of its registration, which every as-at reading
+applies. As known at a past time, an item with a correction or retraction recorded since
+then is read as it was known then (`cmsbot.readmodel.agenda.states`) for its title, and
+kept for the entries. The first `first + count` keys of each part hold the page's; only
+the page's items are read at the snapshot's times, to build its entries by the domain's
+rules.
 
 Measured at a million events (SQLite, the page alone, warm, as at 1 January 2020: 20,261
 late entries, 2,401 slips): 1.3 s with one query a part sorting its rows joined with the
@@ -39,7 +41,7 @@ board, to 25-40 ms, of which 8-12 ms is SQL and most of the rest folding the pag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +57,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 
 from cmsbot.readmodel import agenda
@@ -81,10 +84,9 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     if not snap.historical:
         raise ValueError("the overdue list's fast path for a past time needs a past time")
     shown = None if count is None else first + count
-    on = _on(snap)
-    values: dict[str, Any] = {**_on_values(snap, on), "reference": snap.reference,
+    values: dict[str, Any] = {**_values(snap), "reference": snap.reference,
                               "kinds": sorted(kinds), "item_ids": item_ids}
-    shape = (on, bool(kinds), item_ids is not None)
+    shape = (snap.known_at is not None, bool(kinds), item_ids is not None)
     known: dict[str, ItemState] = {}  # states read as known at a past time, by item
     late, late_total = _keys(snap, _late(*shape), values, shown, known, slips=False)
     steps = _settled_step_keys(snap, _steps(*shape), values, known)
@@ -95,41 +97,38 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     return _entries(snap, page, known), late_total + len(steps) + slips_total
 
 
-# Which of the agenda's rows a snapshot reads: as at its day as known now (level by level,
-# from the partial indexes of the current rows), as at its day as known at a past time,
-# or after every date as known at a past time.
-ON_DAY, ON_DAY_KNOWN, KNOWN = "on day", "on day, known at", "known at"
+# The day a snapshot of no day (as known at a past time) reads the agenda's rows on: the
+# last before `agenda_days.OPEN`, which only the rows after every date hold.
+AFTER_EVERY_DATE = agenda_days.OPEN - timedelta(days=1)
 
 
-def _on(snap: Snapshot) -> str:
-    if snap.known_at is None:
-        return ON_DAY
-    return KNOWN if snap.as_at is None else ON_DAY_KNOWN
+def _values(snap: Snapshot) -> dict[str, Any]:
+    """The values the statements of `_rows` are bound with for this snapshot."""
+    values: dict[str, Any] = agenda_days.day_values(snap.as_at or AFTER_EVERY_DATE)
+    if snap.known_at is not None:
+        values["known_at"] = snap.known_at.astimezone(UTC)
+    return values
 
 
-def _on_values(snap: Snapshot, on: str) -> dict[str, Any]:
-    """The values the statements of `_rows(on, …)` are bound with for this snapshot."""
-    if on == ON_DAY:
-        return agenda_days.day_values(snap.as_at) if snap.as_at is not None else {}
-    known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
-    return {"as_at": snap.as_at, "known_at": known_at}
-
-
-def _rows(on: str, columns: list[ColumnElement[Any]],
+def _rows(known: bool, columns: list[ColumnElement[Any]],
           conditions: list[ColumnElement[bool]]) -> Subquery:
-    """These columns of the agenda's rows read `on` that meet these conditions. As known
-    now, as at a day: one run of a partial index a level (`agenda_days.on_day`). As known
-    at a past time, the rows recorded by then and not yet replaced."""
-    if on == ON_DAY:
+    """These columns of the agenda's rows on the day bound as `as_at` that meet these
+    conditions, as known now: one run of a partial index of the current rows a level
+    (`agenda_days.on_day`). As known at a past time (bound as `known_at`): the current
+    rows recorded by then, read the same way, and the rows recorded by then and replaced
+    since, among the rows of the items with an event recorded since (found by the
+    activity view's index on recorded time), so that neither read walks every row."""
+    if not known:
         return agenda_days.on_day(columns, [conditions])
-    a = t.agenda.c
+    a, e = t.agenda.c, t.activity.c
     known_at = bindparam("known_at", type_=a.recorded_from.type)
     as_at = bindparam("as_at", type_=Date)
-    day = ([a.from_day <= as_at, a.to_day > as_at] if on == ON_DAY_KNOWN
-           else [a.to_day == agenda_days.OPEN])
-    return select(*columns).where(
-        a.recorded_from <= known_at, or_(a.recorded_to.is_(None), a.recorded_to > known_at),
-        *day, *conditions).subquery()
+    current = agenda_days.on_day(columns, [[*conditions, a.recorded_from <= known_at]])
+    replaced = select(*columns).where(
+        a.item_id.in_(select(e.item_id).where(e.recorded > known_at)),
+        a.recorded_to > known_at, a.recorded_from <= known_at,
+        a.from_day <= as_at, a.to_day > as_at, *conditions)
+    return union_all(select(*current.c), replaced).subquery()
 
 
 def _filters(kinds: bool, item_ids: bool) -> list[ColumnElement[bool]]:
@@ -139,33 +138,33 @@ def _filters(kinds: bool, item_ids: bool) -> list[ColumnElement[bool]]:
 
 
 @lru_cache(maxsize=16)
-def _late(on: str, kinds: bool, item_ids: bool) -> Subquery:
+def _late(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     """The entries late by their own date: the rows not held that ended before the day
     (known now, from `ix_agenda_on_day`)."""
     a = t.agenda.c
-    return _rows(on, [a.start, a.end, a.item_id, a.label],
+    return _rows(known, [a.start, a.end, a.item_id, a.label],
                  [a.held.is_(False), a.end < bindparam("reference", type_=Date),
                   *_filters(kinds, item_ids)])
 
 
 @lru_cache(maxsize=16)
-def _steps(on: str, kinds: bool, item_ids: bool) -> Subquery:
+def _steps(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     """The steps that wait on a meeting and whose own date has not passed (known now,
     from `ix_agenda_on_day`)."""
     a = t.agenda.c
     waiting = or_(*(a.label.startswith(prefix, autoescape=True)
                     for prefix in AWAITING_PREFIXES))
-    return _rows(on, [a.start, a.end, a.item_id, a.label],
+    return _rows(known, [a.start, a.end, a.item_id, a.label],
                  [a.held.is_(False), a.end >= bindparam("reference", type_=Date), waiting,
                   *_filters(kinds, item_ids)])
 
 
 @lru_cache(maxsize=16)
-def _slipped(on: str, kinds: bool, item_ids: bool) -> Subquery:
+def _slipped(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     """The meetings that had slipped: the rows whose `slip_start` is set (known now, from
     `ix_agenda_slips`)."""
     a = t.agenda.c
-    return _rows(on, [a.slip_start.label("start"), a.slip_end.label("end"), a.item_id,
+    return _rows(known, [a.slip_start.label("start"), a.slip_end.label("end"), a.item_id,
                       literal("").label("label")],
                  [a.slip_start.is_not(None), *_filters(kinds, item_ids)])
 
@@ -199,17 +198,24 @@ def _keys(snap: Snapshot, rows: Subquery, values: dict[str, Any], shown: int | N
 
 def _titles(snap: Snapshot, item_ids: set[str], known: dict[str, ItemState],
             ) -> dict[str, str]:
-    """The items' titles at the snapshot's time. Known now, the board's: an item's title
-    changes only by a correction of its registration, which every as-at reading applies.
-    As known at a past time, those of their states then, which are kept in `known` for
-    the entries."""
-    if snap.known_at is None:
-        b = t.board.c
-        return dict(snap.conn.execute(select(b.item_id, b.title).where(
-            b.item_id.in_(sorted(item_ids)))).tuples().all())
-    missing = sorted(i for i in item_ids if i not in known)
-    known.update((s.id, s) for s in agenda.states(snap, missing))
-    return {i: known[i].title for i in item_ids if i in known}
+    """The items' titles at the snapshot's times: the board's, as an item's title changes
+    only by a correction of its registration, which every as-at reading applies. As known
+    at a past time, an item with a correction or retraction recorded since then may have
+    had another title: its state then is read, and kept in `known` for the entries."""
+    b = t.board.c
+    titles = dict(snap.conn.execute(select(b.item_id, b.title).where(
+        b.item_id.in_(sorted(item_ids)))).tuples().all())
+    if snap.known_at is None or not item_ids:
+        return titles
+    revised = q.revised_item_ids(snap.conn, sorted(item_ids),
+                                 recorded_after=snap.known_at.astimezone(UTC))
+    known.update((s.id, s) for s in agenda.states(snap, sorted(revised - known.keys())))
+    for item_id in revised:
+        if item_id in known:
+            titles[item_id] = known[item_id].title
+        else:
+            titles.pop(item_id, None)
+    return titles
 
 
 # How many rows past the first `shown` `_keys` reads, so that it finds the rows tied with
