@@ -1,5 +1,6 @@
-"""The agenda's entries as at a day, as known now, found level by level: the fast path of
-`queries.agenda_rows` ("what was coming up as at D", "meetings in 2014 as at D").
+"""The agenda's entries at a past time (as at a day, as known at a time, or both), found
+level by level: the fast path of `queries.agenda_rows` ("what was coming up as at D",
+"meetings in 2014 as at D", "what's coming up, known at K").
 
 An entry was on the agenda as at D when its business-time span holds D
 (`from_day <= D < to_day`). One index on either end of the span reads far more rows
@@ -12,10 +13,16 @@ days up to D. The entries on the agenda as at D are so read as one short run of
 partial index of the rows as known now (`ix_agenda_on_day`) that also holds what the
 question filters, sorts and counts on; only the page's own rows are read from the table.
 
+As known at a past time K, the rows are the current ones recorded by K, read by the same
+runs, and those recorded by K and replaced since, among the rows of the items with an
+event recorded since K (found by the activity view's index on recorded time): a read
+that grows with what was recorded since K, not with the whole agenda. A reading of no
+day (after every date) reads the rows on `AFTER_EVERY_DATE`, which only open spans hold.
+
 Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at
 1 January 2020 54 ms to 7; "what's coming up" as at 1 January 2016 15 ms to 7.
 `tests/integration/test_agenda_days.py` holds it equal to the plain path on both stores.
-The overdue list as at a day reads its rows the same way (`on_day`,
+The overdue list at a past time reads its rows the same way (`on_day`,
 `cmsbot.readmodel.stale_asat`), and a digest the items of its late entries
 (`agenda_entry_item_ids`).
 """
@@ -23,11 +30,12 @@ The overdue list as at a day reads its rows the same way (`on_day`,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Date,
@@ -48,6 +56,9 @@ from projections import tables as t
 
 LONG = 13  # the level of an open span, or of one longer than 2**(LONG - 1) days
 OPEN = date(9999, 12, 31)  # a span's end (`to_day`) when it has none
+# The day a reading of no day (after every date) reads the rows on: the last before
+# `OPEN`, which only the rows after every date hold.
+AFTER_EVERY_DATE = OPEN - timedelta(days=1)
 
 
 def span_level(from_day: date, to_day: date) -> int:
@@ -70,18 +81,19 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                 workshops: bool, item_ids: list[str] | None, held: bool | None = None,
                 held_or_before: date | None = None, limit: int | None = None,
                 offset: int = 0) -> tuple[Sequence[Row[Any]], int]:
-    """What `queries.agenda_rows` answers; as at a day and as known now, from the rows
-    that hold the day, level by level."""
-    if as_at is None or known_at is not None:
+    """What `queries.agenda_rows` answers; at a past time (as at a day, as known at a
+    time, or both), from the rows that hold the day, level by level (`on_day`)."""
+    if as_at is None and known_at is None:
         return q.agenda_rows(conn, as_at=as_at, known_at=known_at, first=first, last=last,
                              kinds=kinds, workshops=workshops, item_ids=item_ids, held=held,
                              held_or_before=held_or_before, limit=limit, offset=offset)
     found, shown = _statements(first is not None, last is not None, bool(kinds),
                                item_ids is not None, held, held_or_before is not None,
-                               workshops, limit, offset)
+                               workshops, limit, offset, known_at is not None)
     values: dict[str, Any] = {
-        "as_at": as_at, "first": first, "last": last, "kinds": sorted(kinds or ()),
-        "item_ids": item_ids, "held_or_before": held_or_before, **day_values(as_at)}
+        "first": first, "last": last, "kinds": sorted(kinds or ()), "item_ids": item_ids,
+        "held_or_before": held_or_before, **day_values(as_at or AFTER_EVERY_DATE),
+        "known_at": known_at}
     rows = conn.execute(shown, values).all()
     if limit is None and not offset:  # every entry, read whole: no page
         return rows, len(rows)
@@ -96,7 +108,7 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
 @lru_cache(maxsize=64)
 def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
                 held_or_before: bool, workshops: bool, limit: int | None, offset: int,
-                ) -> tuple[Select[Any], Select[Any]]:
+                known: bool) -> tuple[Select[Any], Select[Any]]:
     """The entries a question's shape asks for (with their count), and the page of them
     with their rows (every entry, with its row, when no page is asked for); made once a
     shape, their values bound, so that each question costs its query and not the making
@@ -107,7 +119,8 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
         # Every entry (a digest's "dated by yesterday"): read whole where the index finds
         # them, not counted and joined back to the table as a page's are, which at a
         # million events took seconds for 100,000 rows.
-        every = on_day([a.item_id, a.label, a.when, a.held, a.start, a.end], runs)
+        every = on_day([a.item_id, a.label, a.when, a.held, a.start, a.end], runs,
+                       known=known)
         v = every.c
         whole = select(every)
         if workshops:
@@ -116,7 +129,8 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
         whole = whole.order_by(v.start, v.end, v.label, v.item_id)
         return whole, whole
     found_on_day = on_day(
-        [a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day], runs)
+        [a.item_id, a.label, a.held, a.start, a.end, a.from_day, a.to_day], runs,
+        known=known)
     e = found_on_day.c
     found = select(found_on_day, func.count().over().label("total"))
     if workshops:  # what a workshop is, is the board's to say
@@ -133,8 +147,22 @@ def _statements(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool
         select(r.item_id, r.label, r.when, r.held, r.start, r.end, p.total)
         .join_from(page, shown_rows, and_(
             r.item_id == p.item_id, r.label == p.label, r.held == p.held,
-            r.from_day == p.from_day, r.to_day == p.to_day, r.recorded_to.is_(None)))
+            r.from_day == p.from_day, r.to_day == p.to_day, *_known(r, known)))
         .order_by(p.start, p.end, p.label, p.item_id))
+
+
+def _known(rows: Any, known: bool) -> list[ColumnElement[bool]]:
+    """The rows as known now, or (`known`) as known at the time bound as `known_at`: those
+    recorded by then and not replaced by then."""
+    if not known:
+        return [rows.recorded_to.is_(None)]
+    known_at = _known_at()
+    return [rows.recorded_from <= known_at,
+            or_(rows.recorded_to.is_(None), rows.recorded_to > known_at)]
+
+
+def _known_at() -> BindParameter[Any]:
+    return bindparam("known_at", type_=t.agenda.c.recorded_from.type)
 
 
 def _runs(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
@@ -167,25 +195,27 @@ def agenda_entry_item_ids(conn: Connection, *, as_at: date | None,
     """What `queries.agenda_entry_item_ids` answers (the items of every entry `agenda_rows`
     answers, each once, in no order); as at a day and as known now, from the index alone,
     reading no entry's date."""
-    if as_at is None or known_at is not None:
+    if as_at is None and known_at is None:
         return q.agenda_entry_item_ids(
             conn, as_at=as_at, known_at=known_at, first=first, last=last, kinds=kinds,
             workshops=workshops, item_ids=item_ids, held=held, held_or_before=held_or_before)
     values: dict[str, Any] = {
         "first": first, "last": last, "kinds": sorted(kinds or ()), "item_ids": item_ids,
-        "held_or_before": held_or_before, **day_values(as_at)}
+        "held_or_before": held_or_before, **day_values(as_at or AFTER_EVERY_DATE),
+        "known_at": known_at}
     statement = _item_ids(first is not None, last is not None, bool(kinds),
-                          item_ids is not None, held, held_or_before is not None, workshops)
+                          item_ids is not None, held, held_or_before is not None, workshops,
+                          known_at is not None)
     return list(conn.execute(statement, values).scalars())
 
 
 @lru_cache(maxsize=32)
 def _item_ids(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool | None,
-              held_or_before: bool, workshops: bool) -> Select[Any]:
+              held_or_before: bool, workshops: bool, known: bool) -> Select[Any]:
     """`agenda_entry_item_ids`' statement for a question's shape (made once, as
     `_statements`' are)."""
     found = on_day([t.agenda.c.item_id],
-                   _runs(first, last, kinds, item_ids, held, held_or_before)).c
+                   _runs(first, last, kinds, item_ids, held, held_or_before), known=known).c
     b = t.board.c
     query = select(found.item_id)
     if workshops:
@@ -201,17 +231,30 @@ def day_values(as_at: date) -> dict[str, date]:
 
 
 def on_day(columns: Sequence[ColumnElement[Any]],
-           runs: Iterable[Sequence[ColumnElement[bool]]]) -> Subquery:
-    """These columns of the agenda's current rows on the day bound as `as_at` that meet
-    one of these sets of conditions (sets that no row meets two of: held or not, say), as
-    one run of an index a level and set: a partial index of the current rows whose key
-    begins with the level, then what each set fixes (held, say), then `from_day`."""
-    a = t.agenda.c
+           runs: Iterable[Sequence[ColumnElement[bool]]], *, known: bool = False) -> Subquery:
+    """These columns of the agenda's rows on the day bound as `as_at` that meet one of
+    these sets of conditions (sets that no row meets two of: held or not, say). As known
+    now: the current rows, as one run of an index a level and set (a partial index of the
+    current rows whose key begins with the level, then what each set fixes, held say, then
+    `from_day`). As known at a past time (`known`, bound as `known_at`): the current rows
+    recorded by then, read the same way, and the rows recorded by then and replaced since,
+    among the rows of the items with an event recorded since (which the activity view's
+    index on recorded time finds), so that neither read walks every row."""
+    a, e = t.agenda.c, t.activity.c
+    runs = list(runs)
     as_at = bindparam("as_at", type_=Date)
-    return union_all(*(
+    recorded = [a.recorded_from <= _known_at()] if known else []
+    current = [
         select(*columns)
-        .where(a.recorded_to.is_(None), a.span_level == level, *conditions,
+        .where(a.recorded_to.is_(None), a.span_level == level, *conditions, *recorded,
                *([a.from_day >= bindparam(f"from_{level}", type_=Date)]
                  if level < LONG else []),
                a.from_day <= as_at, a.to_day > as_at)
-        for conditions in runs for level in range(LONG + 1))).subquery()
+        for conditions in runs for level in range(LONG + 1)]
+    replaced = [
+        select(*columns)
+        .where(a.item_id.in_(select(e.item_id).where(e.recorded > _known_at())),
+               a.recorded_to > _known_at(), *recorded, *conditions,
+               a.from_day <= as_at, a.to_day > as_at)
+        for conditions in (runs if known else ())]
+    return union_all(*current, *replaced).subquery()

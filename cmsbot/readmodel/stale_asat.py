@@ -41,7 +41,7 @@ board, to 25-40 ms, of which 8-12 ms is SQL and most of the rest folding the pag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
@@ -57,7 +57,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 
 from cmsbot.readmodel import agenda
@@ -87,48 +86,22 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     values: dict[str, Any] = {**_values(snap), "reference": snap.reference,
                               "kinds": sorted(kinds), "item_ids": item_ids}
     shape = (snap.known_at is not None, bool(kinds), item_ids is not None)
-    known: dict[str, ItemState] = {}  # states read as known at a past time, by item
-    late, late_total = _keys(snap, _late(*shape), values, shown, known, slips=False)
-    steps = _settled_step_keys(snap, _steps(*shape), values, known)
-    slips, slips_total = _keys(snap, _slipped(*shape), values, shown, known, slips=True)
+    then: dict[str, ItemState] = {}  # states read as known at a past time, by item
+    late, late_total = _keys(snap, _late(*shape), values, shown, then, slips=False)
+    steps = _settled_step_keys(snap, _steps(*shape), values, then)
+    slips, slips_total = _keys(snap, _slipped(*shape), values, shown, then, slips=True)
     # The first `shown` of each part hold the first `shown` of the whole list.
     keys = sorted([*late, *steps, *slips])
     page = keys[first:] if count is None else keys[first:first + count]
-    return _entries(snap, page, known), late_total + len(steps) + slips_total
-
-
-# The day a snapshot of no day (as known at a past time) reads the agenda's rows on: the
-# last before `agenda_days.OPEN`, which only the rows after every date hold.
-AFTER_EVERY_DATE = agenda_days.OPEN - timedelta(days=1)
+    return _entries(snap, page, then), late_total + len(steps) + slips_total
 
 
 def _values(snap: Snapshot) -> dict[str, Any]:
-    """The values the statements of `_rows` are bound with for this snapshot."""
-    values: dict[str, Any] = agenda_days.day_values(snap.as_at or AFTER_EVERY_DATE)
+    """The values the parts' statements are bound with for this snapshot."""
+    values: dict[str, Any] = agenda_days.day_values(snap.as_at or agenda_days.AFTER_EVERY_DATE)
     if snap.known_at is not None:
         values["known_at"] = snap.known_at.astimezone(UTC)
     return values
-
-
-def _rows(known: bool, columns: list[ColumnElement[Any]],
-          conditions: list[ColumnElement[bool]]) -> Subquery:
-    """These columns of the agenda's rows on the day bound as `as_at` that meet these
-    conditions, as known now: one run of a partial index of the current rows a level
-    (`agenda_days.on_day`). As known at a past time (bound as `known_at`): the current
-    rows recorded by then, read the same way, and the rows recorded by then and replaced
-    since, among the rows of the items with an event recorded since (found by the
-    activity view's index on recorded time), so that neither read walks every row."""
-    if not known:
-        return agenda_days.on_day(columns, [conditions])
-    a, e = t.agenda.c, t.activity.c
-    known_at = bindparam("known_at", type_=a.recorded_from.type)
-    as_at = bindparam("as_at", type_=Date)
-    current = agenda_days.on_day(columns, [[*conditions, a.recorded_from <= known_at]])
-    replaced = select(*columns).where(
-        a.item_id.in_(select(e.item_id).where(e.recorded > known_at)),
-        a.recorded_to > known_at, a.recorded_from <= known_at,
-        a.from_day <= as_at, a.to_day > as_at, *conditions)
-    return union_all(select(*current.c), replaced).subquery()
 
 
 def _filters(kinds: bool, item_ids: bool) -> list[ColumnElement[bool]]:
@@ -142,9 +115,10 @@ def _late(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     """The entries late by their own date: the rows not held that ended before the day
     (known now, from `ix_agenda_on_day`)."""
     a = t.agenda.c
-    return _rows(known, [a.start, a.end, a.item_id, a.label],
-                 [a.held.is_(False), a.end < bindparam("reference", type_=Date),
-                  *_filters(kinds, item_ids)])
+    return agenda_days.on_day(
+        [a.start, a.end, a.item_id, a.label],
+        [[a.held.is_(False), a.end < bindparam("reference", type_=Date),
+          *_filters(kinds, item_ids)]], known=known)
 
 
 @lru_cache(maxsize=16)
@@ -154,9 +128,10 @@ def _steps(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     a = t.agenda.c
     waiting = or_(*(a.label.startswith(prefix, autoescape=True)
                     for prefix in AWAITING_PREFIXES))
-    return _rows(known, [a.start, a.end, a.item_id, a.label],
-                 [a.held.is_(False), a.end >= bindparam("reference", type_=Date), waiting,
-                  *_filters(kinds, item_ids)])
+    return agenda_days.on_day(
+        [a.start, a.end, a.item_id, a.label],
+        [[a.held.is_(False), a.end >= bindparam("reference", type_=Date), waiting,
+          *_filters(kinds, item_ids)]], known=known)
 
 
 @lru_cache(maxsize=16)
@@ -164,13 +139,14 @@ def _slipped(known: bool, kinds: bool, item_ids: bool) -> Subquery:
     """The meetings that had slipped: the rows whose `slip_start` is set (known now, from
     `ix_agenda_slips`)."""
     a = t.agenda.c
-    return _rows(known, [a.slip_start.label("start"), a.slip_end.label("end"), a.item_id,
-                      literal("").label("label")],
-                 [a.slip_start.is_not(None), *_filters(kinds, item_ids)])
+    return agenda_days.on_day(
+        [a.slip_start.label("start"), a.slip_end.label("end"), a.item_id,
+         literal("").label("label")],
+        [[a.slip_start.is_not(None), *_filters(kinds, item_ids)]], known=known)
 
 
 def _keys(snap: Snapshot, rows: Subquery, values: dict[str, Any], shown: int | None,
-          known: dict[str, ItemState], *, slips: bool) -> tuple[list[StaleKey], int]:
+          then: dict[str, ItemState], *, slips: bool) -> tuple[list[StaleKey], int]:
     """The keys of the first `shown` (all when None) of these rows (as late entries, or
     as slips), in order, and how many there are. The index gives the rows in no order:
     one statement reads the first `shown + PAST_SHOWN` by date, from a bounded sort of
@@ -189,19 +165,19 @@ def _keys(snap: Snapshot, rows: Subquery, values: dict[str, Any], shown: int | N
                 tied, {**values, "last_start": last[0], "last_end": last[1]}).all())
         else:
             found = [row for row in found if (row.start, row.end) <= last]
-    titles = _titles(snap, {row.item_id for row in found}, known)
+    titles = _titles(snap, {row.item_id for row in found}, then)
     keys = sorted((row.start, row.end, titles[row.item_id], row.item_id,
                    *((1, "") if slips else (0, row.label)))
                   for row in found if row.item_id in titles)
     return (keys if shown is None else keys[:shown]), total
 
 
-def _titles(snap: Snapshot, item_ids: set[str], known: dict[str, ItemState],
+def _titles(snap: Snapshot, item_ids: set[str], then: dict[str, ItemState],
             ) -> dict[str, str]:
     """The items' titles at the snapshot's times: the board's, as an item's title changes
     only by a correction of its registration, which every as-at reading applies. As known
     at a past time, an item with a correction or retraction recorded since then may have
-    had another title: its state then is read, and kept in `known` for the entries."""
+    had another title: its state then is read, and kept in `then` for the entries."""
     b = t.board.c
     titles = dict(snap.conn.execute(select(b.item_id, b.title).where(
         b.item_id.in_(sorted(item_ids)))).tuples().all())
@@ -209,10 +185,10 @@ def _titles(snap: Snapshot, item_ids: set[str], known: dict[str, ItemState],
         return titles
     revised = q.revised_item_ids(snap.conn, sorted(item_ids),
                                  recorded_after=snap.known_at.astimezone(UTC))
-    known.update((s.id, s) for s in agenda.states(snap, sorted(revised - known.keys())))
+    then.update((s.id, s) for s in agenda.states(snap, sorted(revised - then.keys())))
     for item_id in revised:
-        if item_id in known:
-            titles[item_id] = known[item_id].title
+        if item_id in then:
+            titles[item_id] = then[item_id].title
         else:
             titles.pop(item_id, None)
     return titles
@@ -246,7 +222,7 @@ def _every(rows: Subquery) -> Select[Any]:
 
 
 def _settled_step_keys(snap: Snapshot, rows: Subquery, values: dict[str, Any],
-                       known: dict[str, ItemState]) -> list[StaleKey]:
+                       then: dict[str, ItemState]) -> list[StaleKey]:
     """The keys of the steps on the agenda then whose own date has not passed but whose
     meeting was held by then and is over."""
     day = snap.reference
@@ -257,7 +233,7 @@ def _settled_step_keys(snap: Snapshot, rows: Subquery, values: dict[str, Any],
     settled = [row for row in found if (met := held.get(meeting_key(awaited[row.label]))
                                         if row.label in awaited else None) is not None
                and has_passed(met, day)]
-    titles = _titles(snap, {row.item_id for row in settled}, known)
+    titles = _titles(snap, {row.item_id for row in settled}, then)
     return [(row.start, row.end, titles[row.item_id], row.item_id, 0, row.label)
             for row in settled if row.item_id in titles]
 
@@ -285,12 +261,12 @@ def held_meetings(snap: Snapshot, names: Iterable[str]) -> dict[str, PartialDate
 
 
 def _entries(snap: Snapshot, page: Sequence[StaleKey],
-             known: dict[str, ItemState]) -> list[Stale]:
+             then: dict[str, ItemState]) -> list[Stale]:
     """The page's entries, built from its items' states at the snapshot's times by the
-    domain's rules (those in `known` already read)."""
+    domain's rules (those in `then` already read)."""
     ids = list(dict.fromkeys(key[3] for key in page))
-    missing = [i for i in ids if i not in known]
-    found = {**{i: known[i] for i in ids if i in known},
+    missing = [i for i in ids if i not in then]
+    found = {**{i: then[i] for i in ids if i in then},
              **{s.id: s for s in agenda.states(snap, missing)}}
     names = [name for s in found.values() for label, _ in s.agenda
              if (name := awaited_meeting(label)) is not None]

@@ -1,7 +1,9 @@
 """The agenda's entries as at a day found level by level (`projections.agenda_days`) are
 the plain query's (`queries.agenda_rows`), a page and a count at a time, for every shape
-of question, on a synthetic history on both stores; and the levels find exactly the spans
-that hold a day."""
+of question, as known now and at a time, on a synthetic history on both stores; and the
+levels find exactly the spans that hold a day. (Rows replaced since a time are
+`tests/integration/test_agenda.py`'s and `test_stale_asat.py`'s to test, on histories
+recorded over time.)"""
 
 from __future__ import annotations
 
@@ -85,10 +87,15 @@ class TestOnASyntheticHistory:
                     fast, plain = _both(conn, as_at=day, known_at=None, **asked)
                     assert fast == plain, (day, asked)
                     compared += len(plain[0])
-            # Not as at a day, or as known at a time: the plain query's own answers.
-            for as_at, known_at in ((None, None), (date(2016, 1, 1), datetime.now(UTC))):
-                fast, plain = _both(conn, as_at=as_at, known_at=known_at, limit=20)
-                assert fast == plain and plain[1] > 0
+            # As known at a time, as at some of the days and at none (after every date);
+            # and now (the plain query's own answer).
+            known_at = datetime.now(UTC)
+            for known_day in [*DAYS[::4], None]:
+                for asked in _questions(known_day or date(2016, 1, 1), item_ids):
+                    fast, plain = _both(conn, as_at=known_day, known_at=known_at, **asked)
+                    assert fast == plain, (known_day, known_at, asked)
+            fast, plain = _both(conn, as_at=None, known_at=None, limit=20)
+            assert fast == plain and plain[1] > 0
         assert compared > 1_000
         assert len(levels) >= 8, levels  # spans of many lengths, the open ones among them
 
