@@ -92,8 +92,7 @@ def agenda_rows(conn: Connection, *, as_at: date | None, known_at: datetime | No
                                workshops, limit, offset, known_at is not None)
     values: dict[str, Any] = {
         "first": first, "last": last, "kinds": sorted(kinds or ()), "item_ids": item_ids,
-        "held_or_before": held_or_before, **day_values(as_at or AFTER_EVERY_DATE),
-        "known_at": known_at}
+        "held_or_before": held_or_before, **day_values(as_at, known_at)}
     rows = conn.execute(shown, values).all()
     if limit is None and not offset:  # every entry, read whole: no page
         return rows, len(rows)
@@ -201,8 +200,7 @@ def agenda_entry_item_ids(conn: Connection, *, as_at: date | None,
             workshops=workshops, item_ids=item_ids, held=held, held_or_before=held_or_before)
     values: dict[str, Any] = {
         "first": first, "last": last, "kinds": sorted(kinds or ()), "item_ids": item_ids,
-        "held_or_before": held_or_before, **day_values(as_at or AFTER_EVERY_DATE),
-        "known_at": known_at}
+        "held_or_before": held_or_before, **day_values(as_at, known_at)}
     statement = _item_ids(first is not None, last is not None, bool(kinds),
                           item_ids is not None, held, held_or_before is not None, workshops,
                           known_at is not None)
@@ -223,11 +221,13 @@ def _item_ids(first: bool, last: bool, kinds: bool, item_ids: bool, held: bool |
     return query.distinct()
 
 
-def day_values(as_at: date) -> dict[str, date]:
-    """The values `on_day`'s statements are bound with, as at a day: the day, and the
-    earliest day on which a span of each level that holds it can begin."""
-    return {"as_at": as_at,
-            **{f"from_{level}": earliest_from(level, as_at) for level in range(LONG)}}
+def day_values(as_at: date | None, known_at: datetime | None = None) -> dict[str, Any]:
+    """The values `on_day`'s statements are bound with, as at a day (None: after every
+    date) and as known at a time (None: now): the day, the earliest day on which a span
+    of each level that holds it can begin, and the time."""
+    day = as_at or AFTER_EVERY_DATE
+    return {"as_at": day, "known_at": known_at,
+            **{f"from_{level}": earliest_from(level, day) for level in range(LONG)}}
 
 
 def on_day(columns: Sequence[ColumnElement[Any]],

@@ -83,7 +83,9 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     if not snap.historical:
         raise ValueError("the overdue list's fast path for a past time needs a past time")
     shown = None if count is None else first + count
-    values: dict[str, Any] = {**_values(snap), "reference": snap.reference,
+    known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
+    values: dict[str, Any] = {**agenda_days.day_values(snap.as_at, known_at),
+                              "reference": snap.reference,
                               "kinds": sorted(kinds), "item_ids": item_ids}
     shape = (snap.known_at is not None, bool(kinds), item_ids is not None)
     then: dict[str, ItemState] = {}  # states read as known at a past time, by item
@@ -94,14 +96,6 @@ def stale_page(snap: Snapshot, *, kinds: frozenset[str], item_ids: list[str] | N
     keys = sorted([*late, *steps, *slips])
     page = keys[first:] if count is None else keys[first:first + count]
     return _entries(snap, page, then), late_total + len(steps) + slips_total
-
-
-def _values(snap: Snapshot) -> dict[str, Any]:
-    """The values the parts' statements are bound with for this snapshot."""
-    values: dict[str, Any] = agenda_days.day_values(snap.as_at or agenda_days.AFTER_EVERY_DATE)
-    if snap.known_at is not None:
-        values["known_at"] = snap.known_at.astimezone(UTC)
-    return values
 
 
 def _filters(kinds: bool, item_ids: bool) -> list[ColumnElement[bool]]:
