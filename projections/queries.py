@@ -369,13 +369,14 @@ def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date
     return found
 
 
-def revised_item_ids(conn: Connection, item_ids: list[str], *, recorded_after: datetime,
-                     ) -> set[str]:
-    """Those of these items with a correction or retraction recorded after this time."""
+def item_ids_recorded_after(conn: Connection, item_ids: list[str], *,
+                            recorded_after: datetime, revisions: bool = False) -> set[str]:
+    """Those of these items with an event (with `revisions`, a correction or retraction)
+    recorded after this time."""
     a = t.activity.c
+    types = [a.event_type.in_(("EventCorrected", "EventRetracted"))] if revisions else []
     return set(conn.execute(select(a.item_id).distinct().where(
-        a.item_id.in_(item_ids), a.event_type.in_(("EventCorrected", "EventRetracted")),
-        a.recorded > recorded_after)).scalars())
+        a.item_id.in_(item_ids), *types, a.recorded > recorded_after)).scalars())
 
 
 def latest_checkpoints(conn: Connection, item_ids: list[str], *, through_by: date,

@@ -24,7 +24,7 @@ readings, each behind the plain path's interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -97,12 +97,39 @@ def state(snap: Snapshot, item_id: str) -> ItemState | None:
 
 
 def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
-    """What `snap.states(item_ids)` answers: as known now, the board for the items whose
+    """What `snap.states(item_ids)` answers. As known now: the board for the items whose
     state as at the snapshot's date is their current one; for the rest, only the events
     up to the last one dated by then (and any revision) are read and folded, from the
-    latest checkpoint by then when there is one."""
-    if snap.as_at is None or not item_ids:
+    latest checkpoint by then when there is one. As known at a past time: an item with no
+    event recorded since then stands as it does as known now, read so; the others are
+    folded from their events recorded by then."""
+    if not item_ids:
+        return []
+    if snap.known_at is not None:
+        return _states_known_at(snap, snap.known_at.astimezone(UTC), item_ids)
+    if snap.as_at is None:
         return snap.states(item_ids)
+    return _states_as_at(snap, item_ids)
+
+
+def _states_known_at(snap: Snapshot, known_at: datetime,
+                     item_ids: list[str]) -> list[ItemState]:
+    since = q.item_ids_recorded_after(snap.conn, item_ids, recorded_after=known_at)
+    now = Snapshot(snap.conn, snap.tracker, snap.index, as_at=snap.as_at, known_at=None,
+                   reference=snap.reference)
+    found = {s.id: s for s in states(now, [i for i in item_ids if i not in since])}
+    changed = [i for i in item_ids if i in since]
+    found.update((s.id, s) for s in (_states_as_at(snap, changed) if snap.as_at is not None
+                                     else snap.states(changed)))
+    return [found[i] for i in item_ids if i in found]
+
+
+def _states_as_at(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
+    """The items' states as at the snapshot's date (as known at its time): the board for
+    those whose state then is their current one (known now), the rest folded from the
+    events up to the last one dated by then, from a checkpoint when there is one."""
+    if snap.as_at is None:
+        raise ValueError("a reading as at a date needs a date")
     settled = (q.settled_item_ids(snap.conn, item_ids, by=snap.as_at)
                if snap.known_at is None else set())
     now = q.states(snap.conn, settled)
@@ -123,3 +150,4 @@ def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
             then[item_id] = state
     return [state for state in (now.get(i) or then.get(i) for i in item_ids)
             if state is not None]
+

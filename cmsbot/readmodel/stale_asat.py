@@ -177,8 +177,8 @@ def _titles(snap: Snapshot, item_ids: set[str], then: dict[str, ItemState],
         b.item_id.in_(sorted(item_ids)))).tuples().all())
     if snap.known_at is None or not item_ids:
         return titles
-    revised = q.revised_item_ids(snap.conn, sorted(item_ids),
-                                 recorded_after=snap.known_at.astimezone(UTC))
+    revised = q.item_ids_recorded_after(snap.conn, sorted(item_ids), revisions=True,
+                                        recorded_after=snap.known_at.astimezone(UTC))
     then.update((s.id, s) for s in agenda.states(snap, sorted(revised - then.keys())))
     for item_id in revised:
         if item_id in then:
