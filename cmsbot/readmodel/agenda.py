@@ -16,7 +16,9 @@ readings, each behind the plain path's interface.
   now, and is read from the board instead of being folded (`agenda_marks.last_end` says
   which); another is folded from its events up to the last one dated by then (the
   activity view says which), not from all of them, and from its latest checkpoint by then
-  when it has one (`cmsbot.readmodel.checkpoints`).
+  when it has one (`cmsbot.readmodel.checkpoints`). As known at a past time, an item with
+  no event recorded since then stands as it does as known now, and is read so; only the
+  others are folded from their events recorded by then.
 
 `tests/integration/test_agenda.py` holds each equal to its plain path on both stores.
 """
