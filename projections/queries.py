@@ -24,6 +24,7 @@ AGENDA_EVENTS = (
     "AgreementSubmittedForEndorsement", "ConsultationAnnounced", "ConsultationIssued",
     "ConsolidationPlanned", "MilestonePlanned",
 )
+REVISIONS = ("EventCorrected", "EventRetracted")  # the events that revise another
 
 
 def position(conn: Connection) -> int:
@@ -356,7 +357,7 @@ def visible_versions(conn: Connection, item_ids: list[str], *, occurred_by: date
     revisions aside) dated by `occurred_by` (and recorded by `recorded_by`), at least 1;
     and whether a revision comes after it. What an as-at reading must read of its events."""
     a = t.activity.c
-    revision = a.event_type.in_(("EventCorrected", "EventRetracted"))
+    revision = a.event_type.in_(REVISIONS)
     dated = and_(a.occurred_end <= occurred_by, ~revision, a.version > 1)
     query = select(a.item_id, func.max(a.version).filter(dated),
                    func.max(a.version).filter(revision)).where(a.item_id.in_(item_ids))
@@ -374,7 +375,7 @@ def item_ids_recorded_after(conn: Connection, item_ids: list[str], *,
     """Those of these items with an event (with `revisions`, a correction or retraction)
     recorded after this time."""
     a = t.activity.c
-    types = [a.event_type.in_(("EventCorrected", "EventRetracted"))] if revisions else []
+    types = [a.event_type.in_(REVISIONS)] if revisions else []
     return set(conn.execute(select(a.item_id).distinct().where(
         a.item_id.in_(item_ids), *types, a.recorded > recorded_after)).scalars())
 

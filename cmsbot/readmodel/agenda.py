@@ -116,6 +116,8 @@ def states(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
 
 def _states_known_at(snap: Snapshot, known_at: datetime,
                      item_ids: list[str]) -> list[ItemState]:
+    """`states` as known at `known_at` (UTC): the items unchanged since read as known
+    now, the others folded."""
     since = q.item_ids_recorded_after(snap.conn, item_ids, recorded_after=known_at)
     now = Snapshot(snap.conn, snap.tracker, snap.index, as_at=snap.as_at, known_at=None,
                    reference=snap.reference)
@@ -152,4 +154,3 @@ def _states_as_at(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
             then[item_id] = state
     return [state for state in (now.get(i) or then.get(i) for i in item_ids)
             if state is not None]
-
