@@ -91,7 +91,8 @@ class Container:
     def views_behind(self) -> int:
         """How many events of the log the views have not applied yet (read, not written:
         the writers and the projector catch them up, never a read)."""
-        return max(0, self.tracker.head() - self.projector.position())
+        with self.readmodel.reading() as conn:
+            return self.readmodel.views_behind(conn)
 
     def catch_up(self) -> int:
         """Bring the audit chain and the views up to the log's head (a cheap check when
@@ -232,7 +233,6 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
         settings=settings, tracker=tracker, engine=engine, projector=projector,
         readmodel=readmodel, questions=QuestionEngine(readmodel), store_file=store_file,
     )
-    container.questions.views_behind = container.views_behind
     return container
 
 

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     container = bootstrap(settings, reading=True)
     try:
-        behind = container.views_behind()
-        with container.engine.connect() as conn:
+        with container.readmodel.reading() as conn:
+            behind = container.readmodel.views_behind(conn)
             which = ItemFilter(kind=args.kind)
             if args.partner:
                 named = read_filter(container.readmodel, conn, args.partner)

@@ -128,7 +128,7 @@ def build_digest(reader: ReadModel, *, channel: str, period: str, start: datetim
     The period's material is prepared once while no item changes (`_Week`; a digest's own
     claim does not count), and a channel's filter only selects from it (once per filter), so
     a hundred channels cost little more than one."""
-    with reader.engine.connect() as conn:
+    with reader.reading() as conn:
         snap = (reader.snapshot(conn, as_at=end.date()) if business_time
                 else reader.snapshot(conn, known_at=end))
         week = reader.derived(

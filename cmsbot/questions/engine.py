@@ -58,10 +58,8 @@ class QuestionEngine:
     """Answers questions from the read model: the views now, and for past times the items'
     own events."""
 
-    def __init__(self, reader: ReadModel, *,
-                 views_behind: Callable[[], int] | None = None) -> None:
+    def __init__(self, reader: ReadModel) -> None:
         self.reader = reader
-        self.views_behind = views_behind  # how far the views lag the log, said in answers
 
     def read(self, question: str, *, as_at: date | None = None,
              known_at: datetime | None = None) -> Asked:
@@ -90,8 +88,8 @@ class QuestionEngine:
         intent = INTENTS.get(asked.intent)
         if intent is None:
             raise UnreadableAskedError(f"no such intent: {asked.intent!r}")
-        behind = self.views_behind() if self.views_behind is not None else 0
-        with self.reader.engine.connect() as conn:
+        with self.reader.reading() as conn:
+            behind = self.reader.views_behind(conn)  # said in the answer
             snap = self.reader.snapshot(conn, as_at=asked.as_at, known_at=asked.known_at,
                                         shortcut=False)
             answer = intent(Asking(asked, snap, page, size))

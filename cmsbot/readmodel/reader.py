@@ -7,7 +7,8 @@ material) while no item changes, so a hundred channels' digests read the items o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from cmsbot.eventstore.tracker import Tracker
 from cmsbot.readmodel import stored_index
 from cmsbot.readmodel.resolve import Index
 from cmsbot.readmodel.snapshot import Snapshot
+from projections import positions
 from projections import queries as q
 
 T = TypeVar("T")
@@ -33,6 +35,28 @@ class ReadModel:
         self.today = today or (lambda: datetime.now(UTC).date())
         self._index: tuple[int, Index] | None = None
         self._kept: _Kept | None = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection whose statements all see one state of the views, so that what one
+        read puts together (a list and its count, an item and its name) was true at once.
+        SQLite's transaction sees one state from its first read; PostgreSQL's does so at
+        its repeatable-read level, here read-only. The isolation is the connection's
+        setting, sent with its BEGIN: no statement of its own."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ",
+                                              postgresql_readonly=True)
+            yield conn
+            # Ended by a commit (it wrote nothing): psycopg forgets the connection's
+            # prepared statements on every rollback, as the pool's reset would be.
+            conn.commit()
+
+    def views_behind(self, conn: Connection) -> int:
+        """How many events of the log the views `conn` sees have not applied yet: the log's
+        head is read first, so a write the views took since only makes it smaller."""
+        head = self.tracker.head()
+        return max(0, head - positions.views_position(conn))
 
     def index(self, conn: Connection) -> Index:
         """The names of the items and partners, rebuilt when the views' names change."""

@@ -129,7 +129,7 @@ class Bot:
         ("list agreements awaiting endorsement") are asked as a question."""
         try:
             reader = self.container().readmodel
-            with reader.engine.connect() as conn:
+            with reader.reading() as conn:
                 which = items.read_filter(reader, conn, words)
                 rows = items.list_items(reader, conn, which)
         except items.UnknownListFilterError:

@@ -59,7 +59,7 @@ def read(reader: ReadModel, questions: QuestionEngine, channels: ChannelCommands
     today = reader.today()
     follows = channels.listing(channel).follows if channel else []
     followed: dict[str, ItemRow] = {}
-    with reader.engine.connect() as conn:
+    with reader.reading() as conn:
         keys = {key for kind, key in follows if kind == "item"}
         for row in list_items(reader, conn) if keys else []:
             if row.key in keys:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from cmsbot.audit.chain import ChainKeeper, Head
 from cmsbot.audit.report import prose
@@ -36,14 +36,11 @@ OVERVIEW = "Overview of activities"  # the title of a report of no document
 
 class ReportSource(Protocol):
     """What a report reads: the views, the items' events and the documents' outlines
-    (through the read model), the audit chain, and how far the views lag the log. It
-    writes nothing."""
+    (through the read model, which also says how far the views lag the log), and the audit
+    chain. It writes nothing."""
 
-    engine: Engine
     readmodel: ReadModel
     chain: ChainKeeper
-
-    def views_behind(self) -> int: ...
 
 
 @dataclass
@@ -120,11 +117,11 @@ def build_report(source: ReportSource, as_at: date, *, known_at: datetime | None
     """The report as at `as_at` (business time), from what was recorded by `known_at`
     (default: everything recorded), read from the store as it is: the report of
     `document` in its outline's sections, or of every item by kind and partner."""
-    behind = source.views_behind()
     tracker = source.readmodel.tracker
     outline = None if document is None else recorded_outline(tracker, document, known_at)
     placed: list[tuple[int, tuple[object, ...], ItemParagraph]] = []
-    with source.engine.connect() as conn:
+    with source.readmodel.reading() as conn:
+        behind = source.readmodel.views_behind(conn)
         snapshot = source.readmodel.snapshot(conn, as_at=as_at, known_at=known_at)
         names = snapshot.names
         placer = Placer(outline, document, names)
