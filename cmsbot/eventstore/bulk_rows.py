@@ -15,6 +15,9 @@ test holds (tests/integration/test_bulk_rows.py, test_transcoding.py, test_recor
   `Application.repository`'s `in` loads each aggregate.
 - A recorder's `select_rows(after, limit)` reads the log undecoded, so that a rebuild can
   decode it in two processes (`Tracker.decode_rows` is the library's decoding of them).
+- A recorder's `select_ranges(ranges)` reads the events of many aggregates, each between
+  two versions, in one query, where the library's `select_events` takes a query (and on
+  PostgreSQL a connection's ping) for each: an as-at reading folds a few dozen items.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from projections.logrows import LogRow
 # An event as the bulk sessions insert it: the originator's id as 32 hex digits (how the
 # library's SQLite recorder stores it), its version, its topic and its encoded state.
 EventRow = tuple[str, int, str, bytes]
+
+# The versions of one aggregate's events to read: those after the first and up to the
+# second (`select_ranges`).
+Range = tuple[UUID, int, int]
 
 # What a bulk session adds rows with: it inserts them and returns their positions.
 AddRows = Callable[[Sequence[EventRow]], list[int]]
@@ -63,6 +70,11 @@ class BulkRecorder(Protocol):
     def select_last_positions(self, after: int, through: int) -> dict[str, int]:
         """Each aggregate with events after log position `after` up to `through`: the
         position of its last one there, by its id's 32 hex digits (one query)."""
+        ...
+
+    def select_ranges(self, ranges: Sequence[Range]) -> list[EventRow]:
+        """The events of each (aggregate, after, through) whose version is after `after`
+        and at most `through`, as event rows, by aggregate and version (one query)."""
         ...
 
 

@@ -23,7 +23,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from cmsbot.eventstore.bulk_rows import AddRows
+from cmsbot.eventstore.bulk_rows import AddRows, EventRow, Range
 from projections.logrows import LogRow
 
 PIPELINE_LIMIT = 1000
@@ -87,6 +87,21 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(query, (list(originator_ids),))
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+
+    def select_ranges(self, ranges: Sequence[Range]) -> list[EventRow]:
+        if not ranges:
+            return []
+        query = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                    "FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[]) AS w(id, after, through) "
+                    "JOIN {}.{} AS e ON e.originator_id = w.id "
+                    "AND e.originator_version > w.after AND e.originator_version <= w.through "
+                    "ORDER BY e.originator_id, e.originator_version").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        ids, afters, throughs = zip(*ranges, strict=True)
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (list(ids), list(afters), list(throughs)))
+            return [(row["originator_id"].hex, row["originator_version"], row["topic"],
+                     bytes(row["state"])) for row in cursor.fetchall()]
 
     def select_rows(self, after: int, limit: int) -> list[LogRow]:
         return [(n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)

@@ -23,7 +23,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from cmsbot.eventstore.bulk_rows import AddRows, EventRow, event_row, uuid_of
+from cmsbot.eventstore.bulk_rows import AddRows, EventRow, Range, event_row, uuid_of
 from cmsbot.storefile import StoreFile
 from projections.logrows import LogRow
 from projections.writing import sqlite_gate
@@ -93,6 +93,20 @@ class BulkSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, [i.hex for i in originator_ids])
             return {UUID(row[0]) for row in cursor.fetchall()}
+
+    def select_ranges(self, ranges: Sequence[Range]) -> list[EventRow]:
+        if not ranges:
+            return []
+        wanted = ",".join(["(?, ?, ?)"] * len(ranges))
+        statement = (f"WITH w(id, after, through) AS (VALUES {wanted}) "  # noqa: S608 - our names
+                     "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                     f"FROM w JOIN {self.events_table_name} AS e ON e.originator_id = w.id "
+                     "AND e.originator_version > w.after AND e.originator_version <= w.through "
+                     "ORDER BY e.originator_id, e.originator_version")
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [v for aggregate, after, through in ranges
+                                       for v in (aggregate.hex, after, through)])
+            return [tuple(row) for row in cursor.fetchall()]
 
     def select_rows(self, after: int, limit: int) -> list[LogRow]:
         statement = ("SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -27,6 +27,8 @@ from domain.events import ItemEvent, ItemRegistered
 from domain.items import Item, Partner, item_id, partner_id
 from domain.outlines import ReportOutlined, ReportOutlineRevised, outline_id
 from projections.logrows import LogRow
+
+LAST_VERSION = 2**62  # beyond any item's last version
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,23 @@ class Tracker(Application[UUID]):
         given): the only read an as-at question needs."""
         stored = self.recorder.select_events(aggregate_id, gt=after_version, lte=up_to_version)
         return [self.mapper.to_domain_event(s) for s in stored]  # type: ignore[misc]
+
+    def items_events(self, wanted: Mapping[UUID, tuple[int | None, int | None]], *,
+                     chunk: int = 300,
+                     ) -> Iterator[tuple[UUID, list[ItemRegistered | ItemEvent]]]:
+        """Each item's id and events as `item_events` reads them, in the order of `wanted`,
+        which gives each item's (`after_version`, `up_to_version`). A query for `chunk`
+        items, where `item_events` takes one an item; only one chunk's events are held."""
+        ranges = [(aggregate, after or 0, LAST_VERSION if up_to is None else up_to)
+                  for aggregate, (after, up_to) in wanted.items()]
+        to_domain_event = self.mapper.to_domain_event
+        for start in range(0, len(ranges), chunk):
+            part = ranges[start:start + chunk]
+            found: dict[UUID, list[Any]] = {aggregate: [] for aggregate, _, _ in part}
+            for row in self.bulk_recorder.select_ranges(part):
+                aggregate = uuid_of(row[0])
+                found[aggregate].append(to_domain_event(StoredEvent(aggregate, *row[1:])))
+            yield from found.items()
 
     def outline_events(self, document: str) -> list[ReportOutlined | ReportOutlineRevised]:
         """The events of the document's report outline, in version order (none when no file

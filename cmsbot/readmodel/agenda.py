@@ -141,16 +141,16 @@ def _states_as_at(snap: Snapshot, item_ids: list[str]) -> list[ItemState]:
     known_at = snap.known_at.astimezone(UTC) if snap.known_at is not None else None
     reach = q.visible_versions(snap.conn, others, occurred_by=snap.as_at, recorded_by=known_at)
     then = checkpoints.states(snap, others, reach)
+    wanted: dict[UUID, tuple[int | None, int | None]] = {}
     for item_id in others:
-        if item_id in then:
-            continue
-        last, revised_later = reach.get(item_id, (1, False))
-        events = snap.tracker.item_events(UUID(item_id),
-                                          up_to_version=None if revised_later else last)
+        if item_id not in then:
+            last, revised_later = reach.get(item_id, (1, False))
+            wanted[UUID(item_id)] = (None, None if revised_later else last)
+    for aggregate, events in snap.tracker.items_events(wanted):  # a query for many items
         if snap.known_at is not None:
             events = [e for e in events if e.timestamp <= snap.known_at]
         state = snap.state_from(events)
         if state is not None:
-            then[item_id] = state
+            then[str(aggregate)] = state
     return [state for state in (now.get(i) or then.get(i) for i in item_ids)
             if state is not None]

@@ -34,13 +34,16 @@ def states(snap: Snapshot, item_ids: list[str], reach: dict[str, tuple[int, bool
     long = [i for i in item_ids if reach.get(i, (1, False))[0] >= kept.EVERY]
     if snap.as_at is None or snap.known_at is not None or not long:
         return {}
-    found: dict[str, ItemState] = {}
-    for item_id, (version, data) in q.latest_checkpoints(
-            snap.conn, long, through_by=snap.as_at).items():
+    checkpoints = q.latest_checkpoints(snap.conn, long, through_by=snap.as_at)
+    wanted: dict[UUID, tuple[int | None, int | None]] = {}
+    for item_id, (version, _) in checkpoints.items():
         last, revised_later = reach.get(item_id, (version, False))
-        later = ([] if last <= version and not revised_later
-                 else snap.tracker.item_events(UUID(item_id), after_version=version,
-                                               up_to_version=None if revised_later else last))
+        if last > version or revised_later:
+            wanted[UUID(item_id)] = (version, None if revised_later else last)
+    events = dict(snap.tracker.items_events(wanted))  # one query for them all
+    found: dict[str, ItemState] = {}
+    for item_id, (version, data) in checkpoints.items():
+        later = events.get(UUID(item_id), [])
         state = fold(snap.visible(later, shown_through=version),
                      start=ItemState.from_dict(data))
         if state is not None:

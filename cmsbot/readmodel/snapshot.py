@@ -91,10 +91,12 @@ class Snapshot:
 
     def events_of(self, item_id: str) -> list[Any]:
         """The item's events recorded by `known_at` (all of them without it)."""
-        events = self.tracker.item_events(UUID(item_id))
-        if self.known_at is not None:
-            events = [e for e in events if e.timestamp <= self.known_at]
-        return events
+        return self._recorded(self.tracker.item_events(UUID(item_id)))
+
+    def _recorded(self, events: list[Any]) -> list[Any]:
+        if self.known_at is None:
+            return events
+        return [e for e in events if e.timestamp <= self.known_at]
 
     def visible(self, events: list[Any], *, shown_through: int = 0) -> list[Any]:
         """Of an item's events, those that had happened by `as_at` (by their dates as
@@ -137,10 +139,16 @@ class Snapshot:
 
     def states(self, item_ids: list[str]) -> list[ItemState]:
         """The items' states in the order asked, leaving out those not there yet."""
+        found: dict[str, ItemState] = {}
         if not self.historical:
             found = q.states(self.conn, item_ids)
             return [found[i] for i in item_ids if i in found]
-        return [s for s in (self.state(i) for i in item_ids) if s is not None]
+        for aggregate, events in self.tracker.items_events(
+                dict.fromkeys(map(UUID, item_ids), (None, None))):  # a query for many items
+            state = self.state_from(self._recorded(events))
+            if state is not None:
+                found[str(aggregate)] = state
+        return [found[i] for i in item_ids if i in found]
 
     def calendar(self, item_ids: list[str] | None = None, *,
                  known: dict[str, ItemState] | None = None) -> list[CalendarEntry]:

@@ -88,6 +88,23 @@ def test_rows_read_and_decoded_are_the_log_read(seeded: Container) -> None:
     assert len(tracker.decode_rows(tracker.read_rows(0, head))) == head > 100
 
 
+def test_items_events_are_each_items_events_read_alone(container: Container) -> None:
+    made = aggregates()
+    container.tracker.save(*made)
+    items = [a.id for a in made if isinstance(a, Engagement)]
+    ranges: list[tuple[int | None, int | None]] = [
+        (None, None), (None, 3), (2, None), (2, 5), (4, 4), (7, 1), (0, 100)]
+    wanted = {item: ranges[number % len(ranges)] for number, item in enumerate(items)}
+    wanted[item_id("nothing")] = (None, None)  # never saved: no events
+    read = list(container.tracker.items_events(wanted, chunk=5))  # several queries
+    assert [aggregate for aggregate, _ in read] == list(wanted)
+    for aggregate, events in read:
+        after, up_to = wanted[aggregate]
+        assert events == container.tracker.item_events(aggregate, after_version=after,
+                                                       up_to_version=up_to)
+    assert sum(len(events) for _, events in read) > len(items)
+
+
 class _Pending:
     """An aggregate's new events, as `encode_rows` collects them."""
 
