@@ -150,46 +150,6 @@ def activity_recorded_from(conn: Connection, start: datetime, *, recorded_by: da
     return conn.execute(query.order_by(t.activity.c.position)).all()
 
 
-def changed_page(conn: Connection, *, since: date, recorded_from: datetime | None,
-                 last: date | None, known_at: datetime | None, item_ids: list[str] | None,
-                 first: int, count: int | None) -> tuple[Sequence[Row[Any]], int, int]:
-    """Activity rows (registrations left out) whose business date may fall on or after
-    `since` (a "by" date only after it) up to `last`, or with `recorded_from` those
-    recorded from then (with business dates by `last`); recorded by `known_at`; of these
-    items. Grouped by item in the order of each item's first row, each item's rows in date
-    order (log order where dates tie; log order alone for recorded time): rows `first`…
-    (at most `count`), how many rows in all, and of how many items."""
-    a = t.activity.c
-    where: list[Any] = [a.event_type != "ItemRegistered"]
-    if recorded_from is not None:
-        where.append(a.recorded >= recorded_from)
-        order: list[Any] = [a.position]
-    else:
-        where += [a.occurred_end >= since,
-                  or_(a.occurred_start.is_not(None), a.occurred_end > since)]
-        order = [func.coalesce(a.occurred_start, a.occurred_end), a.occurred_end, a.position]
-    if last is not None:
-        where.append(a.occurred_end <= last)
-    if known_at is not None:
-        where.append(a.recorded <= known_at)
-    if item_ids is not None:
-        where.append(a.item_id.in_(item_ids))
-    numbered = select(t.activity, func.row_number().over(order_by=order).label("n")) \
-        .where(*where).subquery()
-    grouped = select(numbered, func.min(numbered.c.n).over(
-        partition_by=numbered.c.item_id).label("item_n")).subquery()
-    page = select(grouped).order_by(grouped.c.item_n, grouped.c.n).offset(
-        literal_column(str(int(first))))
-    if count is not None:
-        page = page.limit(literal_column(str(int(count))))
-    rows = conn.execute(page).all()
-    if first == 0 and count is not None and len(rows) < count:
-        return rows, len(rows), len({r.item_id for r in rows})
-    events, items = conn.execute(select(func.count(), func.count(a.item_id.distinct()))
-                                 .where(*where)).one()
-    return rows, int(events), int(items)
-
-
 def latest_report(conn: Connection, *, occurred_by: date | None,
                   recorded_by: datetime | None) -> tuple[str, date] | None:
     """The latest document that states facts as at its own date, and that date: a report's

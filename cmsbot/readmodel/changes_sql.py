@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cmsbot.readmodel.changes import Changed
-from projections import queries as q
+from projections.changed_rows import changed_page
 
 
 def changed(conn: Connection, wanted: Changed, first: int = 0,
             count: int | None = None) -> tuple[list[Any], int, int]:
     """What `changed_by_rows` answers, read a page at a time."""
-    rows, events, items = q.changed_page(
+    rows, events, items = changed_page(
         conn, since=wanted.since, recorded_from=wanted.recorded_from if wanted.recorded
         else None, last=wanted.last, known_at=wanted.known_at,
         item_ids=list(wanted.item_ids) if wanted.item_ids is not None else None,
