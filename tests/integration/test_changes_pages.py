@@ -61,6 +61,10 @@ def assert_the_same(container: Container) -> int:
                     assert [r.position for r in page[0]] == [
                         r.position for r in plain[first:first + size]], (wanted, first)
                     assert page[1:] == (events, items)
+            for first in {1, len(plain) // 2, max(len(plain) - 1, 0)}:  # the rest of the list
+                rest = changed(conn, wanted, first)
+                assert [r.position for r in rest[0]] == [
+                    r.position for r in plain[first:]], (wanted, first)
             compared += len(plain)
     return compared
 
