@@ -57,10 +57,10 @@ def changed_page(conn: Connection, *, since: date, recorded_from: datetime | Non
     # `item_id || ''`, which no index holds: without statistics, SQLite would otherwise walk
     # the whole table by the item index, to spare itself a sort, rather than take only the
     # rows the date's (or the recorded time's) index finds.
-    item = (a.item_id + "").label("item_id")
-    items = sorted(conn.execute(select(func.min(key), item, func.count())
-                                .where(*where).group_by(item)).tuples(),
-                   key=lambda found: found[0])
+    each_item = (a.item_id + "").label("item_id")
+    items = sorted(conn.execute(select(func.min(key), each_item, func.count())
+                                .where(*where).group_by(each_item)).tuples(),
+                   key=lambda item: item[0])
     events = sum(rows for _, _, rows in items)
     end = events if count is None else min(events, first + count)
     chosen: list[str] = []  # the items of the page's rows, in order
@@ -98,8 +98,7 @@ def changed_page(conn: Connection, *, since: date, recorded_from: datetime | Non
         high = min(counts[item_id], low + left)
         before, left = before - low, left - (high - low)
         wanted.append((item_id, low, high))
-    order = ([a.position] if recorded_from is not None else
-             [func.coalesce(a.occurred_start, a.occurred_end), a.occurred_end, a.position])
+    order = [key] if recorded_from is not None else [key, a.occurred_end, a.position]
     numbered = select(t.activity, func.row_number().over(
         partition_by=a.item_id, order_by=order).label("n")).where(
         *where, a.item_id.in_(chosen)).subquery()

@@ -48,8 +48,8 @@ class ReadModel:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ",
                                               postgresql_readonly=True)
             yield conn
-            # Ended by a commit (it wrote nothing): psycopg forgets the connection's
-            # prepared statements on every rollback, as the pool's reset would be.
+            # Ended by a commit (it wrote nothing), not by the pool's rollback: psycopg
+            # forgets a connection's prepared statements on every rollback.
             conn.commit()
 
     def views_behind(self, conn: Connection) -> int:

@@ -139,10 +139,10 @@ class Snapshot:
 
     def states(self, item_ids: list[str]) -> list[ItemState]:
         """The items' states in the order asked, leaving out those not there yet."""
-        found: dict[str, ItemState] = {}
         if not self.historical:
-            found = q.states(self.conn, item_ids)
-            return [found[i] for i in item_ids if i in found]
+            now = q.states(self.conn, item_ids)
+            return [now[i] for i in item_ids if i in now]
+        found: dict[str, ItemState] = {}
         for aggregate, events in self.tracker.items_events(
                 dict.fromkeys(map(UUID, item_ids), (None, None))):  # a query for many items
             state = self.state_from(self._recorded(events))
