@@ -21,8 +21,8 @@ KEY = "unep-mts"
 
 
 def seen(conn: Connection) -> tuple[int, int, int]:
-    """What a read puts together: the item's summary count, the activity's rows, and how far
-    the views have applied the log."""
+    """What a read puts together: the item's activity rows, all the activity's rows, and how
+    far the views have applied the log."""
     steps = conn.execute(select(func.count()).select_from(t.activity).where(
         t.activity.c.item_id == str(item_id(KEY)))).scalar_one()
     rows = conn.execute(select(func.count()).select_from(t.activity)).scalar_one()
