@@ -104,7 +104,7 @@ def first_plan(events: Iterable[Any]) -> FirstPlan | None:
     """The first date put on a meeting's agenda for the meeting itself, from its events
     in version order (corrections applied); None if it was never planned before it was
     held. The definition of what the fold keeps as `ItemState.first_plan`: cited by the
-    event that planned it and the later restatements of that event."""
+    event that planned it and the later restatements and corrections of that event."""
     state: ItemState | None = None
     found: FirstPlan | None = None
     for event in corrected(events):
@@ -113,9 +113,10 @@ def first_plan(events: Iterable[Any]) -> FirstPlan | None:
         if isinstance(event, ev.ItemRegistered):
             state = ItemState.registered(event)
         elif found is not None and found.cited is not None:
-            if isinstance(event, ev.FactCorroborated):
-                found = replace(found, cited=found.cited.corroborated(event.corroborates,
-                                                                      event.source))
+            if isinstance(event, ev.FactCorroborated | ev.EventCorrected):
+                target = (event.corroborates if isinstance(event, ev.FactCorroborated)
+                          else event.corrects)
+                found = replace(found, cited=found.cited.corroborated(target, event.source))
         elif state is not None:
             state.apply(event)
             when = next((w for label, w in state.agenda if label == state.title), None)

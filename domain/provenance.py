@@ -130,7 +130,8 @@ class Fact:
 @dataclass(frozen=True)
 class Cited:
     """Who said a date: the event that gave it (its version), and the sources that said
-    it, the event's own and then those of the restatements that corroborated it."""
+    it, the event's own and then those of the restatements that corroborated it and the
+    corrections that corrected it, in the order recorded."""
 
     version: int
     sources: tuple[Source, ...]
@@ -143,7 +144,7 @@ class Cited:
         return cls(data["version"], tuple(Source.from_dict(s) for s in data["sources"]))
 
     def corroborated(self, version: int, source: Source) -> Cited:
-        """As a restatement of `version` by `source` leaves it."""
+        """As a restatement or a correction of `version` by `source` leaves it."""
         if version != self.version or source in self.sources:
             return self
         return Cited(self.version, (*self.sources, source))

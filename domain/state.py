@@ -201,9 +201,9 @@ class ItemState:
         self.held, self.held_on = True, when
         self.held_by = Cited(event.originator_version, (event.source,))
 
-    def _corroborated(self, version: int, source: Source) -> None:
-        """A restatement of the event at `version` by `source`: a further source of the
-        dates that event gave."""
+    def _also_cited(self, version: int, source: Source) -> None:
+        """A restatement or a correction of the event at `version` by `source`: a further
+        source of the dates that event gave (as corrected)."""
         self.dated_by = {label: cited.corroborated(version, source)
                          for label, cited in self.dated_by.items()}
         if self.held_by is not None:

@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 13
+VIEWS_VERSION = 14
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,

@@ -79,11 +79,18 @@ def _outcome_unknown(s: ItemState, e: ev.OutcomeUnknown) -> None:
 
 
 def _corroborated(s: ItemState, e: ev.FactCorroborated) -> None:
-    s._corroborated(e.corroborates, e.source)
+    s._also_cited(e.corroborates, e.source)
+
+
+def _corrected(s: ItemState, e: ev.EventCorrected) -> None:
+    # `fold` has applied the changes to the event they correct; its dates now cite the
+    # correction's source beside the original's.
+    s._also_cited(e.corrects, e.source)
 
 
 HANDLERS: dict[type[Any], Any] = {
     ev.FactCorroborated: _corroborated,
+    ev.EventCorrected: _corrected,
     ev.PartnerJoined: _partner_joined,
     ev.DocumentLinked: _document_linked,
     ev.ItemNoted: _noted,

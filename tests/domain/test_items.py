@@ -10,6 +10,7 @@ from domain import errors
 from domain import events as ev
 from domain.dates import PartialDate
 from domain.items import Agreement, Consultation, Engagement, Item, Meeting, Post
+from domain.overdue import first_plan
 from domain.provenance import Fact, Source
 from tests.domain.support import fact, new
 
@@ -187,6 +188,25 @@ class TestCorrections:
         assert meeting.state.venue == "Tagaytay City"
         assert isinstance(meeting.history[1], ev.MeetingScheduled)
         assert meeting.history[1].venue == "Manila"  # nothing is edited
+
+    def test_a_corrected_date_cites_the_correction_beside_the_original(self) -> None:
+        meeting = new(Meeting, "mikt-1", "MIKT1")
+        meeting.plan(fact(paragraph="8"), when=PartialDate.parse("early 2016"))
+        meeting.correct(fact(paragraph="12"), corrects=2, reason="misread",
+                        changes={"when": PartialDate.parse("July 2016")})
+        planned, correction = Source("UNEP/CMS/StC44/18", "8"), Source("UNEP/CMS/StC44/18", "12")
+        state = meeting.state
+        assert state.agenda == [("MIKT1", PartialDate.parse("July 2016"))]
+        assert state.cited("MIKT1") == (planned, correction)
+        assert state.first_plan is not None and state.first_plan.cited is not None
+        assert state.first_plan.cited.sources == (planned, correction)
+        assert first_plan(meeting.history) == state.first_plan
+        meeting.hold(fact("12-15 July 2016", paragraph="3"),
+                     dates=PartialDate.parse("12-15 July 2016"))
+        meeting.correct(fact(paragraph="4"), corrects=4, reason="misread",
+                        changes={"dates": PartialDate.parse("13-15 July 2016")})
+        assert meeting.state.cited("MIKT1") == tuple(
+            Source("UNEP/CMS/StC44/18", p) for p in ("3", "4"))
 
     def test_a_retraction_undoes_the_event_in_the_state(self) -> None:
         meeting = new(Meeting)

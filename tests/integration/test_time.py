@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 
 from cmsbot.app.auth import LOCAL_OPERATOR, Principal
 from cmsbot.bootstrap import Container
+from cmsbot.digests.content import build_digest
+from cmsbot.wording import cite
 from domain.provenance import Source
 
 
@@ -71,3 +73,26 @@ def test_corrections_apply_in_answers_and_show_in_history(seeded: Container) -> 
     history = seeded.questions.answer("history of the philippines workshop")
     assert "Scheduled for 27-29 October 2015 in Philippines" in history.text
     assert "Manila, Philippines" in history.text and "city confirmed" in history.text
+
+
+def test_a_corrected_date_cites_its_correction_in_lists_and_digests(seeded: Container) -> None:
+    item = seeded.tracker.item("southeast-asia-accession-workshop")
+    scheduled = next(e for e in item.history if e.type_name == "MeetingScheduled")
+    correction = Source("UNEP/CMS/StC45/Inf.1", "9")
+    seeded.recorder.record(LOCAL_OPERATOR, key="southeast-asia-accession-workshop",
+                           what="corrected", occurred="2015-09-12", source=correction,
+                           fields={"corrects": scheduled.originator_version,
+                                   "changes": {"dates": "28-30 October 2015"},
+                                   "reason": "the dates were moved before the report"})
+    seeded.catch_up()
+    coming = seeded.questions.answer("what is coming up in October 2015",
+                                     as_at=date(2015, 9, 15))
+    line = next(line for line in coming.lines if line.item == item.state.title)
+    assert line.when == "28-30 October 2015"
+    assert line.sources == (scheduled.source, correction)
+    digest = build_digest(seeded.readmodel, channel="C1", period="2015-W42",
+                          start=datetime(2015, 10, 12, tzinfo=UTC),
+                          end=datetime(2015, 10, 19, tzinfo=UTC), schedule=None,
+                          business_time=True)
+    entry = next(text for text in digest.upcoming if text.startswith("28-30 October 2015"))
+    assert entry.endswith(cite([scheduled.source, correction]))
