@@ -91,11 +91,17 @@ class LargeSavePostgresRecorder(PostgresApplicationRecorder):
     def select_ranges(self, ranges: Sequence[Range]) -> list[EventRow]:
         if not ranges:
             return []
+        # Each range read by its own lookup in the primary key's index, whatever the planner
+        # believes of the table: a lateral subquery that OFFSET 0 keeps from being flattened
+        # into a join. As a join, on a log never analysed (after a bulk import, before
+        # autovacuum, if it runs) the planner took each item for 1/200 of the log and
+        # scanned all of it for a hash join: 120-150 ms for 18 items at a million events,
+        # against 1.5.
         query = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state "
                     "FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[]) AS w(id, after, through) "
-                    "JOIN {}.{} AS e ON e.originator_id = w.id "
-                    "AND e.originator_version > w.after AND e.originator_version <= w.through "
-                    "ORDER BY e.originator_id, e.originator_version").format(
+                    "CROSS JOIN LATERAL (SELECT * FROM {}.{} AS r WHERE r.originator_id = w.id "
+                    "AND r.originator_version > w.after AND r.originator_version <= w.through "
+                    "OFFSET 0) AS e ORDER BY e.originator_id, e.originator_version").format(
             Identifier(self.datastore.schema), Identifier(self.events_table_name))
         ids, afters, throughs = zip(*ranges, strict=True)
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
