@@ -329,14 +329,10 @@ def ask(bot: Served, text: str, name: str) -> str:
 
 
 def seeded(url: str, engagements: int) -> list[str]:
-    """The seed history in the store at `url`; the keys of its first engagements."""
+    """The seed history in the store at `url` (`seed`); the keys of its first
+    engagements."""
+    seed(url)
     history = read_history_file(SEED)
-    container = make_container(url)
-    try:
-        container.importer.run(LOCAL_OPERATOR, history)
-        container.catch_up()
-    finally:
-        container.close()
     return [e.key for e in history.items if e.kind is Kind.ENGAGEMENT][:engagements]
 
 
