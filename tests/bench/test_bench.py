@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.run import INTENT_MIX, TARGETS, main
+from bench.asking import INTENT_MIX
+from bench.run import TARGETS, main
 
 
 def test_the_benchmark_runs_and_writes_every_figure(tmp_path: Path) -> None:
