@@ -14,9 +14,13 @@ partial index of the rows as known now (`ix_agenda_on_day`) that also holds what
 question filters, sorts and counts on; only the page's own rows are read from the table.
 
 As known at a past time K, the rows are the current ones recorded by K, read by the same
-runs, and those recorded by K and replaced since, among the rows of the items with an
-event recorded since K (found by the activity view's index on recorded time): a read
-that grows with what was recorded since K, not with the whole agenda. A reading of no
+runs (the index holds `recorded_from` too, so they are still read from it alone), and
+those recorded by K and replaced since, among the rows of the items with an event
+recorded since K (found by the board's index on each item's last recorded time,
+`ix_board_recorded`): a read that grows with the items changed since K, not with the
+whole agenda. Found from the activity view instead (every event recorded since K), "what
+is overdue? known at K" at a million events, K the median recorded time, took 717 ms on
+SQLite (p50 of 10); from the board, 170 ms (docs/performance.md). A reading of no
 day (after every date) reads the rows on `AFTER_EVERY_DATE`, which only open spans hold.
 
 Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at
@@ -238,9 +242,11 @@ def on_day(columns: Sequence[ColumnElement[Any]],
     current rows whose key begins with the level, then what each set fixes, held say, then
     `from_day`). As known at a past time (`known`, bound as `known_at`): the current rows
     recorded by then, read the same way, and the rows recorded by then and replaced since,
-    among the rows of the items with an event recorded since (which the activity view's
-    index on recorded time finds), so that neither read walks every row."""
-    a, e = t.agenda.c, t.activity.c
+    among the rows of the items with an event recorded since (those whose board row was
+    last recorded after then, which `ix_board_recorded` finds: a row is replaced only by
+    an event of its item, and the board's row is written with every event), so that
+    neither read walks every row."""
+    a, b = t.agenda.c, t.board.c
     runs = list(runs)
     as_at = bindparam("as_at", type_=Date)
     recorded = [a.recorded_from <= _known_at()] if known else []
@@ -253,7 +259,7 @@ def on_day(columns: Sequence[ColumnElement[Any]],
         for conditions in runs for level in range(LONG + 1)]
     replaced = [
         select(*columns)
-        .where(a.item_id.in_(select(e.item_id).where(e.recorded > _known_at())),
+        .where(a.item_id.in_(select(b.item_id).where(b.last_recorded > _known_at())),
                a.recorded_to > _known_at(), *recorded, *conditions,
                a.from_day <= as_at, a.to_day > as_at)
         for conditions in (runs if known else ())]

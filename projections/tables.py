@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 14
+VIEWS_VERSION = 15
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -72,6 +72,9 @@ board = Table(
     Column("state", JSON, nullable=False),
     Index("ix_board_slip", "slip_start"),
     Index("ix_board_workshop", "workshop", "item_id"),
+    # The items with an event recorded after a time: whose agenda rows may have been
+    # replaced since (`projections.agenda_days.on_day`, as known at a past time).
+    Index("ix_board_recorded", "last_recorded", "item_id"),
 )
 
 item_partners = Table(
@@ -137,18 +140,20 @@ agenda = Table(
 )
 # The entries on the agenda as at a day as known now, level by level, each level's a short
 # run of `from_day`; filtered, sorted and counted from the index alone
-# (`projections.agenda_days`). A partial index, written as DDL that SQLite and PostgreSQL
-# read alike: SQLAlchemy's `sqlite_where`/`postgresql_where` would load the PostgreSQL
-# dialect into every process that reads the tables, a question on SQLite included.
+# (`projections.agenda_days`), as known at a past time too (`recorded_from`). A partial
+# index, written as DDL that SQLite and PostgreSQL read alike: SQLAlchemy's
+# `sqlite_where`/`postgresql_where` would load the PostgreSQL dialect into every process
+# that reads the tables, a question on SQLite included.
 event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
     'CREATE INDEX ix_agenda_on_day ON agenda (span_level, held, from_day, to_day, "end", '
-    "start, kind, label, item_id) WHERE recorded_to IS NULL"))
+    "start, kind, label, item_id, recorded_from) WHERE recorded_to IS NULL"))
 # The meetings' current rows that carry a slip, as at a day level by level, likewise: the
 # overdue list as at a day reads its slips, their order and their count from it alone
 # (`cmsbot.readmodel.stale_asat`).
 event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
     "CREATE INDEX ix_agenda_slips ON agenda (span_level, from_day, to_day, slip_start, "
-    "slip_end, kind, item_id) WHERE recorded_to IS NULL AND slip_start IS NOT NULL"))
+    "slip_end, kind, item_id, recorded_from) WHERE recorded_to IS NULL "
+    "AND slip_start IS NOT NULL"))
 
 # Per item, the latest business date of its dating events and relocations
 # (`domain.state.SLIPPING`) and of all its events besides its registration and revisions:
