@@ -195,9 +195,11 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
     alone, except the default SQLite store (`sqlite:///var/cmsbot.sqlite`), which is made
     on first use where its folder exists.
 
-    A writer's start brings a SQLite store's tables up to this version. With `reading`
-    nothing is written: the tables must be there and current (else the error says what
-    to run), and a SQLite store that cannot be written is opened read-only."""
+    A writer's start brings a SQLite store's tables up to this version; on PostgreSQL
+    `cmsbot db init` does, and until then every process refuses views of another version.
+    With `reading` nothing is written: the tables must be there and current (else the
+    error says what to run), and a SQLite store that cannot be written is opened
+    read-only."""
     collector.tune()  # a setting of the process, as the composition root's to make
     settings = settings or Settings.from_env()
     database = settings.database
@@ -215,10 +217,15 @@ def bootstrap(settings: Settings | None = None, *, reading: bool = False,
         elif not _audit_tables_exist(engine):
             raise StoreNotInitialisedError(f"{database.redacted} has no audit chain yet; run "
                                            "`cmsbot db init` once more")
-        elif reading and not views_current(engine):
+        elif (reading or not database.is_sqlite) and not views_current(engine):
+            # A writer brings a SQLite store's views up to this version as it starts; on
+            # PostgreSQL processes never make tables at start, and none may write views
+            # of another version's shape: `cmsbot db init` makes them, empty.
             raise StoreNotInitialisedError(
-                f"the views of {database.redacted} are of an older version of cmsbot; "
-                "`cmsbot projector --once` brings them up to date")
+                f"the views of {database.redacted} are of an older version of cmsbot; " + (
+                    "`cmsbot projector --once` brings them up to date" if database.is_sqlite
+                    else "run `cmsbot db init` to make them anew, and the projector "
+                         "rebuilds them from the log"))
     except BaseException:
         engine.dispose()
         raise

@@ -23,7 +23,9 @@ from sqlalchemy import select, update
 from cmsbot.app.auth import LOCAL_OPERATOR
 from cmsbot.bootstrap import Container
 from cmsbot.cli import main
+from cmsbot.db import make_engine
 from cmsbot.history import SEED, read_history_file
+from cmsbot.settings import Database
 from domain.provenance import Source
 from projections import tables as views
 from tests.conftest import make_container
@@ -247,5 +249,40 @@ def test_views_of_an_older_version_are_not_upgraded_by_a_read_but_said(
     assert fingerprint(folder) == before
     assert run(url, "projector", "--once").returncode == 0  # a writer upgrades and rebuilds
     asked = run(url, "ask", "status of IWC JWP")
+    assert asked.returncode == 0 and asked.stdout.startswith(IWC_ANSWER), asked
+    assert "behind the log" not in asked.stdout
+
+
+@pytest.mark.postgres
+def test_views_of_an_older_version_on_postgresql_wait_for_db_init(postgres_url: str) -> None:
+    """On PostgreSQL no process makes tables at start, so no process may read or write
+    views of another version's shape: each says to run `cmsbot db init`, which makes them
+    anew; the projector then rebuilds them from the log."""
+    store = make_container(postgres_url)
+    try:
+        store.importer.run(LOCAL_OPERATOR, read_history_file(SEED))
+        store.catch_up()
+        with store.engine.begin() as conn:  # as a store written by an older cmsbot reads
+            conn.execute(update(views.schema_info).where(
+                views.schema_info.c.name == "views_version").values(value="0"))
+        with store.engine.connect() as conn:
+            before = sorted(conn.execute(select(views.positions)).tuples())
+    finally:
+        store.close()
+    said = (f"cmsbot: the views of {postgres_url} are of an older version of cmsbot; run "
+            "`cmsbot db init` to make them anew, and the projector rebuilds them from the "
+            "log\n")
+    for words in (["ask", "status of IWC JWP"], ["projector", "--once"]):
+        refused = run(postgres_url, *words)
+        assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", said), words
+    engine = make_engine(Database(postgres_url))
+    try:
+        with engine.connect() as conn:  # nothing was written
+            assert sorted(conn.execute(select(views.positions)).tuples()) == before
+    finally:
+        engine.dispose()
+    assert run(postgres_url, "db", "init").returncode == 0
+    assert run(postgres_url, "projector", "--once").returncode == 0
+    asked = run(postgres_url, "ask", "status of IWC JWP")
     assert asked.returncode == 0 and asked.stdout.startswith(IWC_ANSWER), asked
     assert "behind the log" not in asked.stdout
