@@ -17,10 +17,10 @@ As known at a past time K, the rows are the current ones recorded by K, read by 
 runs (the index holds `recorded_from` too, so they are still read from it alone), and
 those recorded by K and replaced since, among the rows of the items with an event
 recorded since K (found by the board's index on each item's last recorded time,
-`ix_board_recorded`): a read that grows with the items changed since K, not with the
-whole agenda. Found from the activity view instead (every event recorded since K), "what
-is overdue? known at K" at a million events, K the median recorded time, took 717 ms on
-SQLite (p50 of 10); from the board, 170 ms (docs/performance.md). A reading of no
+`ix_board_recorded`), each item's by SQLite from its rows recorded by K and replaced
+(`ix_agenda_replaced`): a read that grows with the items changed since K, not with the
+whole agenda. PostgreSQL scans the agenda for them instead (docs/performance.md, "As known
+at a past time"). A reading of no
 day (after every date) reads the rows on `AFTER_EVERY_DATE`, which only open spans hold.
 
 Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at

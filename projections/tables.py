@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bump when a view table changes shape, or what a view stores (an item's state's fields): the
 # views are then dropped and rebuilt from the log.
-VIEWS_VERSION = 15
+VIEWS_VERSION = 16
 
 schema_info = Table(
     "cmsbot_schema_info", metadata,
@@ -154,6 +154,15 @@ event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
     "CREATE INDEX ix_agenda_slips ON agenda (span_level, from_day, to_day, slip_start, "
     "slip_end, kind, item_id, recorded_from) WHERE recorded_to IS NULL "
     "AND slip_start IS NOT NULL"))
+# The replaced rows of an item recorded by a time: as known at a past time K, the rows
+# recorded by K and replaced since, of each item changed since K
+# (`projections.agenda_days.on_day`), without reading its rows recorded after K. SQLite's
+# alone: PostgreSQL's planner takes `recorded_from <= K AND recorded_to > K` for tens of
+# thousands of rows where none are (it treats the two as independent), and scans the
+# agenda whatever indexes there are.
+event.listen(agenda, "after_create", DDL(  # type: ignore[no-untyped-call]
+    "CREATE INDEX ix_agenda_replaced ON agenda (item_id, recorded_from, recorded_to) "
+    "WHERE recorded_to IS NOT NULL").execute_if(dialect="sqlite"))
 
 # Per item, the latest business date of its dating events and relocations
 # (`domain.state.SLIPPING`) and of all its events besides its registration and revisions:
