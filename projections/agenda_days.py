@@ -20,8 +20,8 @@ recorded since K (found by the board's index on each item's last recorded time,
 `ix_board_recorded`), each item's by SQLite from its rows recorded by K and replaced
 (`ix_agenda_replaced`): a read that grows with the items changed since K, not with the
 whole agenda. PostgreSQL scans the agenda for them instead (docs/performance.md, "As known
-at a past time"). A reading of no
-day (after every date) reads the rows on `AFTER_EVERY_DATE`, which only open spans hold.
+at a past time"). A reading of no day (after every date) reads the rows on
+`AFTER_EVERY_DATE`, which only open spans hold.
 
 Measured at a million events (SQLite, the agenda query alone): "meetings in 2014" as at
 1 January 2020 54 ms to 7; "what's coming up" as at 1 January 2016 15 ms to 7.
