@@ -26,6 +26,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -53,6 +54,11 @@ BUSY = ("I have a great many questions to answer just now and could not answer y
 # time; but each ends by posting to Slack (its response_url), a round trip over the
 # network during which another thread can answer the next question.
 ANSWER_THREADS = 8
+# Threads that tell askers past the backlog to come back. Bolt starts a lazy listener on
+# the thread that then acknowledges the request, so a notice posted there held the
+# acknowledgement for the post's round trip, up to its 3 s timeout: as long as Slack
+# waits for the acknowledgement itself.
+NOTICE_THREADS = 4
 _LAZY_ONLY = "x-slack-bolt-lazy-only"
 _LAZY_NAME = "x-slack-bolt-lazy-function-name"
 
@@ -70,6 +76,7 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
         self._context = multiprocessing.get_context("spawn")  # the worker has threads
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
+        self._notices = ThreadPoolExecutor(NOTICE_THREADS, thread_name_prefix="cmsbot-busy")
         self._jobs: Queue[Job | None] | None = None
         self._stopping: Event | None = None
         self._closed = False
@@ -86,9 +93,10 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
             if waiting < MAX_WAITING:
                 jobs.put(job)
                 return
-        # An answer behind this many would come too late to be of use: say so at once.
+        # An answer behind this many would come too late to be of use: say so at once, and
+        # acknowledge without waiting for the saying.
         log.warning("%s was not run: %d answers are waiting already", name, waiting)
-        _say_busy(request)
+        self._notices.submit(_say_busy, request)
 
     def warm(self) -> None:
         """Start the answer process now (it reads the store once), not on the first
@@ -103,6 +111,7 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
         with self._lock:
             self._closed = True
             process, jobs, stopping = self._process, self._jobs, self._stopping
+        self._notices.shutdown(wait=True)  # each is bounded by its post's timeout
         if process is None or jobs is None or stopping is None:
             return
         stopping.set()

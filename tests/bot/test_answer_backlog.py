@@ -3,6 +3,9 @@ question is told at once, through its response_url, to come back in a minute."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -55,3 +58,61 @@ def test_a_question_past_the_backlog_is_told_to_come_back(fake: FakeSlack) -> No
     [told] = fake.wait_for("response:busy")
     assert "ask again in a minute" in told.params["text"]
     assert told.params["response_type"] == "ephemeral"
+
+
+class HeldResponseUrl:
+    """A response_url that takes each post and holds its reply until released."""
+
+    def __init__(self) -> None:
+        self.arrived, self.release = threading.Event(), threading.Event()
+        held = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                held.arrived.set()
+                held.release.wait(30)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/response/held"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_telling_an_asker_to_come_back_does_not_hold_the_acknowledgement(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Bolt starts the listener on the thread that then acknowledges: the notice is sent
+    from another, so that a slow Slack does not delay the acknowledgement. Here the
+    response_url holds its reply until the runner has returned; told on the
+    acknowledging thread, the notice would time out first (3 s) and be logged as lost."""
+    held = HeldResponseUrl()
+    runner = ProcessLazyListenerRunner(Settings())
+    runner._jobs = Backlog(answering.MAX_WAITING)  # type: ignore[assignment]
+    try:
+        body = urlencode(command_form("status of IWC JWP", user=EDITOR,
+                                      response_url=held.url))
+        with caplog.at_level(logging.WARNING, logger=answering.__name__):
+            runner.start(lambda: None, BoltRequest(body=body, headers={
+                "content-type": ["application/x-www-form-urlencoded"]}))
+            held.release.set()  # only now may the notice's post be answered
+            assert held.arrived.wait(10)
+            runner._notices.shutdown(wait=True)
+        assert [r.getMessage() for r in caplog.records
+                if "could not tell" in r.getMessage()] == []
+    finally:
+        held.close()
