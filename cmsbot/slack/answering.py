@@ -59,6 +59,9 @@ ANSWER_THREADS = 8
 # acknowledgement for the post's round trip, up to its 3 s timeout: as long as Slack
 # waits for the acknowledgement itself.
 NOTICE_THREADS = 4
+# Notices waiting for those threads beyond which one is dropped (and logged): a Slack that
+# cannot be reached must not make them pile up in memory.
+MAX_NOTICES = 200
 _LAZY_ONLY = "x-slack-bolt-lazy-only"
 _LAZY_NAME = "x-slack-bolt-lazy-function-name"
 
@@ -77,6 +80,7 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._notices = ThreadPoolExecutor(NOTICE_THREADS, thread_name_prefix="cmsbot-busy")
+        self._notice_slots = threading.BoundedSemaphore(MAX_NOTICES)
         self._jobs: Queue[Job | None] | None = None
         self._stopping: Event | None = None
         self._closed = False
@@ -93,10 +97,15 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
             if waiting < MAX_WAITING:
                 jobs.put(job)
                 return
-        # An answer behind this many would come too late to be of use: say so at once, and
-        # acknowledge without waiting for the saying.
-        log.warning("%s was not run: %d answers are waiting already", name, waiting)
-        self._notices.submit(_say_busy, request)
+            # An answer behind this many would come too late to be of use: say so at once,
+            # and acknowledge without waiting for the saying (under the lock, so that
+            # `close` cannot shut the notices' threads between the two).
+            told = self._notice_slots.acquire(blocking=False)
+            if told:
+                self._notices.submit(_say_busy, request).add_done_callback(
+                    lambda _: self._notice_slots.release())
+        log.warning("%s was not run: %d answers are waiting already%s", name, waiting,
+                    "" if told else f", nor its asker told ({MAX_NOTICES} notices waiting)")
 
     def warm(self) -> None:
         """Start the answer process now (it reads the store once), not on the first
@@ -111,7 +120,9 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
         with self._lock:
             self._closed = True
             process, jobs, stopping = self._process, self._jobs, self._stopping
-        self._notices.shutdown(wait=True)  # each is bounded by its post's timeout
+        # Notices still waiting are dropped, as the answers are; those being posted end
+        # within their post's timeout.
+        self._notices.shutdown(wait=False, cancel_futures=True)
         if process is None or jobs is None or stopping is None:
             return
         stopping.set()

@@ -65,11 +65,13 @@ class HeldResponseUrl:
 
     def __init__(self) -> None:
         self.arrived, self.release = threading.Event(), threading.Event()
+        self.posts = 0
         held = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                held.posts += 1
                 held.arrived.set()
                 held.release.wait(30)
                 self.send_response(200)
@@ -114,5 +116,28 @@ def test_telling_an_asker_to_come_back_does_not_hold_the_acknowledgement(
             runner._notices.shutdown(wait=True)
         assert [r.getMessage() for r in caplog.records
                 if "could not tell" in r.getMessage()] == []
+    finally:
+        held.close()
+
+
+def test_notices_that_cannot_be_posted_do_not_pile_up(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """While Slack does not answer, notices past `MAX_NOTICES` are dropped and logged, not
+    kept."""
+    monkeypatch.setattr(answering, "MAX_NOTICES", 1)
+    held = HeldResponseUrl()
+    runner = ProcessLazyListenerRunner(Settings())
+    runner._jobs = Backlog(answering.MAX_WAITING)  # type: ignore[assignment]
+    try:
+        body = urlencode(command_form("status of IWC JWP", user=EDITOR,
+                                      response_url=held.url))
+        with caplog.at_level(logging.WARNING, logger=answering.__name__):
+            for _ in range(3):
+                runner.start(lambda: None, BoltRequest(body=body, headers={
+                    "content-type": ["application/x-www-form-urlencoded"]}))
+            held.release.set()
+            runner._notices.shutdown(wait=True)
+        assert held.posts == 1
+        assert sum("nor its asker told" in r.getMessage() for r in caplog.records) == 2
     finally:
         held.close()
