@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
@@ -34,26 +35,31 @@ class Backlog:
         self.put_jobs.append(job)
 
 
-def ask(runner: ProcessLazyListenerRunner, fake: FakeSlack, name: str) -> None:
+def ask(runner: ProcessLazyListenerRunner, response_url: str) -> None:
     body = urlencode(command_form("status of IWC JWP", user=EDITOR,
-                                  response_url=fake.response_url(name)))
+                                  response_url=response_url))
     runner.start(lambda: None, BoltRequest(body=body, headers={
         "content-type": ["application/x-www-form-urlencoded"]}))
 
 
-@pytest.mark.parametrize("waiting", [0, answering.MAX_WAITING - 1])
-def test_a_question_within_the_backlog_is_queued(fake: FakeSlack, waiting: int) -> None:
+def runner_with(waiting: int) -> tuple[ProcessLazyListenerRunner, Backlog]:
+    """A runner whose answer process has `waiting` answers queued already."""
     runner = ProcessLazyListenerRunner(Settings())
     runner._jobs = backlog = Backlog(waiting)  # type: ignore[assignment]
-    ask(runner, fake, "queued")
+    return runner, backlog
+
+
+@pytest.mark.parametrize("waiting", [0, answering.MAX_WAITING - 1])
+def test_a_question_within_the_backlog_is_queued(fake: FakeSlack, waiting: int) -> None:
+    runner, backlog = runner_with(waiting)
+    ask(runner, fake.response_url("queued"))
     assert len(backlog.put_jobs) == 1
     assert fake.of("response:queued") == []
 
 
 def test_a_question_past_the_backlog_is_told_to_come_back(fake: FakeSlack) -> None:
-    runner = ProcessLazyListenerRunner(Settings())
-    runner._jobs = backlog = Backlog(answering.MAX_WAITING)  # type: ignore[assignment]
-    ask(runner, fake, "busy")
+    runner, backlog = runner_with(answering.MAX_WAITING)
+    ask(runner, fake.response_url("busy"))
     assert backlog.put_jobs == []
     [told] = fake.wait_for("response:busy")
     assert "ask again in a minute" in told.params["text"]
@@ -96,48 +102,40 @@ class HeldResponseUrl:
         self.server.server_close()
 
 
+@pytest.fixture
+def held() -> Iterator[HeldResponseUrl]:
+    url = HeldResponseUrl()
+    yield url
+    url.close()
+
+
 def test_telling_an_asker_to_come_back_does_not_hold_the_acknowledgement(
-        caplog: pytest.LogCaptureFixture) -> None:
+        held: HeldResponseUrl, caplog: pytest.LogCaptureFixture) -> None:
     """Bolt starts the listener on the thread that then acknowledges: the notice is sent
     from another, so that a slow Slack does not delay the acknowledgement. Here the
     response_url holds its reply until the runner has returned; told on the
     acknowledging thread, the notice would time out first (3 s) and be logged as lost."""
-    held = HeldResponseUrl()
-    runner = ProcessLazyListenerRunner(Settings())
-    runner._jobs = Backlog(answering.MAX_WAITING)  # type: ignore[assignment]
-    try:
-        body = urlencode(command_form("status of IWC JWP", user=EDITOR,
-                                      response_url=held.url))
-        with caplog.at_level(logging.WARNING, logger=answering.__name__):
-            runner.start(lambda: None, BoltRequest(body=body, headers={
-                "content-type": ["application/x-www-form-urlencoded"]}))
-            held.release.set()  # only now may the notice's post be answered
-            assert held.arrived.wait(10)
-            runner._notices.shutdown(wait=True)
-        assert [r.getMessage() for r in caplog.records
-                if "could not tell" in r.getMessage()] == []
-    finally:
-        held.close()
+    runner, _ = runner_with(answering.MAX_WAITING)
+    with caplog.at_level(logging.WARNING, logger=answering.__name__):
+        ask(runner, held.url)
+        held.release.set()  # only now may the notice's post be answered
+        assert held.arrived.wait(10)
+        runner._notices.shutdown(wait=True)
+    assert [r.getMessage() for r in caplog.records
+            if "could not tell" in r.getMessage()] == []
 
 
 def test_notices_that_cannot_be_posted_do_not_pile_up(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        held: HeldResponseUrl, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
     """While Slack does not answer, notices past `MAX_NOTICES` are dropped and logged, not
     kept."""
     monkeypatch.setattr(answering, "MAX_NOTICES", 1)
-    held = HeldResponseUrl()
-    runner = ProcessLazyListenerRunner(Settings())
-    runner._jobs = Backlog(answering.MAX_WAITING)  # type: ignore[assignment]
-    try:
-        body = urlencode(command_form("status of IWC JWP", user=EDITOR,
-                                      response_url=held.url))
-        with caplog.at_level(logging.WARNING, logger=answering.__name__):
-            for _ in range(3):
-                runner.start(lambda: None, BoltRequest(body=body, headers={
-                    "content-type": ["application/x-www-form-urlencoded"]}))
-            held.release.set()
-            runner._notices.shutdown(wait=True)
-        assert held.posts == 1
-        assert sum("nor its asker told" in r.getMessage() for r in caplog.records) == 2
-    finally:
-        held.close()
+    runner, _ = runner_with(answering.MAX_WAITING)
+    with caplog.at_level(logging.WARNING, logger=answering.__name__):
+        for _ in range(3):
+            ask(runner, held.url)
+        held.release.set()
+        runner._notices.shutdown(wait=True)
+    assert held.posts == 1
+    assert sum("nor its asker told" in r.getMessage() for r in caplog.records) == 2
